@@ -1,0 +1,130 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "base/digest.h"
+#include "base/error.h"
+#include "base/fs.h"
+#include "base/json.h"
+#include "base/process.h"
+#include "base/strings.h"
+#include "base/thread_pool.h"
+
+namespace anyarch {
+namespace {
+
+TEST(Digest, ParseGoodAndBad) {
+  std::string hex(64, 'a');
+  auto d = Digest::Parse("sha256:" + hex);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->algorithm(), "sha256");
+  EXPECT_EQ(d->ToString(), "sha256:" + hex);
+  EXPECT_FALSE(Digest::Parse(hex));
+  EXPECT_FALSE(Digest::Parse("sha256:" + std::string(63, 'a')));
+  EXPECT_FALSE(Digest::Parse("sha256:" + std::string(64, 'A')));
+  EXPECT_FALSE(Digest::Parse("md5:" + hex));
+  EXPECT_TRUE(Digest::Parse("sha512:" + std::string(128, '0')));
+}
+
+TEST(Digest, KnownVectors) {
+  EXPECT_EQ(Sha256Of("").hex(), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(Sha256Of("abc").hex(),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  Sha256 h;
+  h.Update("a");
+  h.Update("bc");
+  EXPECT_EQ(h.Finish(), Sha256Of("abc"));
+}
+
+TEST(Error, ContextChain) {
+  Error e(ErrorCode::kNotFound, "blob unknown");
+  e.With("pulling layer").With("copying image");
+  EXPECT_EQ(e.ToString(), "copying image: pulling layer: blob unknown");
+  EXPECT_EQ(ErrorCodeName(e.code()), "not_found");
+}
+
+Result<int> Half(int x) {
+  if (x % 2) return MakeError(ErrorCode::kInvalid, "odd");
+  return x / 2;
+}
+Result<int> Quarter(int x) {
+  ANYARCH_TRY(int h, Half(x));
+  ANYARCH_TRY(int q, Half(h));
+  return q;
+}
+
+TEST(Error, TryMacro) {
+  EXPECT_EQ(*Quarter(8), 2);
+  EXPECT_FALSE(Quarter(6));
+  EXPECT_EQ(Quarter(6).error().message(), "odd");
+}
+
+TEST(Fs, AtomicWriteAndAbort) {
+  auto dir = TempDir::Create("base-test");
+  ASSERT_TRUE(dir);
+  auto target = dir->path() / "sub" / "file";
+  ASSERT_TRUE(WriteFileAtomic(target, "hello"));
+  EXPECT_EQ(*ReadFile(target), "hello");
+  {
+    auto f = AtomicFile::Create(target);
+    ASSERT_TRUE(f);
+    ASSERT_TRUE(f->Write("partial"));
+    // Destroyed without Commit: the target keeps its old bytes and no temp file remains.
+  }
+  EXPECT_EQ(*ReadFile(target), "hello");
+  int entries = 0;
+  for (auto& e : std::filesystem::directory_iterator(target.parent_path())) {
+    (void)e;
+    ++entries;
+  }
+  EXPECT_EQ(entries, 1);
+  EXPECT_EQ(ReadFile(dir->path() / "missing").error().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(ReadFile(target, 3).error().code(), ErrorCode::kInvalid);
+}
+
+TEST(Json, ParseErrorsNameTheInput) {
+  auto j = ParseJson("{\"a\": 1", "manifest sha256:x");
+  ASSERT_FALSE(j);
+  EXPECT_NE(j.error().ToString().find("manifest sha256:x"), std::string::npos);
+  auto ok = ParseJson("{\"a\": \"b\", \"n\": 3}", "t");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(*GetString(*ok, "a", "t"), "b");
+  EXPECT_EQ(*GetInt(*ok, "n", "t"), 3);
+  EXPECT_FALSE(GetString(*ok, "n", "t"));
+  EXPECT_FALSE(GetInt(*ok, "zz", "t"));
+  EXPECT_FALSE(GetOptionalString(*ok, "zz", "t")->has_value());
+}
+
+TEST(Process, RunsAndCaptures) {
+  auto r = RunProcess({"sh", "-c", "cat; echo err >&2; exit 3"}, {.stdin_data = "in"});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->exit_code, 3);
+  EXPECT_EQ(r->stdout_data, "in");
+  EXPECT_EQ(r->stderr_data, "err\n");
+  EXPECT_EQ(RunProcess({"no-such-program-anyarch"}).error().code(), ErrorCode::kNotFound);
+  auto t = RunProcess({"sleep", "5"}, {.timeout = std::chrono::milliseconds(100)});
+  ASSERT_FALSE(t);
+  EXPECT_EQ(t.error().code(), ErrorCode::kTimeout);
+}
+
+TEST(Strings, Helpers) {
+  EXPECT_EQ(Split("a,b,,c", ',').size(), 4u);
+  EXPECT_EQ(Join({"a", "b"}, "/"), "a/b");
+  EXPECT_EQ(TrimSpace("  x \n"), "x");
+  EXPECT_EQ(HumanSize(1536), "1.5 KiB");
+  EXPECT_EQ(Printable("a\nb"), "a\\x0ab");
+}
+
+TEST(ThreadPool, RunsAll) {
+  std::atomic<int> n{0};
+  {
+    ThreadPool pool(3);
+    std::vector<std::future<void>> fs;
+    for (int i = 0; i < 50; ++i) fs.push_back(pool.Submit([&n] { n++; }));
+    for (auto& f : fs) f.get();
+  }
+  EXPECT_EQ(n.load(), 50);
+}
+
+}  // namespace
+}  // namespace anyarch

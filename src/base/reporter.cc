@@ -1,0 +1,10 @@
+#include "base/reporter.h"
+
+namespace anyarch {
+
+Reporter& DiscardReporter() {
+  static NullReporter r;
+  return r;
+}
+
+}  // namespace anyarch
