@@ -1,0 +1,52 @@
+# Shared helpers for the end-to-end tests. Source it first:
+#   source "$(dirname "$0")/lib.sh"
+# Gives: $AA (the anyarch binary), $CACHE, $WORK (a private temp dir removed on exit, with its own
+# store in $WORK/store through ANYARCH_ROOT), fail/assert helpers, and cleanup hooks.
+set -euo pipefail
+
+AA=${ANYARCH_BIN:?ANYARCH_BIN must point at the anyarch binary}
+SRC=${ANYARCH_SOURCE_DIR:?ANYARCH_SOURCE_DIR must point at the source tree}
+CACHE=${ANYARCH_CACHE:-$SRC/cache}
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/anyarch-e2e.XXXXXX")
+export ANYARCH_ROOT=$WORK/store
+export DOCKER_CONFIG=$WORK/docker-config
+export XDG_CONFIG_HOME=$WORK/xdg-config
+mkdir -p "$DOCKER_CONFIG" "$XDG_CONFIG_HOME"
+
+_cleanup_hooks=()
+# on_exit CMD...: runs CMD when the test ends, last registered first.
+on_exit() { _cleanup_hooks+=("$*"); }
+_run_cleanup() {
+  local i
+  for ((i = ${#_cleanup_hooks[@]} - 1; i >= 0; i--)); do eval "${_cleanup_hooks[$i]}" || true; done
+  rm -rf "$WORK"
+}
+trap _run_cleanup EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+pass() { echo "ok: $*"; }
+
+# assert_eq GOT WANT MESSAGE
+assert_eq() { [ "$1" == "$2" ] || fail "$3: got '$1', want '$2'"; }
+# assert_contains HAYSTACK NEEDLE MESSAGE
+assert_contains() { [[ "$1" == *"$2"* ]] || fail "$3: '$2' not found in: $1"; }
+# assert_not_contains HAYSTACK NEEDLE MESSAGE
+assert_not_contains() { [[ "$1" != *"$2"* ]] || fail "$3: '$2' unexpectedly found in: $1"; }
+
+# expect_fail CMD...: runs CMD, which must exit non-zero; its stderr is left in $ERR, stdout in $OUT.
+expect_fail() {
+  set +e
+  OUT=$("$@" 2>"$WORK/.stderr")
+  local rc=$?
+  set -e
+  ERR=$(cat "$WORK/.stderr")
+  [ "$rc" -ne 0 ] || fail "expected failure from: $*"
+  RC=$rc
+}
+
+# busybox_bin DEBARCH: path of Debian's busybox-static binary for that architecture.
+busybox_bin() {
+  local p="$CACHE/busybox/$1/busybox"
+  [ -x "$p" ] || fail "missing $p (run tests/setup.sh)"
+  echo "$p"
+}
