@@ -1,0 +1,60 @@
+// Variable expansion and word splitting with the rules Docker applies to Dockerfile arguments
+// (BuildKit's shell lexer, not a full POSIX shell):
+//   $NAME and ${NAME}; ${NAME:-word} (unset or empty -> word), ${NAME-word} (unset -> word),
+//   ${NAME:+word} (set and non-empty -> word), ${NAME+word} (set -> word), ${NAME:?msg} and
+//   ${NAME?msg} (error when unset[/empty]); words may nest further expansions.
+//   Single quotes are literal; double quotes expand; the escape character (\ or `) makes the
+//   next character literal, and inside double quotes only before ", $ or itself.
+//   Quotes are removed from the result. An unset variable expands to the empty string.
+// Traps: "$" not followed by a name stays a literal "$"; "${" with a bad name is an error;
+// an unterminated quote or brace is an error that gives the offset where the text started.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/error.h"
+
+namespace anyarch::dockerfile {
+
+// Returns the value of a variable, or nullopt when it is not set.
+using Lookup = std::function<std::optional<std::string>(const std::string& name)>;
+
+struct ExpandOptions {
+  char escape = '\\';
+  bool expand = true;  // false: only quote and escape processing (e.g. quoted heredocs)
+};
+
+struct ExpandResult {
+  std::string value;
+  std::set<std::string> referenced;  // every variable name the text referred to
+};
+
+// Expands one word (quotes removed, no splitting). kInvalid with the byte offset of the problem
+// in the message on malformed input.
+Result<ExpandResult> ExpandWord(std::string_view text, const Lookup& lookup,
+                                const ExpandOptions& options = {});
+
+// Splits on unquoted whitespace and expands each word; unquoted expansion results are split on
+// whitespace too, as Docker does for ADD/COPY/EXPOSE/VOLUME arguments.
+Result<std::vector<std::string>> ExpandWords(std::string_view text, const Lookup& lookup,
+                                             std::set<std::string>* referenced = nullptr,
+                                             const ExpandOptions& options = {});
+
+// The variable names `text` refers to, without evaluating (for lint). Malformed text gives the
+// names found before the problem.
+std::set<std::string> ReferencedVariables(std::string_view text, char escape = '\\');
+
+// Splits on unquoted whitespace, keeping quotes and escapes in the words (for flags and
+// key=value lists that are expanded later). Each word comes with its byte offset in `text`.
+struct RawWord {
+  std::string text;
+  std::size_t offset = 0;
+};
+std::vector<RawWord> SplitRawWords(std::string_view text, char escape = '\\');
+
+}  // namespace anyarch::dockerfile

@@ -1,0 +1,47 @@
+// Dockerfile checks, with the traps of multi-architecture builds first. Each finding has a rule
+// name, a position and a message that says what to do instead.
+//
+// Rules:
+//   hardcoded-arch      an architecture name (amd64, x86_64, aarch64, arm64, armhf ...) in ADD,
+//                       COPY or RUN of a build for several platforms, in an instruction that does
+//                       not look at TARGETARCH & co.: every platform gets the same binary.
+//   arch-specific-base  FROM an architecture's own repository (arm64v8/..., amd64/...).
+//   pinned-platform     FROM --platform=<literal> in a build for several platforms.
+//   undeclared-arg      a variable that is an ARG (global, automatic or later in the stage) used
+//                       where the stage has not declared it: it expands to nothing.
+//   json-form           CMD, ENTRYPOINT or RUN that starts like a JSON array but is not valid JSON,
+//                       so Docker runs it as a shell command.
+//   apt-get-yes         apt-get install without -y (the build stops at the prompt).
+//   unused-stage        a stage the target does not need (it is never built).
+//   maintainer          MAINTAINER is deprecated; use LABEL org.opencontainers.image.authors.
+//   empty-continuation  an empty line inside a continued instruction (deprecated syntax).
+//   unused-build-arg    a --build-arg no ARG consumes.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "dockerfile/ast.h"
+#include "dockerfile/evaluate.h"
+#include "platform/platform.h"
+
+namespace anyarch::dockerfile {
+
+struct LintWarning {
+  std::string rule;
+  Position pos;
+  std::string message;
+};
+
+struct LintOptions {
+  std::vector<platform::Platform> platforms;  // the build's targets
+  platform::Platform build;
+  std::map<std::string, std::string> build_args;
+  std::string target_stage;
+};
+
+// Runs every rule. Evaluation errors (bad --target, malformed expansion) are returned as errors.
+Result<std::vector<LintWarning>> Lint(const Dockerfile& df, const LintOptions& options);
+
+}  // namespace anyarch::dockerfile
