@@ -149,6 +149,7 @@ Result<std::vector<LintWarning>> Lint(const Dockerfile& df, const LintOptions& o
                                " repository, which holds one architecture only; use the "
                                "multi-platform image (e.g. \"" +
                                r->repository.substr(org.size() + 1) +
+                               (r->tag.empty() ? "" : ":" + r->tag) +
                                "\") and let --platform choose"});
           }
         }
@@ -190,10 +191,10 @@ Result<std::vector<LintWarning>> Lint(const Dockerfile& df, const LintOptions& o
             reported.count(name))
           continue;
         std::string why;
-        if (later_args.count(name)) {
-          why = "is declared by an ARG later in this stage";
-        } else if (globals.count(name)) {
-          why = "is a global ARG; a stage must redeclare it (ARG " + name + ") to see it";
+        if (globals.count(name)) {
+          why = "is a global ARG; a stage must redeclare it (ARG " + name + ") before using it";
+        } else if (later_args.count(name)) {
+          why = "is declared by an ARG later in this stage; move the ARG up";
         } else if (IsPlatformArg(name)) {
           why =
               "is an automatic platform ARG; declare it in this stage (ARG " + name + ") to use it";

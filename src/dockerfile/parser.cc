@@ -420,8 +420,7 @@ class Parser {
     if (inst.kind == Kind::kOnbuild) {
       if (inside_onbuild)
         return Unexpected(Err(kw_pos, "ONBUILD cannot be nested (ONBUILD ONBUILD)"));
-      if (rest.empty())
-        return Unexpected(Err(inst.args_pos, "ONBUILD needs an instruction to run later"));
+      if (rest.empty()) return Unexpected(Err(kw_pos, "ONBUILD needs an instruction to run later"));
       ANYARCH_TRY(Instruction inner, ParseInstruction(l, p, /*inside_onbuild=*/true));
       if (inner.kind == Kind::kFrom || inner.kind == Kind::kMaintainer) {
         return Unexpected(Err(inner.pos, std::string(KindName(inner.kind)) +
@@ -467,8 +466,8 @@ class Parser {
         k += 2;
         continue;
       }
-      bool word_start = k == 0 || std::isspace(static_cast<unsigned char>(a[k - 1])) ||
-                        std::isdigit(static_cast<unsigned char>(a[k - 1]));
+      // Only at the start of a word: "$((1<<2))" is arithmetic, not a heredoc.
+      bool word_start = k == 0 || std::isspace(static_cast<unsigned char>(a[k - 1]));
       if (!word_start) continue;
       std::size_t m = k + 2;
       Heredoc h;
@@ -538,6 +537,7 @@ class Parser {
     };
     switch (inst.kind) {
       case Kind::kFrom: {
+        ANYARCH_CHECK(need_args());
         if (words.size() != 1 && words.size() != 3) {
           Position at = words.size() > 1 ? PosOfWord(inst, words, 1) : inst.pos;
           return Unexpected(

@@ -1,0 +1,306 @@
+#include "dockerfile/parser.h"
+
+#include <gtest/gtest.h>
+
+#include "dockerfile/syntax_error.h"
+
+namespace anyarch::dockerfile {
+namespace {
+
+Dockerfile MustParse(const std::string& text) {
+  auto r = Parse(text);
+  EXPECT_TRUE(r) << (r ? "" : r.error().ToString());
+  return r ? std::move(*r) : Dockerfile{};
+}
+
+// Every instruction, with and without its flags, parses to the right kind and arguments.
+struct GoodCase {
+  std::string text;
+  Kind kind;
+  std::string args;
+  std::vector<std::pair<std::string, std::string>> flags;
+  bool json = false;
+};
+
+TEST(Parser, EveryInstructionAndFlag) {
+  const GoodCase cases[] = {
+      {"FROM alpine", Kind::kFrom, "alpine", {}},
+      {"from alpine AS base", Kind::kFrom, "alpine AS base", {}},
+      {"FROM --platform=$BUILDPLATFORM golang:1.22 as build",
+       Kind::kFrom,
+       "golang:1.22 as build",
+       {{"platform", "$BUILDPLATFORM"}}},
+      {"RUN make", Kind::kRun, "make", {}},
+      {"RUN [\"make\", \"all\"]", Kind::kRun, "[\"make\", \"all\"]", {}, true},
+      {"RUN --mount=type=cache,target=/root/.cache go build",
+       Kind::kRun,
+       "go build",
+       {{"mount", "type=cache,target=/root/.cache"}}},
+      {"RUN --mount=type=bind,from=build,source=/out,target=/in ls /in",
+       Kind::kRun,
+       "ls /in",
+       {{"mount", "type=bind,from=build,source=/out,target=/in"}}},
+      {"RUN --mount=type=tmpfs,target=/tmp,size=64m true",
+       Kind::kRun,
+       "true",
+       {{"mount", "type=tmpfs,target=/tmp,size=64m"}}},
+      {"RUN --mount=type=secret,id=npmrc,target=/root/.npmrc npm ci",
+       Kind::kRun,
+       "npm ci",
+       {{"mount", "type=secret,id=npmrc,target=/root/.npmrc"}}},
+      {"RUN --mount=type=ssh git clone x", Kind::kRun, "git clone x", {{"mount", "type=ssh"}}},
+      {"RUN --network=none --security=insecure make",
+       Kind::kRun,
+       "make",
+       {{"network", "none"}, {"security", "insecure"}}},
+      {"CMD [\"app\", \"--serve\"]", Kind::kCmd, "[\"app\", \"--serve\"]", {}, true},
+      {"CMD app --serve", Kind::kCmd, "app --serve", {}},
+      {"ENTRYPOINT [\"/entry.sh\"]", Kind::kEntrypoint, "[\"/entry.sh\"]", {}, true},
+      {"SHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]",
+       Kind::kShell,
+       "[\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]",
+       {},
+       true},
+      {"LABEL a=b \"c d\"=\"e f\"", Kind::kLabel, "a=b \"c d\"=\"e f\"", {}},
+      {"ENV A=1 B=\"two words\"", Kind::kEnv, "A=1 B=\"two words\"", {}},
+      {"ENV LEGACY value with spaces", Kind::kEnv, "LEGACY value with spaces", {}},
+      {"ARG VERSION=1.0", Kind::kArg, "VERSION=1.0", {}},
+      {"ARG A B=2", Kind::kArg, "A B=2", {}},
+      {"EXPOSE 80 443/tcp 8000-8010/udp", Kind::kExpose, "80 443/tcp 8000-8010/udp", {}},
+      {"VOLUME /data /logs", Kind::kVolume, "/data /logs", {}},
+      {"VOLUME [\"/data\"]", Kind::kVolume, "[\"/data\"]", {}, true},
+      {"USER app:app", Kind::kUser, "app:app", {}},
+      {"WORKDIR /src/app", Kind::kWorkdir, "/src/app", {}},
+      {"STOPSIGNAL SIGTERM", Kind::kStopsignal, "SIGTERM", {}},
+      {"HEALTHCHECK NONE", Kind::kHealthcheck, "NONE", {}},
+      {"HEALTHCHECK --interval=30s --timeout=3s --start-period=1m --start-interval=5s --retries=3 "
+       "CMD curl -f http://localhost/",
+       Kind::kHealthcheck,
+       "CMD curl -f http://localhost/",
+       {{"interval", "30s"},
+        {"timeout", "3s"},
+        {"start-period", "1m"},
+        {"start-interval", "5s"},
+        {"retries", "3"}}},
+      {"ADD --chown=1:1 --chmod=755 --link a.tar.gz /opt/",
+       Kind::kAdd,
+       "a.tar.gz /opt/",
+       {{"chown", "1:1"}, {"chmod", "755"}, {"link", ""}}},
+      {"ADD --checksum=sha256:abc https://x/y.tgz /y.tgz",
+       Kind::kAdd,
+       "https://x/y.tgz /y.tgz",
+       {{"checksum", "sha256:abc"}}},
+      {"ADD --keep-git-dir=true https://github.com/x/y.git /y",
+       Kind::kAdd,
+       "https://github.com/x/y.git /y",
+       {{"keep-git-dir", "true"}}},
+      {"ADD --exclude=*.md --exclude=docs . /app",
+       Kind::kAdd,
+       ". /app",
+       {{"exclude", "*.md"}, {"exclude", "docs"}}},
+      {"COPY --from=build --chown=app --chmod=0644 --link=false /out /app",
+       Kind::kCopy,
+       "/out /app",
+       {{"from", "build"}, {"chown", "app"}, {"chmod", "0644"}, {"link", "false"}}},
+      {"COPY --parents --exclude=**/*.test ./cmd/*/main.go /src/",
+       Kind::kCopy,
+       "./cmd/*/main.go /src/",
+       {{"parents", ""}, {"exclude", "**/*.test"}}},
+      {"COPY [\"a b\", \"/c\"]", Kind::kCopy, "[\"a b\", \"/c\"]", {}, true},
+      {"MAINTAINER Jane <jane@example.com>", Kind::kMaintainer, "Jane <jane@example.com>", {}},
+  };
+  for (const auto& c : cases) {
+    auto df = Parse("FROM scratch\n" + c.text + "\n");
+    if (c.kind == Kind::kFrom) df = Parse(c.text + "\n");
+    ASSERT_TRUE(df) << c.text << ": " << df.error().ToString();
+    const Instruction& in = df->instructions.back();
+    EXPECT_EQ(in.kind, c.kind) << c.text;
+    EXPECT_EQ(in.args, c.args) << c.text;
+    EXPECT_EQ(in.json_form, c.json) << c.text;
+    ASSERT_EQ(in.flags.size(), c.flags.size()) << c.text;
+    for (std::size_t i = 0; i < c.flags.size(); ++i) {
+      EXPECT_EQ(in.flags[i].name, c.flags[i].first) << c.text;
+      EXPECT_EQ(in.flags[i].value, c.flags[i].second) << c.text;
+    }
+  }
+}
+
+TEST(Parser, OnbuildWrapsAnInstruction) {
+  auto df = MustParse("FROM x\nONBUILD COPY --chown=1 . /app\nONBUILD RUN make\n");
+  ASSERT_EQ(df.instructions.size(), 3u);
+  ASSERT_TRUE(df.instructions[1].onbuild);
+  EXPECT_EQ(df.instructions[1].onbuild->kind, Kind::kCopy);
+  EXPECT_EQ(df.instructions[1].onbuild->flags[0].name, "chown");
+  EXPECT_EQ(df.instructions[2].onbuild->args, "make");
+  Dockerfile copy = df;  // deep copy keeps the trigger
+  ASSERT_TRUE(copy.instructions[1].onbuild);
+  EXPECT_EQ(copy.instructions[1].onbuild->args, ". /app");
+}
+
+TEST(Parser, DirectivesAndEscape) {
+  auto df = MustParse("# syntax=docker/dockerfile:1.7\n# escape=`\nFROM x\nRUN echo a `\n  b\n");
+  ASSERT_EQ(df.directives.size(), 2u);
+  EXPECT_EQ(df.directives[0].name, "syntax");
+  EXPECT_EQ(df.directives[0].value, "docker/dockerfile:1.7");
+  EXPECT_EQ(df.escape, '`');
+  EXPECT_EQ(df.instructions[1].args, "echo a   b");
+  // A directive after a comment is just a comment.
+  auto late = MustParse("# hello\n# escape=`\nFROM x\nRUN a \\\n b\n");
+  EXPECT_EQ(late.escape, '\\');
+  EXPECT_TRUE(late.directives.empty());
+  EXPECT_EQ(late.instructions[1].args, "a  b");
+}
+
+TEST(Parser, ContinuationsCommentsAndEmptyLines) {
+  auto df = MustParse(
+      "FROM x\n"
+      "RUN apt-get update \\\n"
+      "# a comment inside\n"
+      "    && apt-get install -y a \\\n"
+      "\n"
+      "    b\n"
+      "  # indented comment\n"
+      "CMD [\"b\"]\n");
+  ASSERT_EQ(df.instructions.size(), 3u);
+  EXPECT_EQ(df.instructions[1].args, "apt-get update     && apt-get install -y a     b");
+  EXPECT_EQ(df.instructions[1].pos.line, 2);
+  EXPECT_EQ(df.instructions[1].end_line, 6);
+  ASSERT_EQ(df.empty_continuations.size(), 1u);
+  EXPECT_EQ(df.empty_continuations[0].line, 5);
+  EXPECT_EQ(df.instructions[2].pos.line, 8);
+  // CRLF line endings.
+  auto crlf = MustParse("FROM x\r\nRUN a \\\r\n  b\r\n");
+  EXPECT_EQ(crlf.instructions[1].args, "a   b");
+}
+
+TEST(Parser, Heredocs) {
+  auto df = MustParse(
+      "FROM x\n"
+      "RUN <<EOF\n"
+      "apt-get update\n"
+      "apt-get install -y curl\n"
+      "EOF\n"
+      "RUN <<-EOT bash\n"
+      "\techo tabs stripped\n"
+      "\tEOT\n"
+      "COPY <<\"A\" /a.txt <<'B' /b.txt\n"
+      "$NOT_EXPANDED\n"
+      "A\n"
+      "second\n"
+      "B\n"
+      "RUN python3 <<PY > /out\n"
+      "print(1 << 2)\n"
+      "PY\n"
+      "RUN echo $((1<<2)) <<<here\n"
+      "CMD done\n");
+  ASSERT_EQ(df.instructions.size(), 7u);
+  const auto& r1 = df.instructions[1];
+  ASSERT_EQ(r1.heredocs.size(), 1u);
+  EXPECT_EQ(r1.heredocs[0].delimiter, "EOF");
+  EXPECT_EQ(r1.heredocs[0].body, "apt-get update\napt-get install -y curl\n");
+  EXPECT_TRUE(r1.heredocs[0].expand);
+  EXPECT_EQ(r1.end_line, 5);
+  const auto& r2 = df.instructions[2];
+  ASSERT_EQ(r2.heredocs.size(), 1u);
+  EXPECT_TRUE(r2.heredocs[0].strip_tabs);
+  EXPECT_EQ(r2.heredocs[0].body, "echo tabs stripped\n");
+  const auto& c = df.instructions[3];
+  ASSERT_EQ(c.heredocs.size(), 2u);
+  EXPECT_EQ(c.heredocs[0].delimiter, "A");
+  EXPECT_FALSE(c.heredocs[0].expand);
+  EXPECT_EQ(c.heredocs[0].body, "$NOT_EXPANDED\n");
+  EXPECT_EQ(c.heredocs[1].delimiter, "B");
+  EXPECT_EQ(c.heredocs[1].body, "second\n");
+  EXPECT_EQ(df.instructions[4].heredocs.size(), 1u);
+  EXPECT_EQ(df.instructions[4].heredocs[0].body, "print(1 << 2)\n");
+  // Shell arithmetic and here-strings are not heredocs.
+  EXPECT_TRUE(df.instructions[5].heredocs.empty());
+  EXPECT_EQ(df.instructions[6].kind, Kind::kCmd);
+}
+
+// Errors: message fragment, line and column.
+struct BadCase {
+  std::string text;
+  std::string mentions;
+  int line;
+  int column;
+};
+
+TEST(Parser, ErrorsPointAtTheProblem) {
+  const BadCase cases[] = {
+      {"FROM x\nRUNN make\n", "unknown instruction \"RUNN\" (did you mean RUN?)", 2, 1},
+      {"FROM x\nFOO bar\n", "unknown instruction \"FOO\"", 2, 1},
+      {"FROM x\nCOPY --chmdo=644 a b\n", "unknown flag --chmdo for COPY", 2, 6},
+      {"FROM x\n  RUN --foo make\n", "unknown flag --foo for RUN", 2, 7},
+      {"FROM x\nENV --a=b c=d\n", "it takes no flags", 2, 5},
+      {"FROM x\nCOPY --from a b\n", "flag --from needs a value", 2, 6},
+      {"FROM x\nCOPY --link=maybe a b\n", "takes true or false", 2, 6},
+      {"FROM x\nCOPY --from=a --from=b c d\n", "flag --from given twice", 2, 15},
+      {"FROM x\nRUN --mount=type=nfs,target=/x a\n", "unknown mount type \"nfs\"", 2, 5},
+      {"FROM x\nRUN --mount=type=cache a\n", "needs target=", 2, 5},
+      {"FROM x\nRUN --mount=type=tmpfs,target=/t,from=y a\n",
+       "unknown option \"from\" for a tmpfs mount", 2, 5},
+      {"FROM x\nRUN --mount=type=cache,target=/c,sharing=bad a\n", "sharing takes", 2, 5},
+      {"FROM x\nRUN --network=bridge a\n", "--network takes default, none or host", 2, 5},
+      {"FROM x\nRUN --security=low a\n", "--security takes sandbox or insecure", 2, 5},
+      {"FROM\n", "FROM needs at least one argument", 1, 1},
+      {"FROM a b\n", "FROM takes an image", 1, 8},
+      {"FROM a FOR b\n", "expected \"AS\"", 1, 8},
+      {"FROM a AS 1st\n", "invalid stage name", 1, 11},
+      {"FROM x\nSHELL /bin/sh -c\n", "SHELL needs a JSON array", 2, 7},
+      {"FROM x\nUSER a b\n", "USER takes exactly one argument", 2, 8},
+      {"FROM x\nSTOPSIGNAL\n", "STOPSIGNAL needs at least one argument", 2, 1},
+      {"FROM x\nLABEL onlykey\n", "LABEL needs key=value pairs", 2, 7},
+      {"FROM x\nENV A=1 B\n", "ENV expects key=value, found \"B\"", 2, 9},
+      {"FROM x\nARG 9lives\n", "invalid ARG name", 2, 5},
+      {"FROM x\nHEALTHCHECK --interval=often CMD true\n", "takes a duration", 2, 13},
+      {"FROM x\nHEALTHCHECK --retries=x CMD true\n", "takes a whole number", 2, 13},
+      {"FROM x\nHEALTHCHECK --retries=3 NONE\n", "NONE takes no flags", 2, 25},
+      {"FROM x\nHEALTHCHECK RUN true\n", "expects CMD or NONE", 2, 13},
+      {"FROM x\nCOPY onlyone\n", "at least one source and a destination", 2, 6},
+      {"FROM x\nADD --checksum=md5:x a b\n", "--checksum takes sha256", 2, 5},
+      {"FROM x\nRUN <<EOF\necho\n", "heredoc <<EOF is not terminated", 2, 5},
+      {"FROM x\nONBUILD FROM y\n", "not allowed as an ONBUILD trigger", 2, 9},
+      {"FROM x\nONBUILD ONBUILD RUN a\n", "cannot be nested", 2, 9},
+      {"FROM x\nONBUILD\n", "ONBUILD needs an instruction", 2, 1},
+      {"# escape=x\nFROM y\n", "invalid escape directive", 1, 1},
+      {"# escape=`\n# escape=\\\nFROM y\n", "given twice", 2, 1},
+      {"FROM x\nCMD\n", "CMD needs at least one argument", 2, 1},
+  };
+  for (const auto& c : cases) {
+    auto r = Parse(c.text);
+    ASSERT_FALSE(r) << c.text;
+    EXPECT_EQ(r.error().code(), ErrorCode::kInvalid);
+    const std::string msg = r.error().message();
+    EXPECT_NE(msg.find(c.mentions), std::string::npos) << c.text << "\n" << msg;
+    Position p = ErrorPosition(r.error());
+    EXPECT_EQ(p.line, c.line) << c.text << "\n" << msg;
+    EXPECT_EQ(p.column, c.column) << c.text << "\n" << msg;
+    // The excerpt shows the line and a caret.
+    EXPECT_NE(msg.find("\n    "), std::string::npos) << msg;
+    EXPECT_NE(msg.find('^'), std::string::npos) << msg;
+  }
+}
+
+TEST(Parser, ErrorNamesTheFile) {
+  auto r = Parse("FROM x\nBAD\n", ParseOptions{.filename = "build/Dockerfile.app"});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message().rfind("build/Dockerfile.app:2:1: ", 0), 0u) << r.error().message();
+  EXPECT_NE(r.error().message().find("    BAD\n    ^"), std::string::npos) << r.error().message();
+}
+
+TEST(Parser, JsonFormFallsBackToShell) {
+  auto df = MustParse("FROM x\nCMD ['a', 'b']\nENTRYPOINT [\"a\", 1]\n");
+  EXPECT_FALSE(df.instructions[1].json_form);
+  EXPECT_FALSE(df.instructions[2].json_form);
+}
+
+TEST(Parser, EmptyFileAndOnlyComments) {
+  auto df = MustParse("");
+  EXPECT_TRUE(df.instructions.empty());
+  df = MustParse("# just a comment\n\n");
+  EXPECT_TRUE(df.instructions.empty());
+}
+
+}  // namespace
+}  // namespace anyarch::dockerfile
