@@ -26,6 +26,11 @@ void RunLint(Cli& cli, const LintFlags& f) {
   req.context = f.context;
   req.target = f.target;
   req.plan = f.plan;
+  if (!f.build_platform.empty()) {
+    auto b = platform::Parse(f.build_platform);
+    if (!b) return cli.Fail(b.error().With("--build-platform"));
+    req.build_platform = *b;
+  }
   if (!f.platforms.empty()) {
     auto ps = platform::ParseList(f.platforms);
     if (!ps) return cli.Fail(ps.error().With("--platform"));
@@ -91,6 +96,8 @@ void RegisterDockerfileCommands(CLI::App& app, Cli& cli) {
                    "Target platforms, comma-separated (default: linux/amd64,linux/arm64)");
   lint->add_option("--build-arg", flags->build_args, "Build argument KEY=VALUE (repeatable)");
   lint->add_option("--target", flags->target, "Stage to build (default: the last stage)");
+  lint->add_option("--build-platform", flags->build_platform,
+                   "Platform of the building machine, for $BUILDPLATFORM (default: this host)");
   lint->add_flag("--plan", flags->plan,
                  "Print the build plan per platform (stages, where each runs, dependencies) "
                  "instead of the findings");

@@ -380,25 +380,22 @@ class Evaluator {
     return Ok();
   }
 
-  // A build-platform stage that uses a TARGET* arg (or builds on a stage that does) has to run
-  // once per target.
+  // A build-platform stage that declares a TARGET* arg has to run once per target: declared
+  // ARGs are in the environment of its RUN commands (tools like xx read TARGETPLATFORM from
+  // there), so its result differs per target even when no instruction spells $TARGETARCH.
+  // The same holds for a stage built on such a stage.
   void MarkModes() {
     for (auto& st : plan_.stages) {
-      bool uses_target = false;
-      for (const auto& step : st.steps) {
-        const Instruction& in = *step.inst;
-        std::string text = in.args;
-        for (const auto& f : in.flags) text += " " + f.value;
-        for (const auto& h : in.heredocs) text += " " + h.body;
-        for (const auto& name : ReferencedVariables(text, df_.escape)) {
-          if (IsTargetArg(name) && st.args.count(name)) uses_target = true;
-        }
+      bool per_target = false;
+      for (const auto& [name, value] : st.args) {
+        (void)value;
+        if (IsTargetArg(name)) per_target = true;
       }
       if (st.base_stage >= 0 && plan_.stages[static_cast<std::size_t>(st.base_stage)].mode ==
                                     StageMode::kBuildPerTarget) {
-        uses_target = true;
+        per_target = true;
       }
-      if (st.mode == StageMode::kBuildShared && uses_target) st.mode = StageMode::kBuildPerTarget;
+      if (st.mode == StageMode::kBuildShared && per_target) st.mode = StageMode::kBuildPerTarget;
     }
   }
 
@@ -452,7 +449,10 @@ std::string PlansToText(const std::vector<Plan>& plans) {
       out += "  stage " + StageLabel(s) + ": from " + s.base + ", runs on " +
              s.platform.ToString() + " (" + StageModeName(s.mode) + ")";
       std::vector<std::string> needs;
-      for (const auto& d : s.deps) {
+      std::vector<Dependency> deps = s.deps;
+      std::stable_sort(deps.begin(), deps.end(),
+                       [](const Dependency& a, const Dependency& b) { return a.stage < b.stage; });
+      for (const auto& d : deps) {
         std::string n = std::to_string(d.stage) + " via " + d.via;
         if (std::find(needs.begin(), needs.end(), n) == needs.end()) needs.push_back(n);
       }

@@ -21,15 +21,15 @@ Result<LintReport> Lint(const LintRequest& request) {
   report.parsed = std::make_shared<dockerfile::Dockerfile>(std::move(df));
   ANYARCH_TRY(auto ignore, dockerfile::IgnoreMatcher::ForBuild(request.context, report.dockerfile));
   report.dockerignore = ignore.source();
+  platform::Platform build = request.build_platform.value_or(platform::Host());
   dockerfile::LintOptions lo{.platforms = report.platforms,
-                             .build = platform::Host(),
+                             .build = build,
                              .build_args = request.build_args,
                              .target_stage = request.target};
   ANYARCH_TRY(report.warnings, dockerfile::Lint(*report.parsed, lo));
   if (request.plan) {
-    dockerfile::EvalOptions eo{.build = platform::Host(),
-                               .build_args = request.build_args,
-                               .target_stage = request.target};
+    dockerfile::EvalOptions eo{
+        .build = build, .build_args = request.build_args, .target_stage = request.target};
     ANYARCH_TRY(report.plans, dockerfile::EvaluateAll(*report.parsed, report.platforms, eo));
   }
   return report;

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <map>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,7 +21,8 @@ struct LintRequest {
   std::vector<platform::Platform> platforms;  // empty: linux/amd64 and linux/arm64
   std::map<std::string, std::string> build_args;
   std::string target;
-  bool plan = false;  // also evaluate the plan for every platform
+  std::optional<platform::Platform> build_platform;  // default: this machine
+  bool plan = false;                                 // also evaluate the plan for every platform
 };
 
 struct LintReport {

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# anyarch lint and lint --plan, driven through the binary.
+source "$(dirname "$0")/lib.sh"
+dir="$SRC/tests/e2e/lint"
+
+# Every trap is reported with its rule and line, and the exit code is 1.
+expect_fail "$AA" lint -f "$dir/traps.Dockerfile" --platform linux/amd64,linux/arm64 "$dir"
+assert_eq "$RC" 1 "lint exit code with findings"
+for want in "3:6: warning [arch-specific-base]" "4:6: warning [pinned-platform]" \
+  "3:1: warning [unused-stage]" "6:1: warning [unused-stage]" "8:1: warning [maintainer]" "9:1: warning [undeclared-arg]" "9:1: warning [hardcoded-arch]" \
+  "10:1: warning [hardcoded-arch]" "12:1: warning [undeclared-arg]" "13:1: warning [apt-get-yes]" \
+  "14:5: warning [json-form]"; do
+  assert_contains "$OUT" "traps.Dockerfile:$want" "lint output"
+done
+pass "traps reported"
+
+# JSON output carries the same findings.
+json=$("$AA" lint --json --no-fail -f "$dir/traps.Dockerfile" "$dir")
+n=$(python3 -c 'import json,sys; print(len(json.load(sys.stdin)))' <<<"$json")
+assert_eq "$n" 11 "number of JSON findings"
+rules=$(python3 -c 'import json,sys; print(",".join(sorted({w["rule"] for w in json.load(sys.stdin)})))' <<<"$json")
+assert_eq "$rules" "apt-get-yes,arch-specific-base,hardcoded-arch,json-form,maintainer,pinned-platform,undeclared-arg,unused-stage" "rules"
+pass "json output"
+
+# A single-platform build does not get the multi-platform warnings.
+out=$("$AA" lint --no-fail --platform linux/amd64 -f "$dir/traps.Dockerfile" "$dir")
+assert_not_contains "$out" "hardcoded-arch" "single platform"
+assert_not_contains "$out" "pinned-platform" "single platform"
+
+# The clean multi-platform file is silent and exits 0.
+out=$("$AA" lint --platform linux/amd64,linux/arm64,linux/arm/v7 -f "$dir/clean.Dockerfile" "$dir" 2>&1)
+assert_contains "$out" "no problems found for linux/amd64, linux/arm64, linux/arm/v7" "clean file"
+pass "clean file is silent"
+
+# Plans printed by the binary match the checked-in expectations for a sample of the corpus.
+for name in go-cross-buildplatform go-xx-cgo rust-cargo-chef java-gradle-jlink heredoc-heavy; do
+  got=$("$AA" lint --plan --platform linux/amd64,linux/arm64 --build-platform linux/amd64 \
+    -f "$SRC/tests/dockerfiles/$name/Dockerfile" "$SRC/tests/dockerfiles/$name")
+  assert_eq "$got" "$(cat "$SRC/tests/dockerfiles/$name/plan.txt")" "plan of $name"
+done
+pass "plans match"
+
+# A syntax error names the file, line and column, shows a caret, and exits 1.
+printf 'FROM alpine\nCOPY --chmdo=644 a b\n' >"$WORK/bad.Dockerfile"
+expect_fail "$AA" lint -f "$WORK/bad.Dockerfile" "$WORK"
+assert_contains "$ERR" "bad.Dockerfile:2:6: unknown flag --chmdo for COPY" "syntax error"
+assert_contains "$ERR" "^" "caret"
+assert_eq "$RC" 1 "exit code of a syntax error"
+
+# A missing file is a clear error.
+expect_fail "$AA" lint -f "$WORK/nope/Dockerfile"
+assert_contains "$ERR" "nope/Dockerfile" "missing file is named"
+
+# --target that does not exist lists the stages.
+expect_fail "$AA" lint --plan --target nosuch -f "$SRC/tests/dockerfiles/go-test-lint-stages/Dockerfile"
+assert_contains "$ERR" "base, test, lint, build, release" "target error lists stages"
+pass "errors"
