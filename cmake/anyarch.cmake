@@ -6,6 +6,13 @@
 #   anyarch_<NAME>_test, registered with CTest as unit.<NAME>.
 set(ANYARCH_WARNINGS -Wall -Wextra -Werror -Wno-missing-field-initializers)
 
+if(ANYARCH_FUZZ)
+  # Every library is instrumented for coverage and checked by ASan/UBSan; fuzz/ links libFuzzer.
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+                      -fno-sanitize-recover=all)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
 if(ANYARCH_SANITIZE)
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
   add_link_options(-fsanitize=address,undefined)

@@ -1,0 +1,32 @@
+// libFuzzer target: variable expansion and word splitting. The first byte picks the escape
+// character; the rest is the text. Expansion must never crash, hang or trip a sanitizer, and
+// text without '$' must expand the same with and without variables.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+
+#include "dockerfile/expand.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace anyarch::dockerfile;
+  if (size == 0) return 0;
+  char escape = (data[0] & 1) ? '`' : '\\';
+  std::string text(reinterpret_cast<const char*>(data + 1), size - 1);
+  Lookup lookup = [](const std::string& name) -> std::optional<std::string> {
+    if (name == "EMPTY") return std::string();
+    if (name.size() % 2) return name + " value";
+    return std::nullopt;
+  };
+  ExpandOptions opt{.escape = escape};
+  auto w = ExpandWord(text, lookup, opt);
+  (void)ExpandWords(text, lookup, nullptr, opt);
+  (void)ReferencedVariables(text, escape);
+  (void)SplitRawWords(text, escape);
+  if (text.find('$') == std::string::npos) {
+    Lookup none = [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
+    auto v = ExpandWord(text, none, opt);
+    if (w.has_value() != v.has_value() || (w && w->value != v->value)) std::abort();
+  }
+  return 0;
+}
