@@ -2,6 +2,7 @@
 
 #include "base/json.h"
 #include "cli/app.h"
+#include "ops/binfmt.h"
 #include "ops/file.h"
 
 namespace anyarch::cli {
@@ -70,9 +71,160 @@ void RunFile(Cli& cli, const FileFlags& f) {
   if (any_error) cli.exit_code = kExitFailure;
 }
 
+struct BinfmtFlags {
+  std::vector<std::string> arches;
+  bool json = false;
+  bool force = false;
+  bool no_credentials = false;
+  bool no_probe = false;
+};
+
+std::string Pad(std::string s, std::size_t n) {
+  if (s.size() < n) s.resize(n, ' ');
+  return s + " ";
+}
+
+void PrintBinfmt(Cli& cli, const ops::BinfmtReport& r, bool json, const char* what) {
+  if (json) {
+    OrderedJson j;
+    j["kernel"] = r.kernel.release;
+    j["kernel_fix_binary"] = r.kernel.fix_binary;
+    j["kernel_argv0_visible"] = r.kernel.argv0_visible;
+    j["mount"] = r.mount;
+    j["mounted"] = r.mounted;
+    j["notes"] = r.notes;
+    OrderedJson arr = OrderedJson::array();
+    for (const auto& a : r.arches) {
+      OrderedJson e;
+      e["arch"] = a.cpu;
+      e["platform"] = a.platform;
+      e["entry"] = a.entry;
+      e["action"] = a.action;
+      e["interpreter"] = a.interpreter;
+      e["flags"] = a.flags;
+      if (!a.differences.empty()) e["differences"] = a.differences;
+      if (!a.message.empty()) e["message"] = a.message;
+      if (a.probed) {
+        e["probe"] = emulation::ProbeOutcomeName(a.probe.outcome);
+        e["probe_detail"] = a.probe.detail;
+      }
+      e["ok"] = a.ok;
+      arr.push_back(e);
+    }
+    j["arches"] = arr;
+    if (!r.other_entries.empty()) {
+      OrderedJson others = OrderedJson::array();
+      for (const auto& e : r.other_entries) {
+        others.push_back({{"name", e.name},
+                          {"interpreter", e.interpreter},
+                          {"flags", e.flags},
+                          {"enabled", e.enabled}});
+      }
+      j["other_entries"] = others;
+    }
+    cli.out() << j.dump(2) << "\n";
+  } else {
+    cli.out() << "kernel " << r.kernel.release
+              << " (F flag: " << (r.kernel.fix_binary ? "yes" : "no")
+              << ", P visible to qemu: " << (r.kernel.argv0_visible ? "yes" : "no")
+              << "), binfmt_misc " << (r.mounted ? "mounted at " + r.mount : "not mounted") << "\n";
+    for (const auto& n : r.notes) cli.out() << "note: " << n << "\n";
+    cli.out() << Pad("ARCH", 12) << Pad("PLATFORM", 16) << Pad(what, 12) << Pad("FLAGS", 6)
+              << "INTERPRETER / DETAIL\n";
+    for (const auto& a : r.arches) {
+      std::string detail = a.interpreter;
+      if (a.probed) {
+        detail += (detail.empty() ? "" : "  ") + std::string("probe: ") +
+                  emulation::ProbeOutcomeName(a.probe.outcome);
+        if (a.probe.outcome != emulation::ProbeOutcome::kPass)
+          detail += " (" + a.probe.detail + ")";
+      }
+      if (!a.message.empty() && !a.probed) detail += (detail.empty() ? "" : "  ") + a.message;
+      cli.out() << Pad(a.cpu, 12) << Pad(a.platform, 16) << Pad(a.action, 12)
+                << Pad(a.flags.empty() ? "-" : a.flags, 6) << detail << "\n";
+      for (const auto& d : a.differences) cli.out() << "    " << d << "\n";
+    }
+    for (const auto& e : r.other_entries) {
+      cli.out() << "other entry: " << e.name << " -> " << e.interpreter << " (flags "
+                << (e.flags.empty() ? "-" : e.flags) << (e.enabled ? "" : ", disabled") << ")\n";
+    }
+  }
+  if (!r.ok()) cli.exit_code = kExitFailure;
+}
+
 }  // namespace
 
 void RegisterEmulationCommands(CLI::App& app, Cli& cli) {
+  auto bf = std::make_shared<BinfmtFlags>();
+  CLI::App* binfmt = app.add_subcommand(
+      "binfmt",
+      "Register qemu-user with the kernel's binfmt_misc so foreign-architecture programs run "
+      "here,\n"
+      "and check that it really works. Replaces the privileged tonistiigi/binfmt and\n"
+      "multiarch/qemu-user-static containers. Needs root.");
+  binfmt->require_subcommand(1);
+  auto opts = [&](CLI::App* c, bool arches) {
+    if (arches)
+      c->add_option("arch", bf->arches,
+                    "Architectures (qemu or OCI names: arm64, arm, 386, riscv64 ...), or all");
+    c->add_flag("--json", bf->json, "Print JSON");
+  };
+  CLI::App* st = binfmt->add_subcommand(
+      "status", "Show each architecture's entry, interpreter and flags, and probe it");
+  opts(st, true);
+  st->add_flag("--no-probe", bf->no_probe, "Do not run the probe programs");
+  CLI::App* in = binfmt->add_subcommand(
+      "install",
+      "Register static qemu for the given architectures (default: all that this host does not run\n"
+      "natively). Mounts binfmt_misc if needed. Flags: F when the kernel has it (4.8+), so "
+      "emulation\n"
+      "works in chroots and containers; C so setuid programs such as sudo work; P when the kernel\n"
+      "(5.12+) and qemu (7+) can carry argv[0]. A dynamically linked qemu is refused with F. An\n"
+      "existing entry that differs is shown and kept unless --force.");
+  opts(in, true);
+  in->add_flag("--force", bf->force, "Replace entries made by other tools that differ");
+  in->add_flag("--no-credentials", bf->no_credentials, "Leave out the C flag");
+  CLI::App* un = binfmt->add_subcommand("uninstall", "Remove anyarch's (qemu-<arch>) entries");
+  opts(un, true);
+  CLI::App* te = binfmt->add_subcommand(
+      "test",
+      "Run a tiny static program for each architecture inside an empty chroot. A pass proves that\n"
+      "the registration, the F flag and the emulator all work. Failures say why: no handler\n"
+      "(ENOEXEC), interpreter missing or no F flag (ENOENT), no privilege (EPERM).");
+  opts(te, true);
+  binfmt->footer(
+      "\nExamples:\n"
+      "  anyarch binfmt install all\n"
+      "  anyarch binfmt test arm64 arm riscv64\n"
+      "  anyarch binfmt install --force arm64     # replace a differing entry\n"
+      "  anyarch binfmt status --json\n");
+  auto opt_of = [bf] {
+    return ops::BinfmtOptions{.arches = bf->arches,
+                              .force = bf->force,
+                              .credentials = !bf->no_credentials,
+                              .probe = !bf->no_probe};
+  };
+  st->callback([&cli, bf, opt_of] {
+    auto r = ops::BinfmtStatus(opt_of());
+    if (!r) return cli.Fail(r.error());
+    PrintBinfmt(cli, *r, bf->json, "STATE");
+  });
+  in->callback([&cli, bf, opt_of] {
+    auto r = ops::BinfmtInstall(opt_of());
+    if (!r) return cli.Fail(r.error());
+    PrintBinfmt(cli, *r, bf->json, "ACTION");
+  });
+  un->callback([&cli, bf, opt_of] {
+    auto r = ops::BinfmtUninstall(opt_of());
+    if (!r) return cli.Fail(r.error());
+    PrintBinfmt(cli, *r, bf->json, "ACTION");
+  });
+  te->callback([&cli, bf, opt_of] {
+    auto r = ops::BinfmtTest(opt_of());
+    if (!r) return cli.Fail(r.error());
+    PrintBinfmt(cli, *r, bf->json, "RESULT");
+  });
+
   auto ff = std::make_shared<FileFlags>();
   CLI::App* file = app.add_subcommand(
       "file",

@@ -1,0 +1,105 @@
+#include "emulation/binfmt.h"
+
+#include <gtest/gtest.h>
+
+#include "elf/elf.h"
+
+namespace anyarch::emulation {
+namespace {
+
+TEST(ArchTable, MagicAndMaskAreConsistent) {
+  for (const auto& a : Arches()) {
+    SCOPED_TRACE(std::string(a.cpu));
+    ASSERT_EQ(a.magic.size(), a.mask.size());
+    ASSERT_GE(a.magic.size(), 20u);
+    EXPECT_EQ(a.magic.substr(0, 4), std::string("\x7f" "ELF", 4));
+    EXPECT_EQ(a.magic[4], a.elf_class == 64 ? 2 : 1);
+    EXPECT_EQ(a.magic[5], a.little_endian ? 1 : 2);
+    // e_machine sits at bytes 18-19 in the file's byte order.
+    unsigned m = a.little_endian ? (static_cast<unsigned char>(a.magic[18]) | static_cast<unsigned char>(a.magic[19]) << 8)
+                                 : (static_cast<unsigned char>(a.magic[18]) << 8 | static_cast<unsigned char>(a.magic[19]));
+    EXPECT_EQ(m, a.machine);
+    // EI_OSABI 0 (SYSV) and 3 (GNU) both match, and e_type's low bit is masked so PIE
+    // (ET_DYN) matches too.
+    EXPECT_EQ(static_cast<unsigned char>(a.mask[7]) & 0x03, 0);
+    int type_low = a.little_endian ? 16 : 17;
+    EXPECT_EQ(static_cast<unsigned char>(a.mask[type_low]), 0xfe);
+  }
+}
+
+TEST(ArchTable, ProbesAreValidElfForTheirPlatform) {
+  int probes = 0;
+  for (const auto& a : Arches()) {
+    if (a.probe_code.empty()) continue;
+    ++probes;
+    SCOPED_TRACE(std::string(a.cpu));
+    std::string elf = BuildProbeElf(a);
+    auto info = elf::InspectBuffer(elf);
+    ASSERT_TRUE(info) << info.error().ToString();
+    EXPECT_TRUE(info->is_static);
+    std::string want(a.platform);
+    if (a.cpu == "arm") want = "linux/arm/v5";  // no attributes, soft float: the lowest variant
+    EXPECT_EQ(info->platform.ToString(), want);
+    // The binfmt entry for the architecture matches its own probe.
+    for (std::size_t i = 0; i < a.magic.size(); ++i) {
+      EXPECT_EQ(elf[i] & a.mask[i], a.magic[i] & a.mask[i]) << "byte " << i;
+    }
+  }
+  EXPECT_GE(probes, 7);
+}
+
+TEST(ArchTable, FindArchAcceptsOciAndQemuNames) {
+  EXPECT_EQ(FindArch("arm64")->cpu, "aarch64");
+  EXPECT_EQ(FindArch("aarch64")->cpu, "aarch64");
+  EXPECT_EQ(FindArch("linux/arm64")->cpu, "aarch64");
+  EXPECT_EQ(FindArch("linux/arm/v7")->cpu, "arm");
+  EXPECT_EQ(FindArch("armhf")->cpu, "arm");
+  EXPECT_EQ(FindArch("386")->cpu, "i386");
+  EXPECT_EQ(FindArch("ppc64el")->cpu, "ppc64le");
+  EXPECT_EQ(FindArch("mips64le")->cpu, "mips64el");
+  EXPECT_EQ(FindArch("nonsense"), nullptr);
+}
+
+TEST(Binfmt, RegisterLineFormat) {
+  const ArchSpec* a = FindArch("arm64");
+  std::string line = RegisterLine(*a, "/usr/bin/qemu-aarch64-static", "CF");
+  EXPECT_EQ(line.rfind(":qemu-aarch64:M:0:\\x7f\\x45\\x4c\\x46\\x02\\x01", 0), 0u) << line;
+  EXPECT_NE(line.find(":/usr/bin/qemu-aarch64-static:CF"), std::string::npos);
+  // No raw NUL or delimiter bytes: everything is escaped.
+  EXPECT_EQ(line.find('\0'), std::string::npos);
+  EXPECT_LT(line.size(), 1920u);
+}
+
+TEST(Binfmt, DifferencesIgnoreMaskedMagicBits) {
+  const ArchSpec* a = FindArch("arm64");
+  Entry want = ExpectedEntry(*a, "/usr/bin/qemu-aarch64-static", "PCF");
+  EXPECT_EQ(want.flags, "POCF");  // C implies O, in the kernel's order
+  Entry have = want;
+  EXPECT_TRUE(Differences(have, want).empty());
+  // The kernel shows magic & mask; a masked-out byte differing is no difference.
+  have.magic_hex[14] = '0';
+  have.magic_hex[15] = '3';  // EI_OSABI = 3
+  EXPECT_TRUE(Differences(have, want).empty());
+  have = want;
+  have.flags = "F";
+  have.interpreter = "/usr/local/bin/qemu-aarch64";
+  auto d = Differences(have, want);
+  ASSERT_EQ(d.size(), 2u);
+  EXPECT_EQ(d[0], "interpreter: /usr/local/bin/qemu-aarch64 -> /usr/bin/qemu-aarch64-static");
+  EXPECT_EQ(d[1], "flags: F -> POCF");
+}
+
+TEST(Binfmt, RemoveRefusesSpecialNames) {
+  EXPECT_EQ(Remove("status", "/nonexistent").error().code(), ErrorCode::kInvalid);
+  EXPECT_EQ(Remove("register", "/nonexistent").error().code(), ErrorCode::kInvalid);
+  EXPECT_EQ(Remove("../x", "/nonexistent").error().code(), ErrorCode::kInvalid);
+}
+
+TEST(Binfmt, KernelVersionParsed) {
+  KernelInfo k = DetectKernel();
+  EXPECT_GT(k.major, 2);
+  EXPECT_FALSE(k.release.empty());
+}
+
+}  // namespace
+}  // namespace anyarch::emulation

@@ -1,0 +1,251 @@
+#include "ops/binfmt.h"
+
+#include <algorithm>
+
+#include "base/strings.h"
+
+namespace anyarch::ops {
+
+using emulation::ArchSpec;
+
+bool BinfmtReport::ok() const {
+  return std::all_of(arches.begin(), arches.end(), [](const BinfmtArchReport& a) { return a.ok; });
+}
+
+namespace {
+
+// Resolves the requested names. `only_probeable` limits "all" to architectures with a probe.
+Result<std::vector<const ArchSpec*>> Resolve(const std::vector<std::string>& names,
+                                             bool only_probeable) {
+  std::vector<const ArchSpec*> out;
+  bool all = names.empty() || (names.size() == 1 && names[0] == "all");
+  if (all) {
+    for (const auto& a : emulation::Arches()) {
+      if (only_probeable && a.probe_code.empty()) continue;
+      out.push_back(&a);
+    }
+    return out;
+  }
+  for (const auto& raw : names) {
+    for (const auto& n : Split(raw, ',')) {
+      if (n.empty()) continue;
+      const ArchSpec* a = emulation::FindArch(n);
+      if (!a) {
+        std::vector<std::string> known;
+        for (const auto& s : emulation::Arches()) known.emplace_back(s.cpu);
+        return MakeError(ErrorCode::kInvalid,
+                         "unknown architecture \"" + n + "\" (known: " + Join(known, ", ") +
+                             "; OCI names like arm64 or linux/arm/v7 work too)");
+      }
+      if (std::find(out.begin(), out.end(), a) == out.end()) out.push_back(a);
+    }
+  }
+  return out;
+}
+
+bool Native(const ArchSpec& a) { return a.family == emulation::HostFamily(); }
+
+BinfmtReport Base(const BinfmtOptions& o) {
+  BinfmtReport r;
+  r.kernel = emulation::DetectKernel();
+  r.mount = o.mount;
+  r.mounted = emulation::IsMounted(o.mount);
+  return r;
+}
+
+}  // namespace
+
+Result<BinfmtReport> BinfmtStatus(const BinfmtOptions& o) {
+  ANYARCH_TRY(auto arches, Resolve(o.arches, false));
+  BinfmtReport r = Base(o);
+  std::vector<emulation::Entry> entries;
+  if (r.mounted) {
+    ANYARCH_TRY(entries, emulation::ListEntries(o.mount));
+  } else {
+    r.notes.push_back("binfmt_misc is not mounted at " + o.mount +
+                      " (anyarch binfmt install mounts it)");
+  }
+  for (const ArchSpec* a : arches) {
+    BinfmtArchReport ar;
+    ar.cpu = std::string(a->cpu);
+    ar.platform = std::string(a->platform);
+    ar.entry = emulation::EntryName(*a);
+    auto it = std::find_if(entries.begin(), entries.end(),
+                           [&](const emulation::Entry& e) { return e.name == ar.entry; });
+    if (Native(*a)) {
+      ar.action = "native";
+    } else if (it != entries.end()) {
+      ar.action = it->enabled ? "registered" : "disabled";
+      ar.interpreter = it->interpreter;
+      ar.flags = it->flags;
+    } else {
+      ar.action = "missing";
+    }
+    bool worth_probing =
+        o.probe && !a->probe_code.empty() && (ar.action != "missing" || Native(*a));
+    if (worth_probing) {
+      ar.probed = true;
+      ar.probe = emulation::Probe(*a);
+      ar.ok = ar.probe.outcome == emulation::ProbeOutcome::kPass ||
+              ar.probe.outcome == emulation::ProbeOutcome::kNative;
+    }
+    r.arches.push_back(std::move(ar));
+  }
+  for (const auto& e : entries) {
+    bool ours = std::any_of(emulation::Arches().begin(), emulation::Arches().end(),
+                            [&](const ArchSpec& a) { return emulation::EntryName(a) == e.name; });
+    if (!ours) r.other_entries.push_back(e);
+  }
+  return r;
+}
+
+Result<BinfmtReport> BinfmtInstall(const BinfmtOptions& o) {
+  ANYARCH_TRY(auto arches, Resolve(o.arches, false));
+  BinfmtReport r = Base(o);
+  ANYARCH_CHECK(emulation::EnsureMounted(o.mount));
+  r.mounted = true;
+  std::string flags = o.credentials ? "C" : "";
+  if (r.kernel.fix_binary) {
+    flags += "F";
+  } else {
+    r.notes.push_back(
+        "kernel " + r.kernel.release +
+        " is older than 4.8 and has no F flag: entries are registered without it, so emulation "
+        "only works where the interpreter exists at the same path (not inside chroots or "
+        "containers that lack it)");
+  }
+  if (!r.kernel.argv0_visible) {
+    r.notes.push_back(
+        "kernel " + r.kernel.release +
+        " is older than 5.12: qemu cannot see the P flag, so it is not used and programs see "
+        "their full path as argv[0]");
+  }
+  for (const ArchSpec* a : arches) {
+    BinfmtArchReport ar;
+    ar.cpu = std::string(a->cpu);
+    ar.platform = std::string(a->platform);
+    ar.entry = emulation::EntryName(*a);
+    if (Native(*a)) {
+      ar.action = "native";
+      ar.message = "runs natively on this host; not registered";
+      r.arches.push_back(std::move(ar));
+      continue;
+    }
+    auto interp = emulation::FindInterpreter(*a);
+    if (!interp) {
+      ar.action = "error";
+      ar.ok = false;
+      ar.message = interp.error().message();
+      r.arches.push_back(std::move(ar));
+      continue;
+    }
+    ar.interpreter = interp->path;
+    ar.interpreter_static = interp->is_static;
+    if (!interp->is_static && flags.find('F') != std::string::npos) {
+      ar.action = "error";
+      ar.ok = false;
+      ar.message =
+          interp->path +
+          " is dynamically linked: with the F flag the kernel keeps only the file open, not its "
+          "shared libraries, so it would fail inside chroots and containers; install a static qemu "
+          "(apt-get install qemu-user-static)";
+      r.arches.push_back(std::move(ar));
+      continue;
+    }
+    // P: qemu learns about it through AT_FLAGS (kernel 5.12+, qemu 6.1+).
+    std::string arch_flags = flags;
+    int qemu_major = std::atoi(interp->version.c_str());
+    if (r.kernel.argv0_visible && qemu_major >= 7) arch_flags = "P" + arch_flags;
+    ar.flags = arch_flags;
+    emulation::Entry want = emulation::ExpectedEntry(*a, interp->path, arch_flags);
+    auto have = emulation::ReadEntry(ar.entry, o.mount);
+    if (have) {
+      ar.differences = emulation::Differences(*have, want);
+      if (ar.differences.empty()) {
+        ar.action = "unchanged";
+        ar.message = "already registered as anyarch would";
+        r.arches.push_back(std::move(ar));
+        continue;
+      }
+      if (!o.force) {
+        ar.action = "conflict";
+        ar.ok = false;
+        ar.message =
+            "an entry " + ar.entry + " made by another tool differs; replace it with --force";
+        r.arches.push_back(std::move(ar));
+        continue;
+      }
+      if (auto rm = emulation::Remove(ar.entry, o.mount); !rm) {
+        ar.action = "error";
+        ar.ok = false;
+        ar.message = rm.error().ToString();
+        r.arches.push_back(std::move(ar));
+        continue;
+      }
+      ar.action = "replaced";
+    } else {
+      ar.action = "installed";
+    }
+    if (auto reg =
+            emulation::Register(emulation::RegisterLine(*a, interp->path, arch_flags), o.mount);
+        !reg) {
+      ar.action = "error";
+      ar.ok = false;
+      ar.message = reg.error().ToString();
+    }
+    r.arches.push_back(std::move(ar));
+  }
+  return r;
+}
+
+Result<BinfmtReport> BinfmtUninstall(const BinfmtOptions& o) {
+  ANYARCH_TRY(auto arches, Resolve(o.arches, false));
+  BinfmtReport r = Base(o);
+  if (!r.mounted) return r;
+  for (const ArchSpec* a : arches) {
+    BinfmtArchReport ar;
+    ar.cpu = std::string(a->cpu);
+    ar.platform = std::string(a->platform);
+    ar.entry = emulation::EntryName(*a);
+    auto rm = emulation::Remove(ar.entry, o.mount);
+    if (rm) {
+      ar.action = "removed";
+    } else if (rm.error().code() == ErrorCode::kNotFound) {
+      ar.action = "absent";
+    } else {
+      ar.action = "error";
+      ar.ok = false;
+      ar.message = rm.error().ToString();
+    }
+    r.arches.push_back(std::move(ar));
+  }
+  return r;
+}
+
+Result<BinfmtReport> BinfmtTest(const BinfmtOptions& o) {
+  ANYARCH_TRY(auto arches, Resolve(o.arches, true));
+  BinfmtReport r = Base(o);
+  for (const ArchSpec* a : arches) {
+    BinfmtArchReport ar;
+    ar.cpu = std::string(a->cpu);
+    ar.platform = std::string(a->platform);
+    ar.entry = emulation::EntryName(*a);
+    if (a->probe_code.empty()) {
+      ar.action = "error";
+      ar.ok = false;
+      ar.message = "anyarch has no probe program for " + ar.cpu;
+      r.arches.push_back(std::move(ar));
+      continue;
+    }
+    ar.probed = true;
+    ar.probe = emulation::Probe(*a);
+    ar.action = emulation::ProbeOutcomeName(ar.probe.outcome);
+    ar.ok = ar.probe.outcome == emulation::ProbeOutcome::kPass ||
+            ar.probe.outcome == emulation::ProbeOutcome::kNative;
+    ar.message = ar.probe.detail;
+    r.arches.push_back(std::move(ar));
+  }
+  return r;
+}
+
+}  // namespace anyarch::ops
