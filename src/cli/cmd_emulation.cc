@@ -3,6 +3,7 @@
 #include "base/json.h"
 #include "cli/app.h"
 #include "ops/binfmt.h"
+#include "ops/doctor.h"
 #include "ops/file.h"
 
 namespace anyarch::cli {
@@ -155,6 +156,35 @@ void PrintBinfmt(Cli& cli, const ops::BinfmtReport& r, bool json, const char* wh
 }  // namespace
 
 void RegisterEmulationCommands(CLI::App& app, Cli& cli) {
+  auto doctor_json = std::make_shared<bool>(false);
+  CLI::App* doctor = app.add_subcommand(
+      "doctor",
+      "Check what this host can do: kernel and binfmt features, binfmt_misc and emulators,\n"
+      "overlayfs, namespaces, cgroups, free space in the store, the registries config, and which\n"
+      "platforms can run here right now. One line per check, with the fix for what fails.\n"
+      "Exits 1 if a check fails.");
+  doctor->add_flag("--json", *doctor_json, "Print JSON");
+  doctor->callback([&cli, doctor_json] {
+    auto r = ops::Doctor({.store_root = cli.StoreRoot(), .config_path = cli.ConfigPath()});
+    if (*doctor_json) {
+      OrderedJson arr = OrderedJson::array();
+      for (const auto& c : r.checks) {
+        arr.push_back(
+            {{"check", c.name}, {"status", c.status}, {"detail", c.detail}, {"fix", c.fix}});
+      }
+      OrderedJson j;
+      j["checks"] = arr;
+      j["runnable_platforms"] = r.runnable_platforms;
+      cli.out() << j.dump(2) << "\n";
+    } else {
+      for (const auto& c : r.checks) {
+        cli.out() << Pad("[" + c.status + "]", 6) << Pad(c.name, 11) << c.detail << "\n";
+        if (!c.fix.empty()) cli.out() << "                   fix: " << c.fix << "\n";
+      }
+    }
+    if (!r.ok()) cli.exit_code = kExitFailure;
+  });
+
   auto bf = std::make_shared<BinfmtFlags>();
   CLI::App* binfmt = app.add_subcommand(
       "binfmt",

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# anyarch doctor: one line per check, the fix for what fails, JSON for scripts.
+source "$(dirname "$0")/lib.sh"
+restore() { "$AA" binfmt install --force all >/dev/null 2>&1 || true; }
+on_exit restore
+
+out=$("$AA" doctor)
+for check in kernel binfmt_misc emulators overlayfs namespaces cgroups store config platforms; do
+  echo "$out" | grep -qE "^\[(ok|warn|fail)\] +$check " || fail "doctor has no line for $check: $out"
+done
+assert_contains "$out" "[ok]   binfmt_misc" "binfmt_misc mounted"
+assert_contains "$out" "linux/arm64" "arm64 runnable after setup"
+assert_contains "$out" "linux/s390x" "s390x runnable after setup"
+pass "all checks present"
+
+# A broken config is a failure with its line and column, and the exit code says so.
+printf '[registry."127.0.0.1:5000"\nhttp = true\n' >"$WORK/bad.toml"
+expect_fail "$AA" --config "$WORK/bad.toml" doctor
+assert_contains "$OUT" "[fail] config" "bad config fails"
+assert_contains "$OUT" "bad.toml:1:" "position of the syntax error"
+printf '[registry."127.0.0.1:5000"]\nhttp = "yes"\nmirrors = ["a"]\n' >"$WORK/wrong-type.toml"
+expect_fail "$AA" --config "$WORK/wrong-type.toml" doctor
+assert_contains "$OUT" 'key "http" must be true or false' "wrong type"
+printf '[registry."127.0.0.1:5000"]\nhttp = true\ninsecure = true\nca = ["/etc/ca.pem"]\n' >"$WORK/good.toml"
+out=$("$AA" --config "$WORK/good.toml" doctor)
+assert_contains "$out" "[ok]   config" "valid config"
+pass "config"
+
+# A missing emulator is reported with the fix.
+"$AA" binfmt uninstall riscv64 >/dev/null
+out=$("$AA" doctor --json)
+python3 - "$out" <<'PY'
+import json, sys
+d = json.loads(sys.argv[1])
+emu = [c for c in d["checks"] if c["check"] == "emulators"][0]
+assert emu["status"] == "warn" and "missing: riscv64" in emu["detail"], emu
+assert "anyarch binfmt install" in emu["fix"], emu
+assert "linux/riscv64" not in d["runnable_platforms"], d["runnable_platforms"]
+PY
+pass "missing emulator reported"
