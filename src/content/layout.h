@@ -1,0 +1,48 @@
+// Reading an OCI image layout directory (image-spec image-layout.md): "oci-layout" holds
+// {"imageLayoutVersion": "1.0.0"}, "index.json" is an image index whose entries are named by
+// the org.opencontainers.image.ref.name annotation, and blobs live at blobs/<alg>/<hex>.
+// Every blob read is checked against its descriptor's size and digest; manifests over 4 MiB are
+// refused; a digest never becomes a path outside blobs/ (it is parsed before use).
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+#include "image/manifest.h"
+#include "image/source.h"
+
+namespace anyarch::content {
+
+inline constexpr const char* kRefNameAnnotation = "org.opencontainers.image.ref.name";
+
+class Layout {
+ public:
+  // kNotFound when `dir` has no oci-layout file, kInvalid when it or index.json is malformed.
+  static Result<Layout> Open(const std::filesystem::path& dir);
+
+  const std::filesystem::path& dir() const { return dir_; }
+  const image::Index& index() const { return index_; }
+  // The names in index.json, in order.
+  std::vector<std::string> Tags() const;
+  // The entry named `tag`; with an empty tag, the only entry. kNotFound lists the names.
+  Result<image::Descriptor> Find(const std::string& tag) const;
+
+  std::filesystem::path BlobPath(const Digest& digest) const;
+  // A verified reader over a blob. kNotFound when the blob file is missing.
+  Result<std::unique_ptr<Reader>> OpenBlob(const image::Descriptor& desc) const;
+  // A manifest or index by descriptor, verified, at most 4 MiB.
+  Result<image::RawManifest> ReadManifest(const image::Descriptor& desc) const;
+
+ private:
+  std::filesystem::path dir_;
+  image::Index index_;
+};
+
+// image::ImageSource over a layout and one of its tags (empty: the only image).
+Result<std::unique_ptr<image::ImageSource>> OpenLayoutSource(const std::filesystem::path& dir,
+                                                             const std::string& tag);
+
+}  // namespace anyarch::content

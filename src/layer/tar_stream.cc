@@ -1,0 +1,158 @@
+#include "layer/tar_stream.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <sys/stat.h>
+
+#include <optional>
+#include <vector>
+
+#include "base/strings.h"
+
+namespace anyarch::layer {
+
+Result<std::string> CleanEntryPath(const std::string& raw) {
+  std::vector<std::string> parts;
+  for (const auto& p : Split(raw, '/')) {
+    if (p.empty() || p == ".") continue;
+    if (p == "..") {
+      return MakeError(ErrorCode::kInvalid, "unsafe path \"" + Printable(raw) +
+                                                "\" in layer: it climbs out with \"..\"");
+    }
+    parts.push_back(p);
+  }
+  if (parts.empty()) return MakeError(ErrorCode::kInvalid, "empty path in layer");
+  return Join(parts, "/");
+}
+
+namespace {
+
+struct Source {
+  Reader* in;
+  std::vector<char> buf = std::vector<char>(256 * 1024);
+  std::optional<Error> error;  // the reader's own error (e.g. digest mismatch)
+};
+
+la_ssize_t ReadCallback(struct archive*, void* data, const void** out) {
+  auto* s = static_cast<Source*>(data);
+  auto r = s->in->Read(s->buf.data(), s->buf.size());
+  if (!r) {
+    s->error = r.error();
+    return -1;
+  }
+  *out = s->buf.data();
+  return static_cast<la_ssize_t>(*r);
+}
+
+EntryType TypeOf(archive_entry* e) {
+  if (archive_entry_hardlink(e)) return EntryType::kHardlink;
+  switch (archive_entry_filetype(e)) {
+    case AE_IFREG:
+      return EntryType::kFile;
+    case AE_IFDIR:
+      return EntryType::kDirectory;
+    case AE_IFLNK:
+      return EntryType::kSymlink;
+    case AE_IFCHR:
+      return EntryType::kCharDevice;
+    case AE_IFBLK:
+      return EntryType::kBlockDevice;
+    case AE_IFIFO:
+      return EntryType::kFifo;
+    default:
+      return EntryType::kOther;
+  }
+}
+
+// When decoding fails, the cause may be corrupted bytes: read the rest of the stream so a
+// VerifyingReader reports the digest mismatch, which is the error worth showing.
+Error PreferReaderError(Reader& in, Error decode_error) {
+  char drain[65536];
+  for (;;) {
+    auto n = in.Read(drain, sizeof drain);
+    if (!n) return n.error();
+    if (*n == 0) return decode_error;
+  }
+}
+
+}  // namespace
+
+Status WalkTar(Reader& in, const EntryVisitor& visit) {
+  std::unique_ptr<archive, int (*)(archive*)> a(archive_read_new(), archive_read_free);
+  archive_read_support_filter_gzip(a.get());
+  archive_read_support_filter_zstd(a.get());
+  archive_read_support_format_tar(a.get());
+  Source src{&in};
+  if (archive_read_open(a.get(), &src, nullptr, ReadCallback, nullptr) != ARCHIVE_OK) {
+    if (src.error) return Unexpected(*src.error);
+    return Unexpected(PreferReaderError(
+        in, Error(ErrorCode::kInvalid,
+                  std::string("not a tar layer: ") + archive_error_string(a.get()))));
+  }
+  for (;;) {
+    archive_entry* ae = nullptr;
+    int rc = archive_read_next_header(a.get(), &ae);
+    if (rc == ARCHIVE_EOF) break;
+    if (src.error) return Unexpected(*src.error);
+    if (rc < ARCHIVE_WARN) {
+      return Unexpected(PreferReaderError(
+          in, Error(ErrorCode::kInvalid,
+                    std::string("malformed layer: ") + archive_error_string(a.get()))));
+    }
+    Entry e;
+    const char* p = archive_entry_pathname(ae);
+    e.raw_path = p ? p : "";
+    ANYARCH_TRY(e.path, CleanEntryPath(e.raw_path));
+    e.type = TypeOf(ae);
+    e.mode = archive_entry_perm(ae);
+    e.uid = archive_entry_uid(ae);
+    e.gid = archive_entry_gid(ae);
+    e.size = archive_entry_size(ae);
+    if (e.type == EntryType::kSymlink) {
+      const char* t = archive_entry_symlink(ae);
+      e.link = t ? t : "";
+    } else if (e.type == EntryType::kHardlink) {
+      ANYARCH_TRY(e.link, CleanEntryPath(archive_entry_hardlink(ae)));
+    } else if (e.type == EntryType::kCharDevice || e.type == EntryType::kBlockDevice) {
+      e.dev_major = archive_entry_rdevmajor(ae);
+      e.dev_minor = archive_entry_rdevminor(ae);
+    }
+    std::string base =
+        e.path.substr(e.path.rfind('/') == std::string::npos ? 0 : e.path.rfind('/') + 1);
+    std::string dir =
+        e.path.rfind('/') == std::string::npos ? "" : e.path.substr(0, e.path.rfind('/'));
+    if (base == ".wh..wh..opq") {
+      e.opaque = true;
+      e.path = dir;
+    } else if (base.rfind(".wh.", 0) == 0) {
+      e.whiteout = true;
+      std::string name = base.substr(4);
+      if (name.empty() || name == "." || name == "..") {
+        return MakeError(ErrorCode::kInvalid,
+                         "malformed whiteout \"" + Printable(e.raw_path) + "\" in layer");
+      }
+      e.path = dir.empty() ? name : dir + "/" + name;
+    }
+    EntryReader read = [&](void* buf, std::size_t size) -> Result<std::size_t> {
+      la_ssize_t n = archive_read_data(a.get(), buf, size);
+      if (n < 0) {
+        if (src.error) return Unexpected(*src.error);
+        return Unexpected(PreferReaderError(
+            in, Error(ErrorCode::kInvalid,
+                      "reading " + e.path + " from layer: " + archive_error_string(a.get()))));
+      }
+      return static_cast<std::size_t>(n);
+    };
+    ANYARCH_CHECK(visit(e, read));
+  }
+  if (src.error) return Unexpected(*src.error);
+  // Drain to the end so a VerifyingReader checks the digest of the whole blob.
+  char drain[65536];
+  for (;;) {
+    ANYARCH_TRY(std::size_t n, in.Read(drain, sizeof drain));
+    if (n == 0) break;
+  }
+  return Ok();
+}
+
+}  // namespace anyarch::layer

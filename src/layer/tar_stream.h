@@ -1,0 +1,58 @@
+// Streaming reads of image layers: tar (POSIX ustar, GNU and PAX), optionally compressed with
+// gzip or zstd, decoded by libarchive from any Reader (e.g. a VerifyingReader over a blob), one
+// entry at a time, without writing anything to disk.
+//
+// Entry paths are cleaned: a leading "./" or "/" is dropped, "." components removed; a path
+// with a ".." component is reported as unsafe (kInvalid) rather than silently rewritten, so
+// callers can refuse or skip it. Whiteouts (".wh.<name>") and opaque markers (".wh..wh..opq")
+// are classified here (OCI image-spec layer.md).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "base/error.h"
+#include "base/io.h"
+
+namespace anyarch::layer {
+
+enum class EntryType {
+  kFile,
+  kDirectory,
+  kSymlink,
+  kHardlink,
+  kCharDevice,
+  kBlockDevice,
+  kFifo,
+  kOther
+};
+
+struct Entry {
+  std::string path;      // cleaned, relative, no leading "/"
+  std::string raw_path;  // as in the archive
+  EntryType type = EntryType::kOther;
+  std::string link;  // symlink target (as written) or hardlink target (cleaned path)
+  std::uint32_t mode = 0;
+  std::int64_t uid = 0, gid = 0;
+  std::int64_t size = 0;
+  std::uint32_t dev_major = 0, dev_minor = 0;
+  bool whiteout = false;  // .wh.<name>: `path` is the deleted path
+  bool opaque = false;    // .wh..wh..opq: `path` is the directory made opaque
+};
+
+// Cleans an archive path. kInvalid when it has a ".." component or is empty after cleaning.
+Result<std::string> CleanEntryPath(const std::string& raw);
+
+// Called per entry. `read` reads the entry's content (regular files only); calling it is
+// optional. Return an error to stop the walk.
+using EntryReader = std::function<Result<std::size_t>(void* buf, std::size_t size)>;
+using EntryVisitor = std::function<Status(const Entry& entry, const EntryReader& read)>;
+
+// Walks every entry of the (possibly compressed) tar stream. kInvalid for a malformed archive,
+// unsafe paths included (the message names the entry); errors from `in` (e.g. a digest
+// mismatch) and from the visitor come back as they are.
+Status WalkTar(Reader& in, const EntryVisitor& visit);
+
+}  // namespace anyarch::layer
