@@ -2,6 +2,7 @@
 
 #include "base/json.h"
 #include "cli/app.h"
+#include "ops/run.h"
 #include "ops/verify.h"
 
 namespace anyarch::cli {
@@ -63,9 +64,106 @@ void RunVerify(Cli& cli, const VerifyFlags& f) {
   if (!r->ok()) cli.exit_code = kExitFailure;
 }
 
+struct RunFlags {
+  std::string platform;
+  bool rm = false;
+  std::vector<std::string> env;
+  std::string workdir;
+  std::string user;
+  std::string entrypoint;
+  bool entrypoint_set = false;
+  int timeout = 0;
+};
+
+// docker run's conventions: 125 when anyarch itself fails, 124 for a timeout (like timeout(1)).
+constexpr int kExitRunFailed = 125;
+constexpr int kExitHang = 124;
+
+void RunRun(Cli& cli, const RunFlags& f, const std::vector<std::string>& rest) {
+  if (rest.empty()) {
+    cli.err() << "anyarch: error: run needs an IMAGE (anyarch run [OPTIONS] IMAGE [COMMAND...])\n";
+    cli.exit_code = kExitUsage;
+    return;
+  }
+  ops::RunRequest req;
+  req.image = rest[0];
+  req.command.assign(rest.begin() + 1, rest.end());
+  if (!f.platform.empty()) {
+    auto p = platform::Parse(f.platform);
+    if (!p) {
+      cli.Fail(p.error().With("--platform"));
+      cli.exit_code = kExitRunFailed;
+      return;
+    }
+    req.platform = *p;
+  }
+  if (f.entrypoint_set) req.entrypoint = f.entrypoint;
+  req.env = f.env;
+  req.workdir = f.workdir;
+  req.user = f.user;
+  req.remove = f.rm;
+  req.timeout = std::chrono::seconds(f.timeout);
+  req.store_root = cli.StoreRoot();
+  auto r = ops::Run(req);
+  if (!r) {
+    cli.Fail(r.error());
+    cli.exit_code = kExitRunFailed;
+    return;
+  }
+  for (const auto& s : r->skipped) cli.Warn("not created: " + s);
+  if (r->timed_out) {
+    cli.err() << "anyarch: error: the command did not finish within " << f.timeout
+              << " s and was killed"
+              << (r->emulated ? " (it ran under emulation for " + r->platform.ToString() +
+                                    "; emulated programs can hang)"
+                              : "")
+              << "\n";
+    cli.exit_code = kExitHang;
+    return;
+  }
+  if (!r->start_error.empty()) cli.err() << "anyarch: error: " << r->start_error << "\n";
+  if (!r->container_dir.empty())
+    cli.err() << "anyarch: container files kept in " << r->container_dir
+              << " (use --rm to drop them)\n";
+  cli.exit_code = r->exit_code;
+}
+
 }  // namespace
 
 void RegisterRunCommands(CLI::App& app, Cli& cli) {
+  auto rf = std::make_shared<RunFlags>();
+  CLI::App* run = app.add_subcommand(
+      "run",
+      "Run an image's command on this machine, emulated through binfmt_misc where its platform is\n"
+      "foreign. Selects the platform from the index, unpacks the layers securely into a rootfs\n"
+      "cached per layer chain, and runs the command in new mount, pid, uts and ipc namespaces on "
+      "an\n"
+      "overlay over that rootfs, with /proc, /dev and /sys set up like container runtimes do.\n"
+      "Env, WorkingDir, User, Entrypoint and Cmd come from the image unless overridden. Exit "
+      "code:\n"
+      "the command's own; 124 when --timeout ended it; 125 when anyarch failed; 127 when the\n"
+      "command is not in the image. Needs root.");
+  run->prefix_command();
+  run->allow_extras();
+  run->fallthrough(false);
+  run->add_option("--platform", rf->platform, "Platform to run (default: this host's)");
+  run->add_flag("--rm", rf->rm, "Remove the container's writable layer afterwards");
+  run->add_option("-e,--env", rf->env, "Set an environment variable KEY=VALUE (repeatable)");
+  run->add_option("-w,--workdir", rf->workdir, "Working directory inside the container");
+  run->add_option("-u,--user", rf->user, "User: name, uid, or user:group");
+  run->add_option("--entrypoint", rf->entrypoint, "Replace the image's entrypoint")
+      ->each([rf](const std::string&) { rf->entrypoint_set = true; });
+  run->add_option("--timeout", rf->timeout,
+                  "Kill the command after this many seconds and report a hang");
+  run->footer(
+      "\nImages: oci:DIR[:TAG] (see docs/run.md).\n\n"
+      "Examples:\n"
+      "  anyarch run --rm --platform linux/arm64 oci:./busybox:latest uname -m\n"
+      "  anyarch run --rm --platform linux/arm/v7 -e GREETING=hi oci:./busybox sh -c 'echo "
+      "$GREETING'\n"
+      "  anyarch run --rm --timeout 60 --platform linux/s390x oci:./app:1\n");
+  run->callback([&cli, rf, run] { RunRun(cli, *rf, run->remaining()); });
+
   auto vf = std::make_shared<VerifyFlags>();
   CLI::App* verify = app.add_subcommand(
       "verify",

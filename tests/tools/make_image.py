@@ -38,13 +38,15 @@ def parse_platform(p):
     return d
 
 
-def tar_layer(spec):
+def tar_layer(spec, parents=True):
     buf = io.BytesIO()
     entries = []
     for item in [s for s in spec.split(",") if s]:
         entries.append(item)
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
         def add_dirs(path, seen=set()):
+            if not parents:
+                return
             parts = path.strip("/").split("/")[:-1]
             for i in range(1, len(parts) + 1):
                 d = "/".join(parts[:i])
@@ -135,6 +137,8 @@ def main():
     ap.add_argument("--tag", default="latest")
     ap.add_argument("--image", action="append", default=[], help="PLATFORM=SPEC, or PLATFORM=busybox:FILE")
     ap.add_argument("--layer", action="append", default=[], help="PLATFORM:SPEC")
+    ap.add_argument("--raw-layer", action="append", default=[],
+                    help="PLATFORM:SPEC without entries for parent directories (for hostile layers)")
     ap.add_argument("--docker-types", action="store_true")
     ap.add_argument("--single", action="store_true", help="tag the one image's manifest, no index")
     a = ap.parse_args()
@@ -146,15 +150,18 @@ def main():
     extra = {}
     for l in a.layer:
         plat, spec = l.split(":", 1)
-        extra.setdefault(plat, []).append(spec)
+        extra.setdefault(plat, []).append((spec, True))
+    for l in a.raw_layer:
+        plat, spec = l.split(":", 1)
+        extra.setdefault(plat, []).append((spec, False))
     manifests = []
     for img in a.image:
         plat, spec = img.split("=", 1)
         if spec.startswith("busybox:"):
             spec = busybox_spec(spec[len("busybox:"):])
         layers, diff_ids = [], []
-        for s in [spec] + extra.get(plat, []):
-            raw, gz = tar_layer(s)
+        for s, parents in [(spec, True)] + extra.get(plat, []):
+            raw, gz = tar_layer(s, parents)
             dg, size = w.blob(gz)
             layers.append({"mediaType": mt_layer, "digest": dg, "size": size})
             diff_ids.append("sha256:" + hashlib.sha256(raw).hexdigest())

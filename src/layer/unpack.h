@@ -1,0 +1,40 @@
+// Applying image layers to a directory, securely (OCI image-spec layer.md, changesets).
+//
+// Nothing is ever written outside the target directory, whatever the tar holds:
+// - every parent directory is opened with openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS), so
+//   ".." and absolute symlinks (in this layer or an earlier one) resolve inside the target, as
+//   they would inside the container;
+// - the last component is created, never followed: an existing file or symlink is unlinked
+//   first, and files are opened with O_CREAT | O_EXCL | O_NOFOLLOW;
+// - paths with ".." components are refused (layer/tar_stream.h);
+// - hard links must point at something inside the target (resolved the same way, linked
+//   without following a final symlink);
+// - device nodes are never created (skipped and counted): a layer can never give a container a
+//   host device; fifos are created.
+// Whiteouts remove a path; an opaque marker empties a directory of what earlier layers put there.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+#include "base/io.h"
+
+namespace anyarch::layer {
+
+struct UnpackOptions {
+  bool keep_ownership = true;  // chown to the tar's uid/gid (needs root)
+};
+
+struct UnpackStats {
+  std::uint64_t files = 0, dirs = 0, symlinks = 0, hardlinks = 0, whiteouts = 0;
+  std::vector<std::string> skipped;  // device nodes and other entries not created, with why
+};
+
+// Applies one layer (a possibly compressed tar stream) on top of `target_dir`. kInvalid names the
+// entry that was refused; kUnsupported when the kernel lacks openat2 (Linux 5.6).
+Result<UnpackStats> ApplyLayer(Reader& layer, const std::string& target_dir,
+                               const UnpackOptions& options = {});
+
+}  // namespace anyarch::layer

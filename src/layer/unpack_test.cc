@@ -1,0 +1,206 @@
+// Hostile layers: every case puts a sentinel directory beside the target and checks that
+// nothing appeared in it, whatever the tar holds.
+#include "layer/unpack.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "base/fs.h"
+#include "base/io.h"
+#include "layer/tar_stream.h"
+
+namespace anyarch::layer {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct TarEntry {
+  std::string path;
+  char type = 'f';   // f file, d dir, l symlink, h hardlink, c char device, b block device
+  std::string data;  // file content, or link target
+};
+
+std::string MakeTar(const std::vector<TarEntry>& entries) {
+  std::vector<char> buf(1 << 20);
+  size_t used = 0;
+  archive* a = archive_write_new();
+  archive_write_set_format_pax_restricted(a);
+  archive_write_open_memory(a, buf.data(), buf.size(), &used);
+  for (const auto& e : entries) {
+    archive_entry* ae = archive_entry_new();
+    archive_entry_set_pathname(ae, e.path.c_str());
+    archive_entry_set_perm(ae, 0755);
+    switch (e.type) {
+      case 'd':
+        archive_entry_set_filetype(ae, AE_IFDIR);
+        break;
+      case 'l':
+        archive_entry_set_filetype(ae, AE_IFLNK);
+        archive_entry_set_symlink(ae, e.data.c_str());
+        break;
+      case 'h':
+        archive_entry_set_filetype(ae, AE_IFREG);
+        archive_entry_set_hardlink(ae, e.data.c_str());
+        break;
+      case 'c':
+      case 'b':
+        archive_entry_set_filetype(ae, e.type == 'c' ? AE_IFCHR : AE_IFBLK);
+        archive_entry_set_rdevmajor(ae, e.type == 'c' ? 1 : 8);
+        archive_entry_set_rdevminor(ae, e.type == 'c' ? 3 : 0);
+        break;
+      default:
+        archive_entry_set_filetype(ae, AE_IFREG);
+        archive_entry_set_size(ae, static_cast<la_int64_t>(e.data.size()));
+    }
+    archive_write_header(a, ae);
+    if (e.type == 'f') archive_write_data(a, e.data.data(), e.data.size());
+    archive_entry_free(ae);
+  }
+  archive_write_close(a);
+  archive_write_free(a);
+  return std::string(buf.data(), used);
+}
+
+class Hostile : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto d = TempDir::Create("unpack-test");
+    ASSERT_TRUE(d);
+    dir_ = std::move(*d);
+    root_ = dir_.path() / "root";
+    outside_ = dir_.path() / "outside";
+    fs::create_directories(root_);
+    fs::create_directories(outside_);
+    ASSERT_TRUE(WriteFileAtomic(outside_ / "host-file", "host secret"));
+  }
+  Result<UnpackStats> Apply(const std::vector<TarEntry>& entries) {
+    StringReader r(MakeTar(entries));
+    return ApplyLayer(r, root_.string());
+  }
+  // The sentinel directory holds exactly what SetUp put there.
+  void ExpectOutsideUntouched() {
+    std::vector<std::string> names;
+    for (const auto& e : fs::directory_iterator(outside_))
+      names.push_back(e.path().filename().string());
+    EXPECT_EQ(names, std::vector<std::string>{"host-file"});
+    EXPECT_EQ(*ReadFile(outside_ / "host-file"), "host secret");
+    std::vector<std::string> top;
+    for (const auto& e : fs::directory_iterator(dir_.path()))
+      top.push_back(e.path().filename().string());
+    std::sort(top.begin(), top.end());
+    EXPECT_EQ(top, (std::vector<std::string>{"outside", "root"}));
+  }
+  TempDir dir_;
+  fs::path root_, outside_;
+};
+
+TEST_F(Hostile, DotDotPathsAreRefused) {
+  auto r = Apply({{"../outside/evil", 'f', "x"}});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), ErrorCode::kInvalid);
+  EXPECT_NE(r.error().message().find("unsafe path"), std::string::npos) << r.error().message();
+  auto r2 = Apply({{"a/../../outside/evil", 'f', "x"}});
+  ASSERT_FALSE(r2);
+  ExpectOutsideUntouched();
+}
+
+TEST_F(Hostile, AbsolutePathsLandInsideTheRoot) {
+  std::string abs = (outside_ / "evil").string();  // an absolute host path
+  auto r = Apply({{abs, 'f', "x"}, {"/etc/hosts", 'f', "h"}});
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_EQ(*ReadFile(root_ / abs.substr(1)), "x");
+  EXPECT_EQ(*ReadFile(root_ / "etc/hosts"), "h");
+  ExpectOutsideUntouched();
+}
+
+TEST_F(Hostile, SymlinkOutThenWriteThroughItInOneLayer) {
+  std::string out = outside_.string();
+  auto r = Apply({{"escape", 'l', out},       // absolute target outside
+                  {"escape/evil", 'f', "x"},  // written "through" it
+                  {"rel", 'l', "../../../../../../" + out.substr(1)},
+                  {"rel/evil2", 'f', "y"}});
+  ASSERT_TRUE(r) << r.error().ToString();
+  // Resolved inside the root, as the container would see it.
+  EXPECT_EQ(*ReadFile(root_ / out.substr(1) / "evil"), "x");
+  EXPECT_EQ(*ReadFile(root_ / out.substr(1) / "evil2"), "y");
+  ExpectOutsideUntouched();
+}
+
+TEST_F(Hostile, SymlinkOutThenWriteThroughItAcrossTwoLayers) {
+  std::string out = outside_.string();
+  ASSERT_TRUE(Apply({{"escape", 'l', out}, {"dotdot", 'l', ".."}}));
+  auto r = Apply({{"escape/evil", 'f', "x"}, {"dotdot/dotdot/evil3", 'f', "z"}});
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_EQ(*ReadFile(root_ / out.substr(1) / "evil"), "x");
+  EXPECT_EQ(*ReadFile(root_ / "evil3"), "z");  // ".." of the root is the root
+  ExpectOutsideUntouched();
+}
+
+TEST_F(Hostile, FileOverSymlinkReplacesTheLinkNotItsTarget) {
+  std::string host_file = (outside_ / "host-file").string();
+  ASSERT_TRUE(Apply({{"link", 'l', host_file}}));
+  ASSERT_TRUE(Apply({{"link", 'f', "overwritten"}}));
+  EXPECT_EQ(*ReadFile(root_ / "link"), "overwritten");
+  EXPECT_FALSE(fs::is_symlink(root_ / "link"));
+  ExpectOutsideUntouched();
+}
+
+TEST_F(Hostile, HardlinkToAHostFileIsRefused) {
+  std::string host_file = (outside_ / "host-file").string();
+  auto r = Apply({{"hl", 'h', host_file}});
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("not in the image"), std::string::npos) << r.error().message();
+  // A hard link through a symlink that points out links the symlink's image-side meaning only.
+  ASSERT_TRUE(Apply({{"escape", 'l', outside_.string()}}));
+  auto r2 = Apply({{"hl2", 'h', "escape/host-file"}});
+  ASSERT_FALSE(r2);
+  ExpectOutsideUntouched();
+  // Hard links inside the image work.
+  ASSERT_TRUE(Apply({{"a", 'f', "data"}, {"b", 'h', "a"}}));
+  struct stat sa, sb;
+  ASSERT_EQ(::stat((root_ / "a").c_str(), &sa), 0);
+  ASSERT_EQ(::stat((root_ / "b").c_str(), &sb), 0);
+  EXPECT_EQ(sa.st_ino, sb.st_ino);
+}
+
+TEST_F(Hostile, DeviceNodesAreNeverCreated) {
+  auto r = Apply({{"dev/mem", 'c', ""}, {"dev/sda", 'b', ""}, {"ok", 'f', "x"}});
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_FALSE(fs::exists(root_ / "dev/mem"));
+  EXPECT_FALSE(fs::exists(root_ / "dev/sda"));
+  ASSERT_EQ(r->skipped.size(), 2u);
+  EXPECT_NE(r->skipped[0].find("character device 1:3 not created"), std::string::npos);
+  EXPECT_EQ(*ReadFile(root_ / "ok"), "x");
+  ExpectOutsideUntouched();
+}
+
+TEST_F(Hostile, WhiteoutsAndOpaqueDirectories) {
+  ASSERT_TRUE(
+      Apply({{"d/a", 'f', "1"}, {"d/b", 'f', "2"}, {"gone", 'f', "3"}, {"keep/x", 'f', "4"}}));
+  ASSERT_TRUE(Apply({{".wh.gone", 'f', ""}, {"d/.wh..wh..opq", 'f', ""}, {"d/c", 'f', "5"}}));
+  EXPECT_FALSE(fs::exists(root_ / "gone"));
+  EXPECT_FALSE(fs::exists(root_ / "d/a"));
+  EXPECT_FALSE(fs::exists(root_ / "d/b"));
+  EXPECT_EQ(*ReadFile(root_ / "d/c"), "5");
+  EXPECT_EQ(*ReadFile(root_ / "keep/x"), "4");
+  // A whiteout through a symlink pointing out removes nothing outside.
+  ASSERT_TRUE(Apply({{"escape", 'l', outside_.string()}}));
+  ASSERT_TRUE(Apply({{"escape/.wh.host-file", 'f', ""}}));
+  ExpectOutsideUntouched();
+}
+
+TEST(CleanEntryPath, Table) {
+  EXPECT_EQ(*CleanEntryPath("./a//b/"), "a/b");
+  EXPECT_EQ(*CleanEntryPath("/abs/x"), "abs/x");
+  EXPECT_FALSE(CleanEntryPath("a/../b"));
+  EXPECT_FALSE(CleanEntryPath(".."));
+  EXPECT_FALSE(CleanEntryPath("./"));
+}
+
+}  // namespace
+}  // namespace anyarch::layer

@@ -1,0 +1,49 @@
+// anyarch run: runs an image's command on this machine, emulated where the platform is foreign.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/digest.h"
+#include "base/error.h"
+#include "base/reporter.h"
+#include "platform/platform.h"
+
+namespace anyarch::ops {
+
+struct RunRequest {
+  std::string image;                           // oci:DIR[:TAG]
+  std::optional<platform::Platform> platform;  // default: this host's
+  std::vector<std::string> command;            // replaces the image's Cmd
+  std::optional<std::string> entrypoint;       // replaces the image's Entrypoint ("" clears it)
+  std::vector<std::string> env;                // KEY=VALUE, over the image's Env
+  std::string workdir;                         // over the image's WorkingDir
+  std::string user;                            // over the image's User: name, uid, uid:gid
+  bool remove = false;                         // --rm: drop the container's writable layer
+  std::chrono::seconds timeout{0};
+  std::string store_root;
+  Reporter* reporter = nullptr;
+};
+
+struct RunOutcome {
+  int exit_code = 0;
+  bool timed_out = false;
+  std::string start_error;  // the command could not start (exit code 127)
+  platform::Platform platform;
+  bool emulated = false;
+  std::string container_dir;         // kept when !remove
+  std::vector<std::string> skipped;  // entries the unpack did not create (device nodes)
+};
+
+// Errors: the image cannot be read, the platform is absent from the index (lists what it has),
+// emulation for a foreign platform is not working (says how to fix), the command is not in the
+// image. A command that runs and fails is an outcome, not an error.
+Result<RunOutcome> Run(const RunRequest& request);
+
+// The OCI chain ID of a layer stack: chain(1) = diff(1), chain(n) = sha256(chain(n-1) + " " +
+// diff(n)).
+Digest ChainId(const std::vector<Digest>& diff_ids);
+
+}  // namespace anyarch::ops
