@@ -50,3 +50,47 @@ busybox_bin() {
   [ -x "$p" ] || fail "missing $p (run tests/setup.sh)"
   echo "$p"
 }
+
+# free_port: an unused TCP port on 127.0.0.1.
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# registry_start NAME [htpasswd-file]: starts Debian's docker-registry on 127.0.0.1 with an
+# ephemeral port (plain HTTP; Basic auth when an htpasswd file is given), waits for it, and
+# sets REGISTRY_<NAME> to host:port. Its access log is $WORK/registry-NAME.log.
+registry_start() {
+  local name=$1 htpasswd=${2:-}
+  local dir="$WORK/registry-$name" port
+  port=$(free_port)
+  mkdir -p "$dir/data"
+  {
+    echo "version: 0.1"
+    echo "log: {level: info, accesslog: {disabled: false}}"
+    echo "storage: {filesystem: {rootdirectory: $dir/data}, delete: {enabled: true}}"
+    echo "http: {addr: 127.0.0.1:$port}"
+    if [ -n "$htpasswd" ]; then
+      echo "auth: {htpasswd: {realm: anyarch-test, path: $htpasswd}}"
+    fi
+  } >"$dir/config.yml"
+  docker-registry serve "$dir/config.yml" >"$WORK/registry-$name.log" 2>&1 &
+  local pid=$!
+  on_exit "kill $pid 2>/dev/null; wait $pid 2>/dev/null"
+  for _ in $(seq 1 100); do
+    local code
+    code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/v2/" || true)
+    if [ "$code" = 200 ] || [ "$code" = 401 ]; then
+      printf -v "REGISTRY_$name" '%s' "127.0.0.1:$port"
+      return 0
+    fi
+    sleep 0.1
+  done
+  fail "registry $name did not start: $(tail -5 "$WORK/registry-$name.log")"
+}
+
+# push_busybox_index LAYOUT REGISTRY/REPO:TAG [skopeo creds]: copies the busybox index with skopeo.
+push_oci() {
+  local layout=$1 dest=$2
+  shift 2
+  skopeo copy -q --all --dest-tls-verify=false "$@" "oci:$layout" "docker://$dest" >/dev/null
+}
