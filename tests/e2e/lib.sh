@@ -51,46 +51,88 @@ busybox_bin() {
   echo "$p"
 }
 
-# free_port: an unused TCP port on 127.0.0.1.
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+# ---- Base images (owner: integ) ------------------------------------------------------------------
+# The multi-platform busybox image: an OCI layout at $CACHE/base-images/busybox holding one image
+# index tagged "latest" with eight platforms (linux/amd64, arm64, arm/v7, arm/v5, 386, ppc64le,
+# s390x, mips64le), built by tests/setup.d/30-base-images.sh with tests/tools/make_base_image.py.
+
+# busybox_layout: path of the busybox OCI layout (transport form: oci:$(busybox_layout):latest).
+busybox_layout() {
+  local p="$CACHE/base-images/busybox"
+  [ -f "$p/index.json" ] || fail "missing $p (run tests/setup.sh)"
+  echo "$p"
 }
 
-# registry_start NAME [htpasswd-file]: starts Debian's docker-registry on 127.0.0.1 with an
-# ephemeral port (plain HTTP; Basic auth when an htpasswd file is given), waits for it, and
-# sets REGISTRY_<NAME> to host:port. Its access log is $WORK/registry-NAME.log.
-registry_start() {
-  local name=$1 htpasswd=${2:-}
-  local dir="$WORK/registry-$name" port
-  port=$(free_port)
-  mkdir -p "$dir/data"
-  {
-    echo "version: 0.1"
-    echo "log: {level: info, accesslog: {disabled: false}}"
-    echo "storage: {filesystem: {rootdirectory: $dir/data}, delete: {enabled: true}}"
-    echo "http: {addr: 127.0.0.1:$port}"
-    if [ -n "$htpasswd" ]; then
-      echo "auth: {htpasswd: {realm: anyarch-test, path: $htpasswd}}"
-    fi
-  } >"$dir/config.yml"
-  docker-registry serve "$dir/config.yml" >"$WORK/registry-$name.log" 2>&1 &
-  local pid=$!
-  on_exit "kill $pid 2>/dev/null; wait $pid 2>/dev/null"
-  for _ in $(seq 1 100); do
-    local code
-    code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/v2/" || true)
-    if [ "$code" = 200 ] || [ "$code" = 401 ]; then
-      printf -v "REGISTRY_$name" '%s' "127.0.0.1:$port"
-      return 0
-    fi
+# busybox_digest: digest of the busybox index (sha256 of the exact bytes skopeo/anyarch serve).
+busybox_digest() {
+  echo "sha256:$(skopeo inspect --raw "oci:$(busybox_layout):latest" | sha256sum | cut -d' ' -f1)"
+}
+
+# ---- Test registries (owner: integ; TLS/auth starters belong in registry.sh) ----------------------
+
+# free_port: prints a TCP port on 127.0.0.1 that was free a moment ago.
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# wait_http URL [TRIES]: waits until URL answers (any HTTP status); fails after TRIES*0.1 s.
+wait_http() {
+  local i
+  for ((i = 0; i < ${2:-100}; i++)); do
+    curl -s -o /dev/null --max-time 1 "$1" && return 0
     sleep 0.1
   done
-  fail "registry $name did not start: $(tail -5 "$WORK/registry-$name.log")"
+  fail "nothing answers at $1"
 }
 
-# push_busybox_index LAYOUT REGISTRY/REPO:TAG [skopeo creds]: copies the busybox index with skopeo.
-push_oci() {
-  local layout=$1 dest=$2
-  shift 2
-  skopeo copy -q --all --dest-tls-verify=false "$@" "oci:$layout" "docker://$dest" >/dev/null
+# start_plain_registry VAR: starts docker-registry over plain HTTP on 127.0.0.1 with deletes
+# enabled and its access log on; sets VAR=127.0.0.1:PORT, VAR_LOG=its log file, VAR_DIR=its data
+# directory. Stopped when the test exits.
+start_plain_registry() {
+  local var=$1 dir port pid
+  dir=$(mktemp -d "$WORK/registry.XXXXXX")
+  port=$(free_port)
+  cat >"$dir/config.yml" <<YML
+version: 0.1
+log:
+  level: info
+  accesslog:
+    disabled: false
+storage:
+  filesystem:
+    rootdirectory: $dir/data
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:$port
+YML
+  docker-registry serve "$dir/config.yml" >"$dir/log" 2>&1 &
+  pid=$!
+  on_exit "kill $pid; wait $pid 2>/dev/null"
+  wait_http "http://127.0.0.1:$port/v2/"
+  printf -v "$var" '%s' "127.0.0.1:$port"
+  printf -v "${var}_LOG" '%s' "$dir/log"
+  printf -v "${var}_DIR" '%s' "$dir"
 }
+
+# push_busybox HOST:PORT [REPO[:TAG]]: copies the whole busybox index (all platforms) into a
+# plain-HTTP registry with skopeo; default busybox:latest. Prints the reference.
+push_busybox() {
+  local dest="$1/${2:-busybox:latest}"
+  skopeo copy -q --all --dest-tls-verify=false "oci:$(busybox_layout):latest" "docker://$dest" >&2 \
+    || fail "skopeo could not push busybox to $dest"
+  echo "$dest"
+}
+
+# busybox_ref HOST:PORT: pushes busybox (once per registry) and prints HOST:PORT/busybox:latest.
+busybox_ref() { push_busybox "$1" busybox:latest; }
+
+# access_log_count LOGFILE METHOD PATH_REGEX: counts access-log lines (combined log format, as
+# docker-registry writes with log.accesslog) whose method is METHOD and path matches PATH_REGEX
+# (an extended regex matched against the path, e.g. '/v2/[^ ]*/blobs/sha256:').
+access_log_count() {
+  grep -E "^[^ ]+ [^ ]+ [^ ]+ \[[^]]*\] \"$2 $3[^\"]* HTTP/[0-9.]+\"" "$1" | wc -l | tr -d ' '
+}
+
+# blob_gets LOGFILE: number of blob GETs (layer or config downloads) the registry has served.
+blob_gets() { access_log_count "$1" GET '/v2/[^ ]*/blobs/sha256:'; }

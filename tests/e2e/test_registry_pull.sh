@@ -4,8 +4,26 @@
 source "$(dirname "$0")/lib.sh"
 layout="$WORK/layout"
 bash "$SRC/tests/tools/busybox_index.sh" "$layout" latest >/dev/null
+push_oci() {
+  local src=$1 dest=$2
+  shift 2
+  skopeo copy -q --all --dest-tls-verify=false "$@" "oci:$src" "docker://$dest" >/dev/null
+}
+# start_htpasswd_registry VAR HTPASSWD: like start_plain_registry, with Basic auth.
+start_htpasswd_registry() {
+  local var=$1 htpasswd=$2 dir port pid
+  dir=$(mktemp -d "$WORK/registry.XXXXXX")
+  port=$(free_port)
+  printf 'version: 0.1\nlog: {level: info}\nstorage: {filesystem: {rootdirectory: %s/data}}\nhttp: {addr: 127.0.0.1:%s}\nauth: {htpasswd: {realm: anyarch-test, path: %s}}\n' \
+    "$dir" "$port" "$htpasswd" >"$dir/config.yml"
+  docker-registry serve "$dir/config.yml" >"$dir/log" 2>&1 &
+  pid=$!
+  on_exit "kill $pid; wait $pid 2>/dev/null"
+  wait_http "http://127.0.0.1:$port/v2/"
+  printf -v "$var" '%s' "127.0.0.1:$port"
+}
 
-registry_start plain
+start_plain_registry REGISTRY_plain
 push_oci "$layout:latest" "$REGISTRY_plain/busybox:latest"
 out=$("$AA" verify "$REGISTRY_plain/busybox:latest")
 assert_eq "$(echo "$out" | grep -c ', ok$')" 8 "all platforms verified from the registry"
@@ -17,7 +35,7 @@ pass "plain HTTP registry"
 # htpasswd (bcrypt) auth: credentials from config.json; a wrong password names the registry and
 # never shows the password.
 htpasswd -Bbc "$WORK/htpasswd" tester 'S3cret-pass' 2>/dev/null
-registry_start auth "$WORK/htpasswd"
+start_htpasswd_registry REGISTRY_auth "$WORK/htpasswd"
 push_oci "$layout:latest" "$REGISTRY_auth/busybox:latest" --dest-creds 'tester:S3cret-pass'
 expect_fail "$AA" verify --platform linux/arm64 "$REGISTRY_auth/busybox:latest"
 assert_contains "$ERR" "$REGISTRY_auth needs credentials" "no credentials"
