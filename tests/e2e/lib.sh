@@ -136,3 +136,22 @@ access_log_count() {
 
 # blob_gets LOGFILE: number of blob GETs (layer or config downloads) the registry has served.
 blob_gets() { access_log_count "$1" GET '/v2/[^ ]*/blobs/sha256:'; }
+
+# start_faultproxy VAR UPSTREAM [FAULT ARGS...]: starts tests/e2e/faultproxy.py in front of
+# UPSTREAM (127.0.0.1:PORT) with the given fault rules (--status REGEX:CODE:N, --drop REGEX:N,
+# --tamper REGEX:N, --retry-after S); sets VAR=127.0.0.1:PROXYPORT and VAR_LOG (one line per
+# request, "METHOD PATH -> STATUS [fault]"). Stopped when the test exits.
+start_faultproxy() {
+  local var=$1 up=$2 pid pf log i
+  shift 2
+  pf=$(mktemp "$WORK/faultproxy.port.XXXXXX")
+  rm -f "$pf"
+  log="$pf.log"
+  python3 "$SRC/tests/e2e/faultproxy.py" --upstream "$up" --port-file "$pf" "$@" >/dev/null 2>"$log" &
+  pid=$!
+  on_exit "kill $pid; wait $pid 2>/dev/null"
+  for ((i = 0; i < 100; i++)); do [ -s "$pf" ] && break; sleep 0.05; done
+  [ -s "$pf" ] || fail "faultproxy did not start: $(cat "$log")"
+  printf -v "$var" '%s' "127.0.0.1:$(cat "$pf")"
+  printf -v "${var}_LOG" '%s' "$log"
+}
