@@ -16,6 +16,7 @@ struct VerifyFlags {
 
 void RunVerify(Cli& cli, const VerifyFlags& f) {
   ops::VerifyRequest req{.location = f.location};
+  req.insecure = cli.global.insecure;
   if (!f.platforms.empty()) {
     auto ps = platform::ParseList(f.platforms);
     if (!ps) return cli.Fail(ps.error().With("--platform"));
@@ -104,6 +105,7 @@ void RunRun(Cli& cli, const RunFlags& f, const std::vector<std::string>& rest) {
   req.remove = f.rm;
   req.timeout = std::chrono::seconds(f.timeout);
   req.store_root = cli.StoreRoot();
+  req.insecure = cli.global.insecure;
   auto r = ops::Run(req);
   if (!r) {
     cli.Fail(r.error());
@@ -156,7 +158,8 @@ void RegisterRunCommands(CLI::App& app, Cli& cli) {
   run->add_option("--timeout", rf->timeout,
                   "Kill the command after this many seconds and report a hang");
   run->footer(
-      "\nImages: oci:DIR[:TAG] (see docs/run.md).\n\n"
+      "\nImages: a registry reference (127.0.0.1:5000/app:1) or oci:DIR[:TAG] (see "
+      "docs/run.md).\n\n"
       "Examples:\n"
       "  anyarch run --rm --platform linux/arm64 oci:./busybox:latest uname -m\n"
       "  anyarch run --rm --platform linux/arm/v7 -e GREETING=hi oci:./busybox sh -c 'echo "
@@ -176,7 +179,7 @@ void RegisterRunCommands(CLI::App& app, Cli& cli) {
       "into an arm64 image before anyone runs it.");
   verify
       ->add_option("image", vf->location,
-                   "The image: oci:DIR[:TAG] (other transports: see docs/run.md)")
+                   "The image: a registry reference (host/repo:tag) or oci:DIR[:TAG]")
       ->required();
   verify->add_option("--platform", vf->platforms,
                      "Only these platforms, comma-separated (default: all)");

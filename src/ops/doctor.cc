@@ -66,8 +66,8 @@ DoctorCheck ConfigCheck(const std::string& path) {
     root = toml::parse_file(path);
   } catch (const toml::parse_error& err) {
     c.status = "fail";
-    c.detail = path + ":" + std::to_string(err.source().begin.line) + ":" + std::to_string(err.source().begin.column) +
-               ": " + std::string(err.description());
+    c.detail = path + ":" + std::to_string(err.source().begin.line) + ":" +
+               std::to_string(err.source().begin.column) + ": " + std::string(err.description());
     c.fix = "correct the TOML syntax at that line";
     return c;
   }

@@ -2,6 +2,7 @@
 
 #include "content/layout.h"
 #include "ref/reference.h"
+#include "registry/client.h"
 
 namespace anyarch::ops {
 
@@ -44,9 +45,14 @@ Result<Location> ParseLocation(const std::string& text) {
   return l;
 }
 
-Result<std::unique_ptr<image::ImageSource>> OpenSource(const std::string& text) {
+Result<std::unique_ptr<image::ImageSource>> OpenSource(const std::string& text,
+                                                       const SourceOptions& options) {
   ANYARCH_TRY(Location l, ParseLocation(text));
   if (l.transport == "oci") return content::OpenLayoutSource(l.path, l.tag);
+  if (l.transport == "registry") {
+    ANYARCH_TRY(auto r, ref::Parse(l.reference));
+    return registry::OpenSource(r, {.insecure = options.insecure, .temp_dir = options.temp_dir});
+  }
   return MakeError(
       ErrorCode::kUnsupported,
       "the " + l.transport +

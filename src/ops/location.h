@@ -1,6 +1,6 @@
-// Where an image lives, in skopeo's transport syntax: oci:DIR[:TAG] is supported here;
-// oci-archive:, docker-archive:, local: and registry references are recognised and refused
-// with a message saying so until the transports exist.
+// Where an image lives, in skopeo's transport syntax: a registry reference by default, or
+// oci:DIR[:TAG]. oci-archive:, docker-archive: and local: are recognised and refused with a
+// message saying so until those transports exist.
 #pragma once
 
 #include <memory>
@@ -21,7 +21,14 @@ struct Location {
 // Splits a location string. kInvalid for a malformed one (e.g. "oci:" with no directory).
 Result<Location> ParseLocation(const std::string& text);
 
-// Opens an image source. kUnsupported for transports not implemented yet.
-Result<std::unique_ptr<image::ImageSource>> OpenSource(const std::string& text);
+struct SourceOptions {
+  bool insecure = false;  // plain HTTP / unverified TLS for registries (loopback is always allowed)
+  std::string temp_dir;   // where registry blobs are staged while read
+};
+
+// Opens an image source: oci:DIR[:TAG] or a registry reference. kUnsupported for the other
+// transports until they exist.
+Result<std::unique_ptr<image::ImageSource>> OpenSource(const std::string& text,
+                                                       const SourceOptions& options = {});
 
 }  // namespace anyarch::ops

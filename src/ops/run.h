@@ -24,6 +24,7 @@ struct RunRequest {
   bool remove = false;                         // --rm: drop the container's writable layer
   std::chrono::seconds timeout{0};
   std::string store_root;
+  bool insecure = false;
   Reporter* reporter = nullptr;
 };
 

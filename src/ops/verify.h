@@ -35,6 +35,7 @@ struct VerifyReport {
 struct VerifyRequest {
   std::string location;                       // oci:DIR[:TAG]
   std::vector<platform::Platform> platforms;  // empty: every platform of the index
+  bool insecure = false;
   Reporter* reporter = nullptr;
 };
 

@@ -1,0 +1,39 @@
+// A pull client for the OCI distribution API (distribution-spec v1.1): GET manifests and blobs
+// from a registry repository, with the token flow Docker registries use.
+//
+// - Auth: a 401 with "WWW-Authenticate: Bearer realm=..,service=..,scope=.." fetches a token
+//   (with Basic credentials from the docker config.json when there are some, anonymously
+//   otherwise), cached per scope; "Basic" challenges get the credentials directly.
+// - Transport: HTTPS with verification by default. Plain HTTP only for loopback registries
+//   (127.0.0.0/8, ::1, localhost, as Docker does) or with --insecure.
+// - Retries 429, 5xx and dropped connections with backoff, honouring Retry-After.
+// - Every manifest and blob is verified against its digest; manifests over 4 MiB are refused.
+// Credentials never appear in errors or logs.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "base/error.h"
+#include "image/source.h"
+#include "ref/reference.h"
+
+namespace anyarch::registry {
+
+struct ClientOptions {
+  bool insecure = false;      // plain HTTP and unverified TLS for this registry
+  std::string docker_config;  // config.json path; empty: $DOCKER_CONFIG or ~/.docker
+  std::string temp_dir;       // where blobs are staged while read (default $TMPDIR)
+  int max_attempts = 4;
+};
+
+// An ImageSource reading `ref`'s repository. Blobs are downloaded to a temporary file,
+// verified, and read from there (deleted when the reader is destroyed).
+Result<std::unique_ptr<image::ImageSource>> OpenSource(const ref::Reference& ref,
+                                                       const ClientOptions& options);
+
+// True for hosts Docker treats as insecure by default (loopback).
+bool IsLoopback(const std::string& registry_host);
+
+}  // namespace anyarch::registry
