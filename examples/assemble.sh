@@ -3,12 +3,13 @@
 # arm64, arm/v7, arm/v5, 386, ppc64le, s390x, mips64le) built from Debian's busybox-static .debs,
 # then puts it into anyarch's local store and shows it. Run as root on Debian 12 (scripts/demo.sh
 # runs it after building). Env: ANYARCH_BIN (default build/src/anyarch), ANYARCH_CACHE (default
-# cache/). Output layout: out/example/busybox (oci:out/example/busybox:latest).
+# cache/), EXAMPLE_OUT (default out/example). Output layout: $EXAMPLE_OUT/busybox
+# (oci:out/example/busybox:latest).
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 aa=${ANYARCH_BIN:-$src/build/src/anyarch}
 export ANYARCH_CACHE=${ANYARCH_CACHE:-$src/cache}
-layout=$src/out/example/busybox
+layout=${EXAMPLE_OUT:-$src/out/example}/busybox
 step() { printf '\n==> %s\n' "$*"; }
 # have CMD: whether this anyarch build has the subcommand (listed in the top-level help).
 help_text=$("$aa" --help)
