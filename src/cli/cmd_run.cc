@@ -17,6 +17,7 @@ struct VerifyFlags {
 void RunVerify(Cli& cli, const VerifyFlags& f) {
   ops::VerifyRequest req{.location = f.location};
   req.insecure = cli.global.insecure;
+  req.store_root = cli.StoreRoot();
   if (!f.platforms.empty()) {
     auto ps = platform::ParseList(f.platforms);
     if (!ps) return cli.Fail(ps.error().With("--platform"));

@@ -3,6 +3,7 @@
 #include "base/json.h"
 #include "base/strings.h"
 #include "cli/app.h"
+#include "ops/copy.h"
 #include "ops/inspect.h"
 
 namespace anyarch::cli {
@@ -16,7 +17,7 @@ struct InspectFlags {
 };
 
 void RunInspect(Cli& cli, const InspectFlags& f) {
-  ops::InspectRequest req{.location = f.location, .insecure = cli.global.insecure};
+  ops::InspectRequest req{.location = f.location, .insecure = cli.global.insecure, .store_root = cli.StoreRoot()};
   if (!f.platform.empty()) {
     auto p = platform::Parse(f.platform);
     if (!p) return cli.Fail(p.error().With("--platform"));
@@ -101,9 +102,80 @@ void RunInspect(Cli& cli, const InspectFlags& f) {
   }
 }
 
+struct CopyFlags {
+  std::string source, destination, platforms;
+  bool all = false;
+  bool json = false;
+};
+
+void RunCopy(Cli& cli, const CopyFlags& f, const std::string& destination) {
+  ops::CopyRequest req{.source = f.source, .destination = destination, .all = f.all};
+  if (!f.platforms.empty()) {
+    if (f.all)
+      return cli.Fail(Error(ErrorCode::kInvalid, "--all and --platform exclude each other"));
+    auto ps = platform::ParseList(f.platforms);
+    if (!ps) return cli.Fail(ps.error().With("--platform"));
+    req.platforms = *ps;
+  }
+  req.insecure = cli.global.insecure;
+  req.store_root = cli.StoreRoot();
+  auto r = ops::Copy(req);
+  if (!r) return cli.Fail(r.error());
+  if (f.json) {
+    OrderedJson j{{"source", r->source},
+                  {"destination", r->destination},
+                  {"digest", r->digest},
+                  {"platforms", r->platforms},
+                  {"blobs_copied", r->blobs_copied},
+                  {"blobs_skipped", r->blobs_skipped},
+                  {"bytes_copied", r->bytes_copied}};
+    cli.out() << j.dump(2) << "\n";
+    return;
+  }
+  cli.out() << "copied " << r->source << " to " << r->destination << "\n"
+            << "  digest:    " << r->digest << "\n"
+            << "  platforms: "
+            << (r->platforms.empty() ? std::string("(single image)") : Join(r->platforms, ", "))
+            << "\n"
+            << "  blobs:     " << r->blobs_copied << " copied (" << HumanSize(r->bytes_copied)
+            << "), " << r->blobs_skipped << " already there\n";
+}
+
 }  // namespace
 
 void RegisterTransferCommands(CLI::App& app, Cli& cli) {
+  auto cf = std::make_shared<CopyFlags>();
+  CLI::App* copy = app.add_subcommand(
+      "copy",
+      "Copy an image or a multi-platform index. Sources: a registry reference, oci:DIR[:TAG] or\n"
+      "local:REF; destinations: oci:DIR[:TAG] or local:REF (pushing to registries comes later).\n"
+      "--all copies every platform and keeps the index bytes (same digest); --platform copies a\n"
+      "subset into a new index; with neither, only this host's image is copied (as skopeo does).\n"
+      "Blobs already at the destination are skipped; every blob is verified; the name is set "
+      "last.");
+  copy->add_option("source", cf->source, "Where the image is")->required();
+  copy->add_option("destination", cf->destination, "Where it goes")->required();
+  copy->add_flag("--all", cf->all, "Copy every platform of an index");
+  copy->add_option("--platform", cf->platforms, "Copy these platforms only, comma-separated");
+  copy->add_flag("--json", cf->json, "Print JSON");
+  copy->footer(
+      "\nExamples:\n"
+      "  anyarch copy --all 127.0.0.1:5000/busybox:latest oci:./busybox:latest\n"
+      "  anyarch copy --platform linux/arm64,linux/arm/v7 oci:./busybox:latest "
+      "local:busybox:arm\n");
+  copy->callback([&cli, cf] { RunCopy(cli, *cf, cf->destination); });
+
+  auto pf = std::make_shared<CopyFlags>();
+  CLI::App* pull = app.add_subcommand("pull",
+                                      "Copy an image from a registry into the local store "
+                                      "(local:REF). Default: this host's platform.");
+  pull->add_option("reference", pf->source, "The image, e.g. 127.0.0.1:5000/busybox:latest")
+      ->required();
+  pull->add_flag("--all-platforms", pf->all, "Pull every platform of an index");
+  pull->add_option("--platform", pf->platforms, "Pull these platforms, comma-separated");
+  pull->add_flag("--json", pf->json, "Print JSON");
+  pull->callback([&cli, pf] { RunCopy(cli, *pf, "local:" + pf->source); });
+
   auto f = std::make_shared<InspectFlags>();
   CLI::App* inspect = app.add_subcommand(
       "inspect",

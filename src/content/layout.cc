@@ -1,5 +1,10 @@
 #include "content/layout.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <functional>
 #include "base/fs.h"
 #include "base/io.h"
 #include "base/json.h"
@@ -119,6 +124,151 @@ class LayoutSource final : public image::ImageSource {
 };
 
 }  // namespace
+
+Result<Layout> CreateLayout(const fs::path& dir) {
+  std::error_code ec;
+  fs::create_directories(dir / "blobs" / "sha256", ec);
+  if (ec) return MakeError(ErrorCode::kIo, dir.string() + ": " + ec.message());
+  if (!fs::exists(dir / "oci-layout", ec)) {
+    ANYARCH_CHECK(WriteFileAtomic(dir / "oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}"));
+  }
+  if (!fs::exists(dir / "index.json", ec)) {
+    ANYARCH_CHECK(WriteFileAtomic(
+        dir / "index.json",
+        "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\","
+        "\"manifests\":[]}"));
+  }
+  return Layout::Open(dir);
+}
+
+Status WriteBlob(const fs::path& dir, const image::Descriptor& desc, Reader& data) {
+  fs::path target = dir / "blobs" / desc.digest.algorithm() / desc.digest.hex();
+  std::error_code ec;
+  if (fs::exists(target, ec)) return Ok();
+  ANYARCH_TRY(AtomicFile f, AtomicFile::Create(target, 0644));
+  Sha256 hash;
+  char buf[1 << 16];
+  for (;;) {
+    ANYARCH_TRY(std::size_t n, data.Read(buf, sizeof buf));
+    if (n == 0) break;
+    hash.Update(buf, n);
+    ANYARCH_CHECK(f.Write(buf, n));
+  }
+  Digest got = hash.Finish();
+  if (got != desc.digest || f.bytes_written() != static_cast<std::uint64_t>(desc.size)) {
+    return MakeError(ErrorCode::kDigestMismatch, "blob " + desc.digest.ToString() +
+                                                     ": content has digest " + got.ToString() +
+                                                     ", expected " + desc.digest.ToString());
+  }
+  return f.Commit();
+}
+
+namespace {
+
+// Holds an exclusive lock on <dir>/index.json.lock while index.json is rewritten.
+class IndexLock {
+ public:
+  static Result<IndexLock> Take(const fs::path& dir) {
+    int fd = ::open((dir / "index.json.lock").c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
+    if (fd < 0) return Unexpected(ErrnoError(errno, (dir / "index.json.lock").string()));
+    if (::flock(fd, LOCK_EX) != 0) {
+      ::close(fd);
+      return Unexpected(ErrnoError(errno, "locking " + dir.string()));
+    }
+    IndexLock l;
+    l.fd_ = fd;
+    return l;
+  }
+  IndexLock() = default;
+  IndexLock(IndexLock&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+  ~IndexLock() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+Status RewriteIndex(const fs::path& dir,
+                    const std::function<Status(std::vector<image::Descriptor>&)>& edit) {
+  ANYARCH_TRY(IndexLock lock, IndexLock::Take(dir));
+  ANYARCH_TRY(Layout l, Layout::Open(dir));
+  std::vector<image::Descriptor> entries = l.index().manifests;
+  ANYARCH_CHECK(edit(entries));
+  OrderedJson j = OrderedJson::object();
+  j["schemaVersion"] = 2;
+  j["mediaType"] = std::string(image::kOciIndex);
+  OrderedJson arr = OrderedJson::array();
+  for (const auto& e : entries) arr.push_back(image::DescriptorToJson(e));
+  j["manifests"] = arr;
+  return WriteFileAtomic(dir / "index.json", j.dump());
+}
+
+}  // namespace
+
+Status SetRef(const fs::path& dir, const std::string& name, image::Descriptor desc) {
+  return RewriteIndex(dir, [&](std::vector<image::Descriptor>& entries) -> Status {
+    if (!name.empty()) {
+      std::erase_if(entries, [&](const image::Descriptor& e) {
+        auto it = e.annotations.find(kRefNameAnnotation);
+        return it != e.annotations.end() && it->second == name;
+      });
+      desc.annotations[kRefNameAnnotation] = name;
+    }
+    desc.platform.reset();
+    entries.push_back(desc);
+    return Ok();
+  });
+}
+
+Status RemoveRef(const fs::path& dir, const std::string& name) {
+  return RewriteIndex(dir, [&](std::vector<image::Descriptor>& entries) -> Status {
+    auto n = std::erase_if(entries, [&](const image::Descriptor& e) {
+      auto it = e.annotations.find(kRefNameAnnotation);
+      return it != e.annotations.end() && it->second == name;
+    });
+    if (n == 0)
+      return MakeError(ErrorCode::kNotFound, "no image named " + name + " in " + dir.string());
+    return Ok();
+  });
+}
+
+namespace {
+
+class LayoutSink final : public image::ImageSink {
+ public:
+  LayoutSink(fs::path dir, std::string name) : dir_(std::move(dir)), name_(std::move(name)) {}
+  std::string Describe() const override {
+    return "oci:" + dir_.string() + (name_.empty() ? "" : ":" + name_);
+  }
+  Result<bool> HasBlob(const image::Descriptor& desc) override {
+    std::error_code ec;
+    return fs::exists(dir_ / "blobs" / desc.digest.algorithm() / desc.digest.hex(), ec);
+  }
+  Status PutBlob(const image::Descriptor& desc, Reader& data) override {
+    return WriteBlob(dir_, desc, data);
+  }
+  Status PutManifest(const image::RawManifest& m) override {
+    StringReader r(m.bytes);
+    return WriteBlob(dir_, m.ToDescriptor(), r);
+  }
+  Status Tag(const image::RawManifest& root) override {
+    return SetRef(dir_, name_, root.ToDescriptor());
+  }
+
+ private:
+  fs::path dir_;
+  std::string name_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<image::ImageSink>> OpenLayoutSink(const fs::path& dir,
+                                                         const std::string& name) {
+  ANYARCH_TRY(Layout l, CreateLayout(dir));
+  (void)l;
+  return std::unique_ptr<image::ImageSink>(new LayoutSink(dir, name));
+}
 
 Result<std::unique_ptr<image::ImageSource>> OpenLayoutSource(const fs::path& dir,
                                                              const std::string& tag) {

@@ -41,6 +41,24 @@ class Layout {
   image::Index index_;
 };
 
+// Creates (or opens) a layout for writing: oci-layout and an empty index.json are written
+// atomically when missing.
+Result<Layout> CreateLayout(const std::filesystem::path& dir);
+
+// Writes a blob into a layout: streamed to a temporary file in blobs/sha256, checked against
+// the descriptor's size and digest, then renamed into place. A blob already present is kept.
+Status WriteBlob(const std::filesystem::path& dir, const image::Descriptor& desc, Reader& data);
+
+// Points `name` (the org.opencontainers.image.ref.name annotation) at `desc` in index.json,
+// replacing an entry with the same name; under an exclusive lock, written atomically.
+Status SetRef(const std::filesystem::path& dir, const std::string& name, image::Descriptor desc);
+// Removes the entry named `name`; kNotFound if there is none.
+Status RemoveRef(const std::filesystem::path& dir, const std::string& name);
+
+// image::ImageSink writing into a layout under `name` (empty: untagged).
+Result<std::unique_ptr<image::ImageSink>> OpenLayoutSink(const std::filesystem::path& dir,
+                                                         const std::string& name);
+
 // image::ImageSource over a layout and one of its tags (empty: the only image).
 Result<std::unique_ptr<image::ImageSource>> OpenLayoutSource(const std::filesystem::path& dir,
                                                              const std::string& tag);

@@ -17,6 +17,7 @@ struct InspectRequest {
   std::string location;
   std::optional<platform::Platform> platform;
   bool insecure = false;
+  std::string store_root;  // for local:REF
 };
 
 struct InspectReport {

@@ -45,10 +45,37 @@ Result<Location> ParseLocation(const std::string& text) {
   return l;
 }
 
+Result<std::string> LocalName(const std::string& reference) {
+  ANYARCH_TRY(auto r, ref::Parse(reference));
+  return r.ToString();
+}
+
+Result<std::unique_ptr<image::ImageSink>> OpenSink(const std::string& text,
+                                                   const SourceOptions& options) {
+  ANYARCH_TRY(Location l, ParseLocation(text));
+  if (l.transport == "oci") return content::OpenLayoutSink(l.path, l.tag);
+  if (l.transport == "local") {
+    if (options.store_root.empty())
+      return MakeError(ErrorCode::kInternal, "no local store configured");
+    ANYARCH_TRY(std::string name, LocalName(l.reference));
+    return content::OpenLayoutSink(options.store_root, name);
+  }
+  return MakeError(ErrorCode::kUnsupported,
+                   "writing to the " + l.transport +
+                       " transport is not available yet in this build; destinations can be "
+                       "oci:DIR[:TAG] or local:REF");
+}
+
 Result<std::unique_ptr<image::ImageSource>> OpenSource(const std::string& text,
                                                        const SourceOptions& options) {
   ANYARCH_TRY(Location l, ParseLocation(text));
   if (l.transport == "oci") return content::OpenLayoutSource(l.path, l.tag);
+  if (l.transport == "local") {
+    if (options.store_root.empty())
+      return MakeError(ErrorCode::kInternal, "no local store configured");
+    ANYARCH_TRY(std::string name, LocalName(l.reference));
+    return content::OpenLayoutSource(options.store_root, name);
+  }
   if (l.transport == "registry") {
     ANYARCH_TRY(auto r, ref::Parse(l.reference));
     return registry::OpenSource(r, {.insecure = options.insecure, .temp_dir = options.temp_dir});

@@ -24,7 +24,16 @@ Result<Location> ParseLocation(const std::string& text);
 struct SourceOptions {
   bool insecure = false;  // plain HTTP / unverified TLS for registries (loopback is always allowed)
   std::string temp_dir;   // where registry blobs are staged while read
+  std::string store_root;  // the local store, for local:REF
 };
+
+// Opens an image sink: oci:DIR[:TAG] or local:REF. kUnsupported for registries (push) and the
+// archive transports until they exist.
+Result<std::unique_ptr<image::ImageSink>> OpenSink(const std::string& text,
+                                                   const SourceOptions& options = {});
+
+// The name a local:REF image has in the store ("docker.io/library/busybox:latest").
+Result<std::string> LocalName(const std::string& reference);
 
 // Opens an image source: oci:DIR[:TAG] or a registry reference. kUnsupported for the other
 // transports until they exist.
