@@ -4,6 +4,8 @@
 
 #include <cstring>
 
+#include "elf/writer.h"
+
 namespace anyarch::elf {
 namespace {
 
@@ -17,15 +19,6 @@ struct Spec {
   std::string arm_attributes;  // raw section bytes
 };
 
-void Put(std::string& b, std::size_t off, std::uint64_t v, int width, bool le) {
-  if (b.size() < off + static_cast<std::size_t>(width))
-    b.resize(off + static_cast<std::size_t>(width));
-  for (int i = 0; i < width; ++i) {
-    int shift = 8 * (le ? i : width - 1 - i);
-    b[off + static_cast<std::size_t>(i)] = static_cast<char>((v >> shift) & 0xff);
-  }
-}
-
 std::string Build(const Spec& s) {
   bool is64 = s.elf_class == 64;
   std::string b(is64 ? 64 : 52, '\0');
@@ -36,20 +29,20 @@ std::string Build(const Spec& s) {
   b[4] = is64 ? 2 : 1;
   b[5] = s.le ? 1 : 2;
   b[6] = 1;
-  Put(b, 16, 2, 2, s.le);  // ET_EXEC
-  Put(b, 18, s.machine, 2, s.le);
-  Put(b, is64 ? 48 : 36, s.flags, 4, s.le);
+  PutInt(b, 16, 2, 2, s.le);  // ET_EXEC
+  PutInt(b, 18, s.machine, 2, s.le);
+  PutInt(b, is64 ? 48 : 36, s.flags, 4, s.le);
   std::size_t phent = is64 ? 56 : 32;
   if (!s.interp.empty()) {
     std::size_t phoff = b.size();
     std::size_t data = phoff + phent;
-    Put(b, is64 ? 32 : 28, phoff, is64 ? 8 : 4, s.le);
-    Put(b, is64 ? 54 : 42, phent, 2, s.le);
-    Put(b, is64 ? 56 : 44, 1, 2, s.le);
+    PutInt(b, is64 ? 32 : 28, phoff, is64 ? 8 : 4, s.le);
+    PutInt(b, is64 ? 54 : 42, phent, 2, s.le);
+    PutInt(b, is64 ? 56 : 44, 1, 2, s.le);
     b.resize(data);
-    Put(b, phoff, 3, 4, s.le);  // PT_INTERP
-    Put(b, phoff + (is64 ? 8 : 4), data, is64 ? 8 : 4, s.le);
-    Put(b, phoff + (is64 ? 32 : 16), s.interp.size() + 1, is64 ? 8 : 4, s.le);
+    PutInt(b, phoff, 3, 4, s.le);  // PT_INTERP
+    PutInt(b, phoff + (is64 ? 8 : 4), data, is64 ? 8 : 4, s.le);
+    PutInt(b, phoff + (is64 ? 32 : 16), s.interp.size() + 1, is64 ? 8 : 4, s.le);
     b += s.interp;
     b.push_back('\0');
   }
@@ -62,16 +55,16 @@ std::string Build(const Spec& s) {
     b += s.arm_attributes;
     std::size_t shoff = b.size();
     b.resize(shoff + 3 * 40);
-    Put(b, 32, shoff, 4, s.le);
-    Put(b, 46, 40, 2, s.le);
-    Put(b, 48, 3, 2, s.le);
-    Put(b, 50, 1, 2, s.le);
-    Put(b, shoff + 40 + 0, 1, 4, s.le);
-    Put(b, shoff + 40 + 16, names_off, 4, s.le);
-    Put(b, shoff + 40 + 20, names.size(), 4, s.le);
-    Put(b, shoff + 80 + 0, 11, 4, s.le);
-    Put(b, shoff + 80 + 16, attr_off, 4, s.le);
-    Put(b, shoff + 80 + 20, s.arm_attributes.size(), 4, s.le);
+    PutInt(b, 32, shoff, 4, s.le);
+    PutInt(b, 46, 40, 2, s.le);
+    PutInt(b, 48, 3, 2, s.le);
+    PutInt(b, 50, 1, 2, s.le);
+    PutInt(b, shoff + 40 + 0, 1, 4, s.le);
+    PutInt(b, shoff + 40 + 16, names_off, 4, s.le);
+    PutInt(b, shoff + 40 + 20, names.size(), 4, s.le);
+    PutInt(b, shoff + 80 + 0, 11, 4, s.le);
+    PutInt(b, shoff + 80 + 16, attr_off, 4, s.le);
+    PutInt(b, shoff + 80 + 20, s.arm_attributes.size(), 4, s.le);
   }
   return b;
 }
@@ -88,12 +81,12 @@ std::string ArmAttributes(int cpu_arch) {
   std::string sub;
   sub += static_cast<char>(1);  // Tag_File
   std::string len(4, '\0');
-  Put(len, 0, 5 + file_attrs.size(), 4, true);
+  PutInt(len, 0, 5 + file_attrs.size(), 4, true);
   sub += len + file_attrs;
   std::string vendor = std::string("aeabi\0", 6);
   std::string section = "A";
   std::string total(4, '\0');
-  Put(total, 0, 4 + vendor.size() + sub.size(), 4, true);
+  PutInt(total, 0, 4 + vendor.size() + sub.size(), 4, true);
   section += total + vendor + sub;
   return section;
 }
@@ -182,7 +175,7 @@ TEST(Elf, MalformedInputIsAnErrorNotACrash) {
   EXPECT_FALSE(InspectBuffer(bad_order));
   // Program headers pointing far past the end.
   std::string far = good;
-  Put(far, 32, 0xffffffffffull, 8, true);
+  PutInt(far, 32, 0xffffffffffull, 8, true);
   auto r = InspectBuffer(far);
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message().find("past the end"), std::string::npos) << r.error().message();

@@ -18,6 +18,7 @@
 #include "base/process.h"
 #include "base/strings.h"
 #include "elf/elf.h"
+#include "elf/writer.h"
 
 namespace anyarch::emulation {
 
@@ -308,19 +309,6 @@ const char* ProbeOutcomeName(ProbeOutcome o) {
   return "error";
 }
 
-namespace {
-
-void Put(std::string& b, std::size_t off, std::uint64_t v, int width, bool le) {
-  if (b.size() < off + static_cast<std::size_t>(width))
-    b.resize(off + static_cast<std::size_t>(width));
-  for (int i = 0; i < width; ++i) {
-    int shift = 8 * (le ? i : width - 1 - i);
-    b[off + static_cast<std::size_t>(i)] = static_cast<char>((v >> shift) & 0xff);
-  }
-}
-
-}  // namespace
-
 std::string BuildProbeElf(const ArchSpec& a) {
   // One PT_LOAD segment mapping the whole file (headers + code) read/execute at 0x400000.
   const bool is64 = a.elf_class == 64;
@@ -335,47 +323,47 @@ std::string BuildProbeElf(const ArchSpec& a) {
   b[3] = 'F';
   b[4] = is64 ? 2 : 1;
   b[5] = le ? 1 : 2;
-  b[6] = 1;              // EV_CURRENT
-  Put(b, 16, 2, 2, le);  // ET_EXEC
-  Put(b, 18, a.machine, 2, le);
-  Put(b, 20, 1, 4, le);  // e_version
+  b[6] = 1;                      // EV_CURRENT
+  elf::PutInt(b, 16, 2, 2, le);  // ET_EXEC
+  elf::PutInt(b, 18, a.machine, 2, le);
+  elf::PutInt(b, 20, 1, 4, le);  // e_version
   if (is64) {
-    Put(b, 24, base + code_off, 8, le);  // e_entry
-    Put(b, 32, ehsize, 8, le);           // e_phoff
-    Put(b, 40, 0, 8, le);                // e_shoff
-    Put(b, 48, a.flags, 4, le);
-    Put(b, 52, ehsize, 2, le);
-    Put(b, 54, phsize, 2, le);
-    Put(b, 56, 1, 2, le);
+    elf::PutInt(b, 24, base + code_off, 8, le);  // e_entry
+    elf::PutInt(b, 32, ehsize, 8, le);           // e_phoff
+    elf::PutInt(b, 40, 0, 8, le);                // e_shoff
+    elf::PutInt(b, 48, a.flags, 4, le);
+    elf::PutInt(b, 52, ehsize, 2, le);
+    elf::PutInt(b, 54, phsize, 2, le);
+    elf::PutInt(b, 56, 1, 2, le);
   } else {
-    Put(b, 24, base + code_off, 4, le);
-    Put(b, 28, ehsize, 4, le);
-    Put(b, 32, 0, 4, le);
-    Put(b, 36, a.flags, 4, le);
-    Put(b, 40, ehsize, 2, le);
-    Put(b, 42, phsize, 2, le);
-    Put(b, 44, 1, 2, le);
+    elf::PutInt(b, 24, base + code_off, 4, le);
+    elf::PutInt(b, 28, ehsize, 4, le);
+    elf::PutInt(b, 32, 0, 4, le);
+    elf::PutInt(b, 36, a.flags, 4, le);
+    elf::PutInt(b, 40, ehsize, 2, le);
+    elf::PutInt(b, 42, phsize, 2, le);
+    elf::PutInt(b, 44, 1, 2, le);
   }
   b += a.probe_code;
   const std::uint64_t total = b.size();
   std::size_t ph = ehsize;
-  Put(b, ph, 1, 4, le);  // PT_LOAD
+  elf::PutInt(b, ph, 1, 4, le);  // PT_LOAD
   if (is64) {
-    Put(b, ph + 4, 5, 4, le);  // PF_R | PF_X
-    Put(b, ph + 8, 0, 8, le);
-    Put(b, ph + 16, base, 8, le);
-    Put(b, ph + 24, base, 8, le);
-    Put(b, ph + 32, total, 8, le);
-    Put(b, ph + 40, total, 8, le);
-    Put(b, ph + 48, 0x10000, 8, le);
+    elf::PutInt(b, ph + 4, 5, 4, le);  // PF_R | PF_X
+    elf::PutInt(b, ph + 8, 0, 8, le);
+    elf::PutInt(b, ph + 16, base, 8, le);
+    elf::PutInt(b, ph + 24, base, 8, le);
+    elf::PutInt(b, ph + 32, total, 8, le);
+    elf::PutInt(b, ph + 40, total, 8, le);
+    elf::PutInt(b, ph + 48, 0x10000, 8, le);
   } else {
-    Put(b, ph + 4, 0, 4, le);
-    Put(b, ph + 8, base, 4, le);
-    Put(b, ph + 12, base, 4, le);
-    Put(b, ph + 16, total, 4, le);
-    Put(b, ph + 20, total, 4, le);
-    Put(b, ph + 24, 5, 4, le);
-    Put(b, ph + 28, 0x10000, 4, le);
+    elf::PutInt(b, ph + 4, 0, 4, le);
+    elf::PutInt(b, ph + 8, base, 4, le);
+    elf::PutInt(b, ph + 12, base, 4, le);
+    elf::PutInt(b, ph + 16, total, 4, le);
+    elf::PutInt(b, ph + 20, total, 4, le);
+    elf::PutInt(b, ph + 24, 5, 4, le);
+    elf::PutInt(b, ph + 28, 0x10000, 4, le);
   }
   return b;
 }

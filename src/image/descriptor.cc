@@ -39,6 +39,24 @@ OrderedJson PlatformToJson(const platform::Platform& p) {
   return j;
 }
 
+Result<std::map<std::string, std::string>> AnnotationsFromJson(const Json& j,
+                                                               std::string_view what) {
+  std::map<std::string, std::string> out;
+  auto it = j.find("annotations");
+  if (it == j.end() || it->is_null()) return out;
+  if (!it->is_object()) {
+    return MakeError(ErrorCode::kInvalid, std::string(what) + ": annotations must be an object");
+  }
+  for (const auto& [k, v] : it->items()) {
+    if (!v.is_string()) {
+      return MakeError(ErrorCode::kInvalid,
+                       std::string(what) + ": annotation \"" + k + "\" must be a string");
+    }
+    out[k] = v.get<std::string>();
+  }
+  return out;
+}
+
 Result<Descriptor> DescriptorFromJson(const Json& j, std::string_view what) {
   if (!j.is_object())
     return MakeError(ErrorCode::kInvalid, std::string(what) + ": descriptor must be an object");
@@ -54,18 +72,7 @@ Result<Descriptor> DescriptorFromJson(const Json& j, std::string_view what) {
     ANYARCH_TRY(auto p, PlatformFromJson(*it, what));
     d.platform = std::move(p);
   }
-  if (auto it = j.find("annotations"); it != j.end() && !it->is_null()) {
-    if (!it->is_object()) {
-      return MakeError(ErrorCode::kInvalid, std::string(what) + ": annotations must be an object");
-    }
-    for (const auto& [k, v] : it->items()) {
-      if (!v.is_string()) {
-        return MakeError(ErrorCode::kInvalid,
-                         std::string(what) + ": annotation \"" + k + "\" must be a string");
-      }
-      d.annotations[k] = v.get<std::string>();
-    }
-  }
+  ANYARCH_TRY(d.annotations, AnnotationsFromJson(j, what));
   if (auto it = j.find("urls"); it != j.end() && !it->is_null()) {
     if (!it->is_array())
       return MakeError(ErrorCode::kInvalid, std::string(what) + ": urls must be an array");

@@ -29,6 +29,9 @@ struct Descriptor {
 // Reads a descriptor object. kInvalid names `what` and the bad field. Platform fields are kept
 // as written (not normalised), so that a re-encoded index says what the original said.
 Result<Descriptor> DescriptorFromJson(const Json& j, std::string_view what);
+// Reads an "annotations" object (string values only) from `j`, if present.
+Result<std::map<std::string, std::string>> AnnotationsFromJson(const Json& j,
+                                                               std::string_view what);
 // Writes the fields in the order the specs list them; empty optional fields are omitted.
 OrderedJson DescriptorToJson(const Descriptor& d);
 // The platform object of an index entry ("architecture", "os", "variant", "os.version",

@@ -29,23 +29,6 @@ Result<int> SchemaVersion(const Json& j, std::string_view what) {
   return v;
 }
 
-Result<std::map<std::string, std::string>> Annotations(const Json& j, std::string_view what) {
-  std::map<std::string, std::string> out;
-  auto it = j.find("annotations");
-  if (it == j.end() || it->is_null()) return out;
-  if (!it->is_object()) {
-    return MakeError(ErrorCode::kInvalid, std::string(what) + ": annotations must be an object");
-  }
-  for (const auto& [k, v] : it->items()) {
-    if (!v.is_string()) {
-      return MakeError(ErrorCode::kInvalid,
-                       std::string(what) + ": annotation \"" + k + "\" must be a string");
-    }
-    out[k] = v.get<std::string>();
-  }
-  return out;
-}
-
 std::string What(const RawManifest& raw, std::string_view kind) {
   return std::string(kind) + " " +
          (raw.digest.empty() ? std::string("(new)") : raw.digest.ToString());
@@ -129,7 +112,7 @@ Result<Manifest> ParseManifest(RawManifest raw) {
                 DescriptorFromJson((*layers)[i], what + " layers[" + std::to_string(i) + "]"));
     m.layers.push_back(std::move(d));
   }
-  ANYARCH_TRY(m.annotations, Annotations(j, what));
+  ANYARCH_TRY(m.annotations, AnnotationsFromJson(j, what));
   if (auto s = j.find("subject"); s != j.end() && !s->is_null()) {
     ANYARCH_TRY(auto d, DescriptorFromJson(*s, what + " subject"));
     m.subject = std::move(d);
@@ -165,7 +148,7 @@ Result<Index> ParseIndex(RawManifest raw) {
                 DescriptorFromJson((*ms)[i], what + " manifests[" + std::to_string(i) + "]"));
     idx.manifests.push_back(std::move(d));
   }
-  ANYARCH_TRY(idx.annotations, Annotations(j, what));
+  ANYARCH_TRY(idx.annotations, AnnotationsFromJson(j, what));
   idx.raw = std::move(raw);
   return idx;
 }
