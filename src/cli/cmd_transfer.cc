@@ -1,10 +1,126 @@
+#include <iostream>
+
+#include "base/json.h"
+#include "base/strings.h"
 #include "cli/app.h"
+#include "ops/inspect.h"
 
 namespace anyarch::cli {
+namespace {
+
+struct InspectFlags {
+  std::string location;
+  std::string platform;
+  bool raw = false;
+  bool json = false;
+};
+
+void RunInspect(Cli& cli, const InspectFlags& f) {
+  ops::InspectRequest req{.location = f.location, .insecure = cli.global.insecure};
+  if (!f.platform.empty()) {
+    auto p = platform::Parse(f.platform);
+    if (!p) return cli.Fail(p.error().With("--platform"));
+    req.platform = *p;
+  }
+  auto r = ops::Inspect(req);
+  if (!r) return cli.Fail(r.error());
+  if (f.raw) {
+    // Exactly the bytes served, nothing added: their sha256 is the digest.
+    if (req.platform && r->manifest)
+      cli.out() << r->manifest->raw.bytes;
+    else
+      cli.out() << r->root.bytes;
+    cli.out().flush();
+    return;
+  }
+  std::string base = r->name.substr(0, r->name.find('@'));
+  if (f.json) {
+    OrderedJson j;
+    j["name"] = r->name;
+    j["mediaType"] = r->root.media_type;
+    j["digest"] = r->root.digest.ToString();
+    j["size"] = r->root.bytes.size();
+    if (r->index) {
+      OrderedJson ms = OrderedJson::array();
+      for (const auto& d : r->index->manifests) {
+        OrderedJson e;
+        e["digest"] = d.digest.ToString();
+        e["mediaType"] = d.media_type;
+        e["size"] = d.size;
+        if (d.platform) e["platform"] = platform::Normalize(*d.platform).ToString();
+        ms.push_back(e);
+      }
+      j["manifests"] = ms;
+    }
+    if (r->manifest) {
+      OrderedJson m;
+      m["digest"] = r->manifest->raw.digest.ToString();
+      m["mediaType"] = r->manifest->raw.media_type;
+      m["config"] = r->manifest->config.digest.ToString();
+      OrderedJson layers = OrderedJson::array();
+      for (const auto& l : r->manifest->layers)
+        layers.push_back(
+            {{"digest", l.digest.ToString()}, {"size", l.size}, {"mediaType", l.media_type}});
+      m["layers"] = layers;
+      j["image"] = m;
+    }
+    if (r->config) {
+      j["config"] = {{"platform", platform::Normalize(r->config->platform).ToString()},
+                     {"env", r->config->env},
+                     {"entrypoint", r->config->entrypoint},
+                     {"cmd", r->config->cmd},
+                     {"workingDir", r->config->working_dir},
+                     {"user", r->config->user}};
+    }
+    cli.out() << j.dump(2) << "\n";
+    return;
+  }
+  cli.out() << "Name:      " << r->name << "\n"
+            << "MediaType: " << r->root.media_type << "\n"
+            << "Digest:    " << r->root.digest.ToString() << "\n";
+  if (r->index) {
+    cli.out() << "\nManifests:\n";
+    for (const auto& d : r->index->manifests) {
+      cli.out() << "  Name:      " << base << "@" << d.digest.ToString() << "\n"
+                << "  MediaType: " << d.media_type << "\n"
+                << "  Platform:  "
+                << (d.platform ? platform::Normalize(*d.platform).ToString() : "(none)") << "\n\n";
+    }
+  }
+  if (r->manifest && r->config) {
+    cli.out() << "\nImage (" << platform::Normalize(r->config->platform).ToString() << "):\n"
+              << "  Manifest:  " << r->manifest->raw.digest.ToString() << "\n"
+              << "  Config:    " << r->manifest->config.digest.ToString() << "\n"
+              << "  Layers:    " << r->manifest->layers.size() << "\n";
+    std::uint64_t total = 0;
+    for (const auto& l : r->manifest->layers) total += static_cast<std::uint64_t>(l.size);
+    cli.out() << "  Size:      " << HumanSize(total) << " (compressed layers)\n";
+    if (!r->config->entrypoint.empty())
+      cli.out() << "  Entrypoint: " << Join(r->config->entrypoint, " ") << "\n";
+    if (!r->config->cmd.empty()) cli.out() << "  Cmd:       " << Join(r->config->cmd, " ") << "\n";
+  }
+}
+
+}  // namespace
 
 void RegisterTransferCommands(CLI::App& app, Cli& cli) {
-  (void)app;
-  (void)cli;
+  auto f = std::make_shared<InspectFlags>();
+  CLI::App* inspect = app.add_subcommand(
+      "inspect",
+      "Show an image or index: its media type and digest, each platform's manifest, and with\n"
+      "--platform the selected image's layers and config. Works on registry references and OCI\n"
+      "layouts. --raw prints exactly the bytes the source holds (their sha256 is the digest).");
+  inspect->add_option("image", f->location, "A registry reference (host/repo:tag) or oci:DIR[:TAG]")
+      ->required();
+  inspect->add_option("--platform", f->platform, "Select one platform's image from an index");
+  inspect->add_flag("--raw", f->raw, "Print the manifest or index exactly as served");
+  inspect->add_flag("--json", f->json, "Print JSON");
+  inspect->footer(
+      "\nExamples:\n"
+      "  anyarch inspect 127.0.0.1:5000/busybox:latest\n"
+      "  anyarch inspect --raw 127.0.0.1:5000/busybox:latest | sha256sum\n"
+      "  anyarch inspect --platform linux/arm/v7 --json oci:./layout:latest\n");
+  inspect->callback([&cli, f] { RunInspect(cli, *f); });
 }
 
 }  // namespace anyarch::cli
