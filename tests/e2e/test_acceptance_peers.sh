@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Peers write, anyarch reads: an index that buildah assembled and pushed (buildah manifest
-# create/add/push --all, vfs storage under the test's temp dir) and that skopeo then copied into
-# an oci: layout is read by anyarch: every platform and child digest is seen, and a child that
-# buildah labelled with the wrong architecture is caught by anyarch verify.
+# create/add/push --all, vfs storage under the test's temp dir) is read by anyarch from the
+# registry and from the oci: layout skopeo copied it into: every platform and child digest is
+# seen, and a child that buildah labelled with the wrong architecture is caught by anyarch verify.
 source "$(dirname "$0")/lib.sh"
 
 start_plain_registry REG
@@ -36,6 +36,13 @@ r=json.load(sys.stdin); assert r["ok"] is True, r
 for p in r["platforms"]: print(p["platform"], p["manifest"])' | sort)
 assert_eq "$got" "$want" "platforms and manifests anyarch read from the buildah/skopeo layout"
 pass "anyarch reads the index buildah pushed, via an oci: layout skopeo wrote ($(wc -l <<<"$got") platforms)"
+
+# The same index straight from the registry buildah pushed it to.
+got=$("$AA" verify --json "$REG/from-buildah:good" | python3 -c 'import json,sys
+r=json.load(sys.stdin); assert r["ok"] is True, r
+for p in r["platforms"]: print(p["platform"], p["manifest"])' | sort)
+assert_eq "$got" "$want" "platforms and manifests anyarch read from buildah's push"
+pass "anyarch reads the index buildah pushed, from the registry"
 
 # buildah relabels the amd64 child as arm64; anyarch verify must notice the ELF does not match.
 amd64=$(head -1 <<<"$children")
