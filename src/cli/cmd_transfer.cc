@@ -17,7 +17,8 @@ struct InspectFlags {
 };
 
 void RunInspect(Cli& cli, const InspectFlags& f) {
-  ops::InspectRequest req{.location = f.location, .insecure = cli.global.insecure, .store_root = cli.StoreRoot()};
+  ops::InspectRequest req{
+      .location = f.location, .insecure = cli.global.insecure, .store_root = cli.StoreRoot()};
   if (!f.platform.empty()) {
     auto p = platform::Parse(f.platform);
     if (!p) return cli.Fail(p.error().With("--platform"));
@@ -128,6 +129,8 @@ void RunCopy(Cli& cli, const CopyFlags& f, const std::string& destination) {
                   {"platforms", r->platforms},
                   {"blobs_copied", r->blobs_copied},
                   {"blobs_skipped", r->blobs_skipped},
+                  {"blobs_mounted", r->blobs_mounted},
+                  {"blobs_mounted", r->blobs_mounted},
                   {"bytes_copied", r->bytes_copied}};
     cli.out() << j.dump(2) << "\n";
     return;
@@ -138,7 +141,7 @@ void RunCopy(Cli& cli, const CopyFlags& f, const std::string& destination) {
             << (r->platforms.empty() ? std::string("(single image)") : Join(r->platforms, ", "))
             << "\n"
             << "  blobs:     " << r->blobs_copied << " copied (" << HumanSize(r->bytes_copied)
-            << "), " << r->blobs_skipped << " already there\n";
+            << "), " << r->blobs_mounted << " mounted, " << r->blobs_skipped << " already there\n";
 }
 
 }  // namespace

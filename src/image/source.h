@@ -63,6 +63,16 @@ class ImageSink {
   // Points the sink's reference (tag) at the root manifest, after PutManifest. Sinks without
   // names (a digest reference) accept it as a no-op.
   virtual Status Tag(const RawManifest& root) = 0;
+  // Asks the sink to take the blob from another repository of the same registry without
+  // moving the bytes (a registry's cross-repository mount). True when done; false when the
+  // sink cannot (the caller then copies the bytes).
+  virtual Result<bool> MountBlob(const Descriptor& desc, const std::string& source_registry,
+                                 const std::string& source_repository) {
+    (void)desc;
+    (void)source_registry;
+    (void)source_repository;
+    return false;
+  }
   // Finishes the write (archives write their trailer and rename into place). No-op by default.
   virtual Status Commit() { return Ok(); }
 };

@@ -3,13 +3,18 @@
 #include "image/manifest.h"
 #include "image/media_types.h"
 #include "ops/location.h"
+#include "ref/reference.h"
 
 namespace anyarch::ops {
 
 namespace {
 
+struct MountFrom {
+  std::string registry, repository;  // empty when the source is not a registry
+};
+
 Status CopyImage(image::ImageSource& src, image::ImageSink& dst, const image::Descriptor& desc,
-                 CopyReport& report, Reporter& rep) {
+                 CopyReport& report, Reporter& rep, const MountFrom& from) {
   ANYARCH_TRY(auto raw, src.GetManifest(desc));
   ANYARCH_TRY(auto m, image::ParseManifest(raw));
   std::vector<image::Descriptor> blobs = {m.config};
@@ -23,6 +28,17 @@ Status CopyImage(image::ImageSource& src, image::ImageSink& dst, const image::De
                     .total = static_cast<std::uint64_t>(b.size),
                     .done = true});
       continue;
+    }
+    if (!from.registry.empty()) {
+      ANYARCH_TRY(bool mounted, dst.MountBlob(b, from.registry, from.repository));
+      if (mounted) {
+        ++report.blobs_mounted;
+        rep.Progress({.id = b.digest.ToString(),
+                      .action = "mount",
+                      .total = static_cast<std::uint64_t>(b.size),
+                      .done = true});
+        continue;
+      }
     }
     ANYARCH_TRY(auto reader, src.OpenBlob(b));
     auto st = dst.PutBlob(b, *reader);
@@ -48,6 +64,10 @@ Result<CopyReport> Copy(const CopyRequest& req) {
   CopyReport report;
   report.source = src->Describe();
   report.destination = req.destination;
+  MountFrom from;
+  if (auto loc = ParseLocation(req.source); loc && loc->transport == "registry") {
+    if (auto r = ref::Parse(loc->reference)) from = {r->registry, r->repository};
+  }
   ANYARCH_TRY(auto root, src->GetRootManifest());
   image::RawManifest written = root;
   if (image::IsIndex(root.media_type)) {
@@ -65,7 +85,7 @@ Result<CopyReport> Copy(const CopyRequest& req) {
         return MakeError(ErrorCode::kUnsupported,
                          "nested index " + d.digest.ToString() + " in " + report.source);
       }
-      ANYARCH_CHECK_CTX(CopyImage(*src, *dst, d, report, rep),
+      ANYARCH_CHECK_CTX(CopyImage(*src, *dst, d, report, rep, from),
                         "copying " + (d.platform ? platform::Normalize(*d.platform).ToString()
                                                  : d.digest.ToString()));
       if (d.platform) report.platforms.push_back(platform::Normalize(*d.platform).ToString());
@@ -83,7 +103,7 @@ Result<CopyReport> Copy(const CopyRequest& req) {
       ANYARCH_CHECK(dst->PutManifest(root));
     }
   } else {
-    ANYARCH_CHECK(CopyImage(*src, *dst, root.ToDescriptor(), report, rep));
+    ANYARCH_CHECK(CopyImage(*src, *dst, root.ToDescriptor(), report, rep, from));
   }
   ANYARCH_CHECK(dst->Tag(written));
   ANYARCH_CHECK(dst->Commit());

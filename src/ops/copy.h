@@ -24,7 +24,7 @@ struct CopyReport {
   std::string source, destination;
   std::string digest;                  // of the root manifest written
   std::vector<std::string> platforms;  // copied
-  std::size_t blobs_copied = 0, blobs_skipped = 0;
+  std::size_t blobs_copied = 0, blobs_skipped = 0, blobs_mounted = 0;
   std::uint64_t bytes_copied = 0;
 };
 

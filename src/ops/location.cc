@@ -60,6 +60,10 @@ Result<std::unique_ptr<image::ImageSink>> OpenSink(const std::string& text,
     ANYARCH_TRY(std::string name, LocalName(l.reference));
     return content::OpenLayoutSink(options.store_root, name);
   }
+  if (l.transport == "registry") {
+    ANYARCH_TRY(auto r, ref::Parse(l.reference));
+    return registry::OpenSink(r, {.insecure = options.insecure, .temp_dir = options.temp_dir});
+  }
   return MakeError(ErrorCode::kUnsupported,
                    "writing to the " + l.transport +
                        " transport is not available yet in this build; destinations can be "

@@ -73,6 +73,13 @@ std::size_t WriteCb(char* ptr, std::size_t size, std::size_t n, void* ud) {
   return len;
 }
 
+std::size_t ReadCb(char* buf, std::size_t size, std::size_t n, void* ud) {
+  auto* r = static_cast<Reader*>(ud);
+  auto got = r->Read(buf, size * n);
+  if (!got) return CURL_READFUNC_ABORT;
+  return *got;
+}
+
 std::size_t HeaderCb(char* ptr, std::size_t size, std::size_t n, void* ud) {
   auto* h = static_cast<std::map<std::string, std::string>*>(ud);
   std::string line(ptr, size * n);
@@ -275,8 +282,20 @@ class RemoteSource final : public image::ImageSource {
   }
 
   void Perform(const std::string& url, Sink& sink, Response& resp,
-               const std::vector<std::string>& headers, bool skip_verify, bool head = false) {
+               const std::vector<std::string>& headers, bool skip_verify, bool head = false,
+               const char* method = nullptr, Reader* upload = nullptr,
+               std::int64_t upload_size = -1) {
     CURL* c = curl_easy_init();
+    if (method) curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    if (upload) {
+      curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+      curl_easy_setopt(c, CURLOPT_READFUNCTION, ReadCb);
+      curl_easy_setopt(c, CURLOPT_READDATA, upload);
+      if (upload_size >= 0)
+        curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(upload_size));
+    } else if (method && std::string(method) == "POST") {
+      curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
+    }
     struct curl_slist* h = nullptr;
     for (const auto& x : headers) h = curl_slist_append(h, x.c_str());
     char err[CURL_ERROR_SIZE] = {0};
@@ -310,7 +329,8 @@ class RemoteSource final : public image::ImageSource {
 
   // One API request with authentication. `sink` receives the body of the final response.
   Result<Response> Request(const std::string& path, Sink* sink, const std::string& accept,
-                           bool head = false) {
+                           bool head = false, const char* method = nullptr,
+                           const std::vector<std::string>& extra = {}) {
     std::string url = Scheme() + "://" + ref_.ApiHost() + "/v2/" + ref_.repository + path;
     for (int round = 0; round < 2; ++round) {
       Response resp;
@@ -320,7 +340,8 @@ class RemoteSource final : public image::ImageSource {
       std::vector<std::string> headers;
       if (!accept.empty()) headers.push_back("Accept: " + accept);
       if (!auth_header_.empty()) headers.push_back(auth_header_);
-      Perform(url, s, resp, headers, opt_.insecure, head);
+      headers.insert(headers.end(), extra.begin(), extra.end());
+      Perform(url, s, resp, headers, opt_.insecure, head, method);
       if (!sink) resp.body = body;
       if (local.overflow) return MakeError(ErrorCode::kInvalid, "manifest is over the 4 MiB limit");
       if (resp.status != 401 || round == 1) return resp;
@@ -413,6 +434,103 @@ class RemoteSource final : public image::ImageSource {
     return Unexpected(last.error());
   }
 
+ public:
+  // ---- push ----
+  Result<bool> BlobExists(const image::Descriptor& d) {
+    ANYARCH_TRY(Response r, Request("/blobs/" + d.digest.ToString(), nullptr, "", /*head=*/true));
+    if (r.curl != CURLE_OK)
+      return Unexpected(Failure(r, "checking blob " + d.digest.ToString()).error());
+    return r.status == 200;
+  }
+
+  std::string AbsoluteLocation(const std::string& loc) {
+    if (loc.rfind("http://", 0) == 0 || loc.rfind("https://", 0) == 0) return loc;
+    return Scheme() + "://" + ref_.ApiHost() + loc;
+  }
+
+  // Mounts from `from_repo` when given (same registry); else starts an upload and PUTs the bytes.
+  Status PushBlob(const image::Descriptor& d, Reader& data, const std::string& from_repo) {
+    push_scope_ = true;
+    std::string post = "/blobs/uploads/";
+    if (!from_repo.empty())
+      post += "?mount=" + UrlEncode(d.digest.ToString()) + "&from=" + UrlEncode(from_repo);
+    Status last = Ok();
+    for (int attempt = 1; attempt <= opt_.max_attempts; ++attempt) {
+      ANYARCH_TRY(Response r, Request(post, nullptr, "", false, "POST"));
+      if (r.status == 201) return Ok();  // mounted
+      if (r.status != 202 || !r.headers.count("location")) {
+        last = Failure(r, "starting the upload of blob " + d.digest.ToString());
+        if (!Retriable(r) || attempt == opt_.max_attempts) return last;
+        Backoff(r, attempt);
+        continue;
+      }
+      std::string loc = AbsoluteLocation(r.headers["location"]);
+      loc += (loc.find('?') == std::string::npos ? "?" : "&") + std::string("digest=") +
+             UrlEncode(d.digest.ToString());
+      Response put;
+      std::string body;
+      Sink sink{.body = &body, .limit = 1 << 20};
+      std::vector<std::string> headers = {"Content-Type: application/octet-stream"};
+      if (!auth_header_.empty()) headers.push_back(auth_header_);
+      Perform(loc, sink, put, headers, opt_.insecure, false, "PUT", &data, d.size);
+      put.body = body;
+      if (put.status == 201) return Ok();
+      return Failure(put, "uploading blob " + d.digest.ToString());
+    }
+    return last;
+  }
+
+  Status PushManifest(const image::RawManifest& m, const std::string& reference) {
+    push_scope_ = true;
+    Status last = Ok();
+    for (int attempt = 1; attempt <= opt_.max_attempts; ++attempt) {
+      StringReader body(m.bytes);
+      std::string url =
+          Scheme() + "://" + ref_.ApiHost() + "/v2/" + ref_.repository + "/manifests/" + reference;
+      // Make sure we hold a push token before sending the body.
+      if (auth_header_.empty() || !pushed_auth_) {
+        ANYARCH_TRY(Response probe, Request("/blobs/uploads/", nullptr, "", false, "POST"));
+        if (probe.status == 202 && probe.headers.count("location")) {
+          Response del;
+          std::string b;
+          Sink s{.body = &b, .limit = 1 << 16};
+          std::vector<std::string> h;
+          if (!auth_header_.empty()) h.push_back(auth_header_);
+          Perform(AbsoluteLocation(probe.headers["location"]), s, del, h, opt_.insecure, false,
+                  "DELETE");
+        }
+        pushed_auth_ = true;
+      }
+      Response resp;
+      std::string out;
+      Sink sink{.body = &out, .limit = 1 << 20};
+      std::vector<std::string> headers = {"Content-Type: " + m.media_type};
+      if (!auth_header_.empty()) headers.push_back(auth_header_);
+      Perform(url, sink, resp, headers, opt_.insecure, false, "PUT", &body,
+              static_cast<std::int64_t>(m.bytes.size()));
+      resp.body = out;
+      if (resp.status == 201) return Ok();
+      last = Failure(resp, "putting manifest " + reference);
+      if (!Retriable(resp) || attempt == opt_.max_attempts) return last;
+      Backoff(resp, attempt);
+    }
+    return last;
+  }
+
+  // POST ?mount=&from=: true when the registry mounted the blob (201).
+  Result<bool> Mount(const image::Descriptor& d, const std::string& from_repo) {
+    push_scope_ = true;
+    ANYARCH_TRY(Response r, Request("/blobs/uploads/?mount=" + UrlEncode(d.digest.ToString()) +
+                                        "&from=" + UrlEncode(from_repo),
+                                    nullptr, "", false, "POST"));
+    return r.status == 201;
+  }
+
+  const ref::Reference& reference() const { return ref_; }
+
+ private:
+  bool push_scope_ = false;
+  bool pushed_auth_ = false;
   ref::Reference ref_;
   ClientOptions opt_;
   std::string scheme_;
@@ -421,7 +539,38 @@ class RemoteSource final : public image::ImageSource {
   int counter_ = 0;
 };
 
+class RemoteSink final : public image::ImageSink {
+ public:
+  RemoteSink(ref::Reference ref, ClientOptions opt) : client_(ref, std::move(opt)) {}
+  std::string Describe() const override { return client_.reference().ToString(); }
+  Result<bool> HasBlob(const image::Descriptor& d) override { return client_.BlobExists(d); }
+  Status PutBlob(const image::Descriptor& d, Reader& data) override {
+    return client_.PushBlob(d, data, "");
+  }
+  Status PutManifest(const image::RawManifest& m) override {
+    return client_.PushManifest(m, m.digest.ToString());
+  }
+  Result<bool> MountBlob(const image::Descriptor& d, const std::string& source_registry,
+                         const std::string& source_repository) override {
+    if (source_registry != client_.reference().registry) return false;
+    return client_.Mount(d, source_repository);
+  }
+  Status Tag(const image::RawManifest& root) override {
+    const auto& r = client_.reference();
+    if (r.tag.empty()) return Ok();
+    return client_.PushManifest(root, r.tag);
+  }
+
+ private:
+  RemoteSource client_;
+};
+
 }  // namespace
+
+Result<std::unique_ptr<image::ImageSink>> OpenSink(const ref::Reference& ref,
+                                                   const ClientOptions& options) {
+  return std::unique_ptr<image::ImageSink>(new RemoteSink(ref, options));
+}
 
 Result<std::unique_ptr<image::ImageSource>> OpenSource(const ref::Reference& ref,
                                                        const ClientOptions& options) {

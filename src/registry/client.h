@@ -33,6 +33,12 @@ struct ClientOptions {
 Result<std::unique_ptr<image::ImageSource>> OpenSource(const ref::Reference& ref,
                                                        const ClientOptions& options);
 
+// An ImageSink writing into `ref`'s repository: HEAD skips blobs already there, blobs from
+// another repository of the same registry are mounted (POST ?mount=&from=), others are
+// uploaded in one streamed PUT (distribution refuses a single-POST upload); manifests are PUT
+// by digest, then the root by tag. Pushing needs push credentials when the registry asks.
+Result<std::unique_ptr<image::ImageSink>> OpenSink(const ref::Reference& ref, const ClientOptions& options);
+
 // True for hosts Docker treats as insecure by default (loopback).
 bool IsLoopback(const std::string& registry_host);
 
