@@ -38,60 +38,80 @@ skopeo copy -q --all --dest-tls-verify=false "oci:$layout:latest" "docker://$SRC
   || { echo "bench: seeding failed" >&2; exit 1; }
 want=$(skopeo inspect --tls-verify=false --raw "docker://$SRCREG/bench:latest" | sha256sum | cut -d' ' -f1)
 
-# run_once TOOL N DSTREG: one timed copy into DSTREG; prints "SECONDS KIB" or "fail".
+# run_once TOOL N SCENARIO: one timed copy to a fresh destination; prints "SECONDS KIB" or "fail".
+# Scenarios: registry (into a fresh registry: in one that already holds the blobs in another
+# repository, both tools would mount instead of copy) and layout (into a fresh oci: directory).
 run_once() {
-  local tool=$1 n=$2 dst="$3/bench-$1-$2:latest" tf="$WORK/time.$1.$2" rc
-  case $tool in
-    anyarch) /usr/bin/time -f '%e %M' -o "$tf" "$AA" --insecure copy --all \
-               "$SRCREG/bench:latest" "$dst" >"$WORK/out.$tool.$n" 2>&1 ;;
-    skopeo) /usr/bin/time -f '%e %M' -o "$tf" skopeo copy -q --all --src-tls-verify=false \
-               --dest-tls-verify=false "docker://$SRCREG/bench:latest" "docker://$dst" \
-               >"$WORK/out.$tool.$n" 2>&1 ;;
+  local tool=$1 n=$2 scenario=$3 tf="$WORK/time.$1.$2.$3" log="$WORK/out.$1.$2.$3" rc dst
+  if [ "$scenario" = registry ]; then
+    start_plain_registry DSTREG
+    dst=$DSTREG/bench-$tool-$n:latest
+  else
+    dst=$WORK/layout-$tool-$n
+  fi
+  case $tool/$scenario in
+    anyarch/registry) /usr/bin/time -f '%e %M' -o "$tf" "$AA" --insecure copy --all \
+                        "$SRCREG/bench:latest" "$dst" >"$log" 2>&1 ;;
+    anyarch/layout) /usr/bin/time -f '%e %M' -o "$tf" "$AA" copy --all \
+                      "$SRCREG/bench:latest" "oci:$dst:latest" >"$log" 2>&1 ;;
+    skopeo/registry) /usr/bin/time -f '%e %M' -o "$tf" skopeo copy -q --all --src-tls-verify=false \
+                       --dest-tls-verify=false "docker://$SRCREG/bench:latest" "docker://$dst" >"$log" 2>&1 ;;
+    skopeo/layout) /usr/bin/time -f '%e %M' -o "$tf" skopeo copy -q --all --src-tls-verify=false \
+                     "docker://$SRCREG/bench:latest" "oci:$dst:latest" >"$log" 2>&1 ;;
   esac
   rc=$?
   local got
-  got=$(skopeo inspect --tls-verify=false --raw "docker://$dst" 2>/dev/null | sha256sum | cut -d' ' -f1)
+  if [ "$scenario" = registry ]; then
+    got=$(skopeo inspect --tls-verify=false --raw "docker://$dst" 2>/dev/null | sha256sum | cut -d' ' -f1)
+  else
+    got=$(skopeo inspect --raw "oci:$dst:latest" 2>/dev/null | sha256sum | cut -d' ' -f1)
+    rm -rf "$dst"
+  fi
   if [ "$rc" -ne 0 ] || [ "$got" != "$want" ]; then
-    echo "bench: $tool run $n failed (rc $rc): $(tail -2 "$WORK/out.$tool.$n")" >&2
-    echo fail
+    echo "bench: $tool $scenario run $n failed (rc $rc): $(tail -2 "$log" | tr '\n' ' ')" >&2
+    R=fail
     return
   fi
-  tail -1 "$tf"
+  R=$(tail -1 "$tf")
 }
 
 declare -A med_s med_kib
-for tool in skopeo anyarch; do
-  times=() rss=()
-  for ((i = 1; i <= runs; i++)); do
-    # A fresh destination registry per run: in a registry that already holds the blobs in another
-    # repository, skopeo (and anyarch) mount them instead of copying.
-    start_plain_registry DSTREG
-    r=$(run_once "$tool" "$i" "$DSTREG")
-    [ "$r" = fail ] && continue
-    times+=("${r% *}") rss+=("${r#* }")
-    echo "bench: $tool run $i: ${r% *} s, peak RSS ${r#* } KiB" >&2
+for scenario in registry layout; do
+  for tool in skopeo anyarch; do
+    times=() rss=()
+    for ((i = 1; i <= runs; i++)); do
+      run_once "$tool" "$i" "$scenario"  # sets R (not in a subshell: registries must outlive it)
+      [ "$R" = fail ] && continue
+      times+=("${R% *}") rss+=("${R#* }")
+      echo "bench: $tool $scenario run $i: ${R% *} s, peak RSS ${R#* } KiB" >&2
+    done
+    if [ "${#times[@]}" -eq 0 ]; then
+      med_s[$tool/$scenario]=- med_kib[$tool/$scenario]=-
+    else
+      med_s[$tool/$scenario]=$(printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+      med_kib[$tool/$scenario]=$(printf '%s\n' "${rss[@]}" | sort -g | tail -1)
+    fi
   done
-  if [ "${#times[@]}" -eq 0 ]; then
-    med_s[$tool]=- med_kib[$tool]=-
-  else
-    med_s[$tool]=$(printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-    med_kib[$tool]=$(printf '%s\n' "${rss[@]}" | sort -g | tail -1)
-  fi
 done
 
 echo
-printf 'copy --all, registry -> registry on 127.0.0.1: %s platforms, %d MiB of blobs, median of %d runs\n' \
-  4 $((bytes >> 20)) "$runs"
-printf '%-10s %10s %12s %14s\n' tool seconds MiB/s "peak RSS MiB"
-for tool in skopeo anyarch; do
-  s=${med_s[$tool]} k=${med_kib[$tool]}
-  if [ "$s" = - ]; then
-    printf '%-10s %10s %12s %14s\n' "$tool" failed - -
-  else
-    printf '%-10s %10s %12.1f %14.1f\n' "$tool" "$s" "$(awk -v b="$bytes" -v s="$s" 'BEGIN {print b / 1048576 / s}')" "$(awk -v k="$k" 'BEGIN {print k / 1024}')"
+printf 'copy --all on 127.0.0.1: 4 platforms x 4 layers, %d MiB of blobs, median of %d runs\n' \
+  $((bytes >> 20)) "$runs"
+printf '%-28s %-8s %9s %9s %13s\n' scenario tool seconds MiB/s "peak RSS MiB"
+for scenario in registry layout; do
+  label="registry -> registry"
+  [ "$scenario" = layout ] && label="registry -> oci: layout"
+  for tool in skopeo anyarch; do
+    s=${med_s[$tool/$scenario]} k=${med_kib[$tool/$scenario]}
+    if [ "$s" = - ]; then
+      printf '%-28s %-8s %9s %9s %13s\n' "$label" "$tool" failed - -
+    else
+      printf '%-28s %-8s %9s %9.1f %13.1f\n' "$label" "$tool" "$s" \
+        "$(awk -v b="$bytes" -v s="$s" 'BEGIN {print b / 1048576 / s}')" "$(awk -v k="$k" 'BEGIN {print k / 1024}')"
+    fi
+  done
+  if [ "${med_s[anyarch/$scenario]}" != - ] && [ "${med_s[skopeo/$scenario]}" != - ]; then
+    printf '%-28s anyarch/skopeo speed: %.2fx (target >= 1.5x, peak RSS <= 64 MiB)\n' "$label" \
+      "$(awk -v a="${med_s[skopeo/$scenario]}" -v b="${med_s[anyarch/$scenario]}" 'BEGIN {print a / b}')"
   fi
 done
-if [ "${med_s[anyarch]}" != - ] && [ "${med_s[skopeo]}" != - ]; then
-  printf 'anyarch speed relative to skopeo: %.2fx (target >= 1.5x, peak RSS <= 64 MiB)\n' \
-    "$(awk -v a="${med_s[skopeo]}" -v b="${med_s[anyarch]}" 'BEGIN {print a / b}')"
-fi
