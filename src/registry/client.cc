@@ -239,13 +239,11 @@ class RemoteSource final : public image::ImageSource {
   }
 
   void LoadCredentials() {
-    std::string path = opt_.docker_config;
-    if (path.empty()) {
-      const char* dc = std::getenv("DOCKER_CONFIG");
-      const char* home = std::getenv("HOME");
-      path = dc ? std::string(dc) + "/config.json"
-                : (home ? std::string(home) + "/.docker/config.json" : "");
+    if (!opt_.basic_auth.empty()) {
+      basic_ = opt_.basic_auth;
+      return;
     }
+    std::string path = DockerConfigPath(opt_);
     if (path.empty()) return;
     auto text = ReadFile(path, 1 << 20);
     if (!text) return;
@@ -526,6 +524,32 @@ class RemoteSource final : public image::ImageSource {
     return r.status == 201;
   }
 
+  // GET /v2/ with authentication.
+  Status Ping() {
+    std::string url = Scheme() + "://" + ref_.ApiHost() + "/v2/";
+    for (int round = 0; round < 2; ++round) {
+      Response resp;
+      std::string body;
+      Sink s{.body = &body, .limit = 1 << 16};
+      std::vector<std::string> headers;
+      if (!auth_header_.empty()) headers.push_back(auth_header_);
+      Perform(url, s, resp, headers, opt_.insecure);
+      resp.body = body;
+      if (resp.status == 200) return Ok();
+      if (resp.status == 401 && round == 0 && resp.headers.count("www-authenticate")) {
+        ANYARCH_CHECK(Authenticate(resp.headers["www-authenticate"]));
+        continue;
+      }
+      if (resp.status == 401) {
+        return MakeError(
+            ErrorCode::kUnauthorized,
+            "login to " + ref_.registry + " failed: the registry refused the credentials");
+      }
+      return Failure(resp, "login");
+    }
+    return MakeError(ErrorCode::kUnauthorized, "login to " + ref_.registry + " failed");
+  }
+
   const ref::Reference& reference() const { return ref_; }
 
  private:
@@ -566,6 +590,20 @@ class RemoteSink final : public image::ImageSink {
 };
 
 }  // namespace
+
+std::string DockerConfigPath(const ClientOptions& options) {
+  if (!options.docker_config.empty()) return options.docker_config;
+  const char* dc = std::getenv("DOCKER_CONFIG");
+  if (dc && *dc) return std::string(dc) + "/config.json";
+  const char* home = std::getenv("HOME");
+  return home ? std::string(home) + "/.docker/config.json" : "";
+}
+
+Status Ping(const std::string& registry, const ClientOptions& options) {
+  ANYARCH_TRY(auto r, ref::Parse(registry + "/anyarch-login-check"));
+  RemoteSource s(r, options);
+  return s.Ping();
+}
 
 Result<std::unique_ptr<image::ImageSink>> OpenSink(const ref::Reference& ref,
                                                    const ClientOptions& options) {

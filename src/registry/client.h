@@ -26,7 +26,16 @@ struct ClientOptions {
   std::string docker_config;  // config.json path; empty: $DOCKER_CONFIG or ~/.docker
   std::string temp_dir;       // where blobs are staged while read (default $TMPDIR)
   int max_attempts = 4;
+  std::string basic_auth;  // base64 "user:password" to use instead of config.json (login)
 };
+
+// Checks that the registry answers /v2/ with these credentials (following a Bearer challenge).
+// kUnauthorized (naming the registry, never the password) when they are refused.
+Status Ping(const std::string& registry, const ClientOptions& options);
+
+// The docker config.json to use: options.docker_config, $DOCKER_CONFIG/config.json or
+// ~/.docker/config.json.
+std::string DockerConfigPath(const ClientOptions& options);
 
 // An ImageSource reading `ref`'s repository. Blobs are downloaded to a temporary file,
 // verified, and read from there (deleted when the reader is destroyed).
@@ -37,7 +46,8 @@ Result<std::unique_ptr<image::ImageSource>> OpenSource(const ref::Reference& ref
 // another repository of the same registry are mounted (POST ?mount=&from=), others are
 // uploaded in one streamed PUT (distribution refuses a single-POST upload); manifests are PUT
 // by digest, then the root by tag. Pushing needs push credentials when the registry asks.
-Result<std::unique_ptr<image::ImageSink>> OpenSink(const ref::Reference& ref, const ClientOptions& options);
+Result<std::unique_ptr<image::ImageSink>> OpenSink(const ref::Reference& ref,
+                                                   const ClientOptions& options);
 
 // True for hosts Docker treats as insecure by default (loopback).
 bool IsLoopback(const std::string& registry_host);

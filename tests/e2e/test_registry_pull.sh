@@ -51,3 +51,25 @@ out=$("$AA" verify --platform linux/arm64 "$REGISTRY_auth/busybox:latest" 2>&1)
 assert_contains "$out" "linux/arm64" "verify with credentials"
 assert_not_contains "$out" "S3cret-pass" "password not shown"
 pass "htpasswd auth"
+
+# login / logout: credentials checked against the registry, stored 0600, never printed.
+rm -f "$DOCKER_CONFIG/config.json"
+set +e
+out=$(printf 'nope-nope' | "$AA" login -u tester --password-stdin "$REGISTRY_auth" 2>&1)
+rc=$?
+set -e
+[ "$rc" -ne 0 ] || fail "login with a wrong password succeeded"
+assert_contains "$out" "$REGISTRY_auth" "login error names the registry"
+assert_not_contains "$out" "nope-nope" "password not shown"
+[ ! -e "$DOCKER_CONFIG/config.json" ] || fail "a failed login wrote credentials"
+out=$(printf 'S3cret-pass\n' | "$AA" login -u tester --password-stdin "$REGISTRY_auth")
+assert_contains "$out" "Login to $REGISTRY_auth succeeded" "login"
+assert_not_contains "$out" "S3cret" "password not shown"
+assert_eq "$(stat -c %a "$DOCKER_CONFIG/config.json")" 600 "config.json mode"
+"$AA" verify --platform linux/arm64 "$REGISTRY_auth/busybox:latest" >/dev/null
+skopeo inspect --tls-verify=false "docker://$REGISTRY_auth/busybox:latest" >/dev/null  # skopeo reads our config too
+"$AA" logout "$REGISTRY_auth" >/dev/null
+expect_fail "$AA" verify --platform linux/arm64 "$REGISTRY_auth/busybox:latest"
+expect_fail "$AA" login -u tester "$REGISTRY_auth"
+assert_contains "$ERR" "--password-stdin" "password only from stdin"
+pass "login and logout"
