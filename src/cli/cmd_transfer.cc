@@ -5,6 +5,7 @@
 #include "cli/app.h"
 #include "ops/copy.h"
 #include "ops/inspect.h"
+#include "ops/manifest.h"
 
 namespace anyarch::cli {
 namespace {
@@ -146,7 +147,111 @@ void RunCopy(Cli& cli, const CopyFlags& f, const std::string& destination) {
 
 }  // namespace
 
+void PrintList(Cli& cli, const ops::ManifestList& l) {
+  cli.out() << l.name << " (" << l.entries.size() << " images)\n";
+  for (const auto& e : l.entries) {
+    cli.out() << "  "
+              << (e.descriptor.platform ? platform::Normalize(*e.descriptor.platform).ToString()
+                                        : "(no platform)")
+              << "  " << e.source << "\n";
+  }
+}
+
+void RegisterManifestCommands(CLI::App& app, Cli& cli) {
+  CLI::App* m = app.add_subcommand(
+      "manifest",
+      "Assemble multi-platform images from per-platform ones, like docker manifest but without a\n"
+      "daemon or experimental mode. Lists are kept locally under <store>/manifests until pushed.\n"
+      "create reads only manifests (never layers); push copies children from other repositories\n"
+      "into the target first (mounting blobs within one registry), since registries refuse an\n"
+      "index whose children are missing.");
+  m->require_subcommand(1);
+  struct F {
+    std::string list, source, destination;
+    std::vector<std::string> sources;
+    bool amend = false, purge = false, raw = false;
+    std::string os, arch, variant, os_version;
+    std::vector<std::string> os_features;
+    std::vector<std::string> lists;
+  };
+  auto f = std::make_shared<F>();
+  CLI::App* create =
+      m->add_subcommand("create", "Create a local manifest list from images or indexes");
+  create->add_option("list", f->list, "Name of the list (its push destination)")->required();
+  create->add_option("sources", f->sources, "Images or indexes to include")->required();
+  create->add_flag("--amend", f->amend, "Add to an existing list");
+  create->callback([&cli, f] {
+    auto r = ops::ManifestCreate({.list = f->list,
+                                  .sources = f->sources,
+                                  .amend = f->amend,
+                                  .insecure = cli.global.insecure,
+                                  .store_root = cli.StoreRoot()});
+    if (!r) return cli.Fail(r.error());
+    PrintList(cli, *r);
+  });
+  CLI::App* ann = m->add_subcommand("annotate", "Set the platform fields of one entry");
+  ann->add_option("list", f->list, "The list")->required();
+  ann->add_option("source", f->source, "The entry: the image as given to create, or repo@digest")
+      ->required();
+  auto* o_os = ann->add_option("--os", f->os, "Operating system");
+  auto* o_arch = ann->add_option("--arch", f->arch, "Architecture");
+  auto* o_var = ann->add_option("--variant", f->variant, "Variant (v7, v8 ...)");
+  auto* o_osv = ann->add_option("--os-version", f->os_version, "OS version");
+  ann->add_option("--os-features", f->os_features, "OS features")->delimiter(',');
+  ann->callback([&cli, f, o_os, o_arch, o_var, o_osv] {
+    ops::ManifestAnnotateRequest req{.list = f->list,
+                                     .source = f->source,
+                                     .os = {},
+                                     .arch = {},
+                                     .variant = {},
+                                     .os_version = {},
+                                     .os_features = f->os_features,
+                                     .store_root = cli.StoreRoot()};
+    if (o_os->count()) req.os = f->os;
+    if (o_arch->count()) req.arch = f->arch;
+    if (o_var->count()) req.variant = f->variant;
+    if (o_osv->count()) req.os_version = f->os_version;
+    auto r = ops::ManifestAnnotate(req);
+    if (!r) return cli.Fail(r.error());
+    PrintList(cli, *r);
+  });
+  CLI::App* ins = m->add_subcommand("inspect", "Print the index a local list would push");
+  ins->add_option("list", f->list, "The list")->required();
+  ins->callback([&cli, f] {
+    auto l = ops::ManifestLoad(cli.StoreRoot(), f->list);
+    if (!l) return cli.Fail(l.error());
+    auto idx = ops::ManifestBuild(*l);
+    if (!idx) return cli.Fail(idx.error());
+    cli.out() << idx->bytes << "\n";
+  });
+  CLI::App* push = m->add_subcommand("push", "Push a local list to its registry (or DEST)");
+  push->add_option("list", f->list, "The list")->required();
+  push->add_option("destination", f->destination, "Where to push (default: the list's name)");
+  push->add_flag("--purge", f->purge, "Remove the local list after a successful push");
+  push->callback([&cli, f] {
+    auto r = ops::ManifestPush({.list = f->list,
+                                .destination = f->destination,
+                                .purge = f->purge,
+                                .insecure = cli.global.insecure,
+                                .store_root = cli.StoreRoot()});
+    if (!r) return cli.Fail(r.error());
+    cli.out() << "pushed " << r->destination << "@" << r->digest << " (" << r->children_copied
+              << " images copied from other repositories: " << r->blobs_mounted
+              << " blobs mounted, " << r->blobs_copied << " copied)\n";
+  });
+  CLI::App* rm = m->add_subcommand("rm", "Delete local manifest lists");
+  rm->add_option("lists", f->lists, "The lists")->required();
+  rm->callback([&cli, f] { cli.Check(ops::ManifestRemove(cli.StoreRoot(), f->lists)); });
+  m->footer(
+      "\nExample:\n"
+      "  anyarch manifest create reg:5000/app:1 reg:5000/app:amd64 reg:5000/app:arm64 "
+      "reg:5000/app:arm\n"
+      "  anyarch manifest annotate reg:5000/app:1 reg:5000/app:arm --arch arm --variant v7\n"
+      "  anyarch manifest push --purge reg:5000/app:1\n");
+}
+
 void RegisterTransferCommands(CLI::App& app, Cli& cli) {
+  RegisterManifestCommands(app, cli);
   auto cf = std::make_shared<CopyFlags>();
   CLI::App* copy = app.add_subcommand(
       "copy",

@@ -7,14 +7,8 @@
 
 namespace anyarch::ops {
 
-namespace {
-
-struct MountFrom {
-  std::string registry, repository;  // empty when the source is not a registry
-};
-
-Status CopyImage(image::ImageSource& src, image::ImageSink& dst, const image::Descriptor& desc,
-                 CopyReport& report, Reporter& rep, const MountFrom& from) {
+Status CopyOneImage(image::ImageSource& src, image::ImageSink& dst, const image::Descriptor& desc,
+                    CopyReport& report, Reporter& rep, const MountFrom& from) {
   ANYARCH_TRY(auto raw, src.GetManifest(desc));
   ANYARCH_TRY(auto m, image::ParseManifest(raw));
   std::vector<image::Descriptor> blobs = {m.config};
@@ -54,8 +48,6 @@ Status CopyImage(image::ImageSource& src, image::ImageSink& dst, const image::De
   return dst.PutManifest(raw);
 }
 
-}  // namespace
-
 Result<CopyReport> Copy(const CopyRequest& req) {
   Reporter& rep = req.reporter ? *req.reporter : DiscardReporter();
   SourceOptions so{.insecure = req.insecure, .temp_dir = {}, .store_root = req.store_root};
@@ -85,7 +77,7 @@ Result<CopyReport> Copy(const CopyRequest& req) {
         return MakeError(ErrorCode::kUnsupported,
                          "nested index " + d.digest.ToString() + " in " + report.source);
       }
-      ANYARCH_CHECK_CTX(CopyImage(*src, *dst, d, report, rep, from),
+      ANYARCH_CHECK_CTX(CopyOneImage(*src, *dst, d, report, rep, from),
                         "copying " + (d.platform ? platform::Normalize(*d.platform).ToString()
                                                  : d.digest.ToString()));
       if (d.platform) report.platforms.push_back(platform::Normalize(*d.platform).ToString());
@@ -103,7 +95,7 @@ Result<CopyReport> Copy(const CopyRequest& req) {
       ANYARCH_CHECK(dst->PutManifest(root));
     }
   } else {
-    ANYARCH_CHECK(CopyImage(*src, *dst, root.ToDescriptor(), report, rep, from));
+    ANYARCH_CHECK(CopyOneImage(*src, *dst, root.ToDescriptor(), report, rep, from));
   }
   ANYARCH_CHECK(dst->Tag(written));
   ANYARCH_CHECK(dst->Commit());

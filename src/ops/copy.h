@@ -28,6 +28,22 @@ struct CopyReport {
   std::uint64_t bytes_copied = 0;
 };
 
+// Where blobs can be mounted from: the source's registry and repository (empty: not a registry).
+struct MountFrom {
+  std::string registry, repository;
+};
+
+}  // namespace anyarch::ops
+
+#include "image/source.h"
+
+namespace anyarch::ops {
+
+// Copies one image manifest (config and layers, then the manifest by digest) from src to dst:
+// blobs dst has are skipped, blobs in another repository of dst's registry are mounted.
+Status CopyOneImage(image::ImageSource& src, image::ImageSink& dst, const image::Descriptor& desc,
+                    CopyReport& report, Reporter& rep, const MountFrom& from);
+
 // Without --all or --platform, an index is reduced to this host's best match (as skopeo does).
 // Every blob is verified; the root is tagged last, so a failed copy leaves no tag behind.
 Result<CopyReport> Copy(const CopyRequest& request);

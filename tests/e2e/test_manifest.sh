@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# anyarch manifest create / annotate / inspect / push / rm against docker-registry: three
+# per-architecture tags become one index that skopeo and buildah pull for each platform, and no
+# layer is downloaded on the way.
+source "$(dirname "$0")/lib.sh"
+mk="$SRC/tests/tools/make_image.py"
+start_plain_registry REG
+for pair in amd64=linux/amd64 arm64=linux/arm64 armhf=linux/arm; do
+  deb=${pair%%=*}
+  plat=${pair#*=}
+  # The arm image says only "arm" (no variant), as images built without --platform often do.
+  python3 "$mk" "$WORK/img-$deb" --single --tag x --image "$plat=busybox:$(busybox_bin "$deb")" >/dev/null
+  skopeo copy -q --dest-tls-verify=false "oci:$WORK/img-$deb:x" "docker://$REG/app:$deb" >/dev/null
+done
+layer_digests=$(for d in "$WORK"/img-*; do
+  python3 -c 'import json,sys,os; d=sys.argv[1]; i=json.load(open(d+"/index.json")); m=json.load(open(d+"/blobs/sha256/"+i["manifests"][0]["digest"][7:])); print("\n".join(l["digest"] for l in m["layers"]))' "$d"
+done)
+layer_gets() {
+  local n=0 d
+  for d in $layer_digests; do n=$((n + $(grep -c "GET /v2/[^ ]*/blobs/$d" "$REG_LOG" || true))); done
+  echo $n
+}
+
+out=$("$AA" manifest create "$REG/app:1" "$REG/app:amd64" "$REG/app:arm64" "$REG/app:armhf")
+assert_contains "$out" "(3 images)" "three entries"
+assert_contains "$out" "linux/arm/v7" "arm normalised"
+expect_fail "$AA" manifest create "$REG/app:1" "$REG/app:amd64"
+assert_contains "$ERR" "--amend" "existing list needs --amend"
+"$AA" manifest annotate "$REG/app:1" "$REG/app:armhf" --arch arm --variant v7 >/dev/null
+idx=$("$AA" manifest inspect "$REG/app:1")
+python3 - "$idx" <<'PY'
+import json, sys
+d = json.loads(sys.argv[1])
+assert d["mediaType"] == "application/vnd.oci.image.index.v1+json", d["mediaType"]
+plats = sorted(m["platform"]["architecture"] + m["platform"].get("variant", "") for m in d["manifests"])
+assert plats == ["amd64", "arm64", "armv7"], plats
+PY
+out=$("$AA" manifest push --purge "$REG/app:1")
+assert_contains "$out" "pushed $REG/app:1@sha256:" "push"
+expect_fail "$AA" manifest inspect "$REG/app:1"
+assert_contains "$ERR" "no manifest list" "purged"
+pass "create, annotate, inspect, push"
+
+for p in "amd64:" "arm64:" "arm:v7"; do
+  a=${p%%:*}
+  v=${p#*:}
+  args=(--override-arch "$a")
+  [ -n "$v" ] && args+=(--override-variant "$v")
+  skopeo copy -q --src-tls-verify=false "${args[@]}" "docker://$REG/app:1" "oci:$WORK/back:$a" >/dev/null
+done
+echo '{}' >"$WORK/buildah-auth.json"
+B=(buildah --storage-driver vfs --root "$WORK/buildah/root" --runroot "$WORK/buildah/run")
+REGISTRY_AUTH_FILE=$WORK/buildah-auth.json "${B[@]}" pull -q --tls-verify=false --arch arm --variant v7 "docker://$REG/app:1" >/dev/null
+REGISTRY_AUTH_FILE=$WORK/buildah-auth.json "${B[@]}" pull -q --tls-verify=false --arch arm64 "docker://$REG/app:1" >/dev/null
+assert_eq "$("$AA" run --rm --platform linux/arm/v7 "$REG/app:1" uname -m)" armv7l "the pushed index runs"
+pass "skopeo and buildah pull every platform"
+
+# Pushing the list to another repository copies the children by mounting their blobs.
+before=$(layer_gets)
+"$AA" manifest create "$REG/other/app:2" "$REG/app:amd64" "$REG/app:arm64" >/dev/null
+out=$("$AA" manifest push "$REG/other/app:2")
+assert_contains "$out" "2 images copied from other repositories" "children copied"
+assert_contains "$out" "4 blobs mounted, 0 copied" "configs and layers mounted"
+assert_eq "$(layer_gets)" "$before" "layer downloads during create and push"
+assert_eq "$(layer_gets)" 0 "no layer was ever downloaded"
+skopeo inspect --tls-verify=false --raw "docker://$REG/other/app:2" >/dev/null
+"$AA" manifest rm "$REG/other/app:2"
+pass "no layer downloads"
