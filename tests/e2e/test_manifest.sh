@@ -21,6 +21,9 @@ layer_gets() {
   echo $n
 }
 
+# Only manifests (and, for images without a platform in an index, their configs) may be read
+# while a list is created, annotated and pushed: never a layer.
+before_create=$(layer_gets)
 out=$("$AA" manifest create "$REG/app:1" "$REG/app:amd64" "$REG/app:arm64" "$REG/app:armhf")
 assert_contains "$out" "(3 images)" "three entries"
 assert_contains "$out" "linux/arm/v7" "arm normalised"
@@ -37,6 +40,7 @@ assert plats == ["amd64", "arm64", "armv7"], plats
 PY
 out=$("$AA" manifest push --purge "$REG/app:1")
 assert_contains "$out" "pushed $REG/app:1@sha256:" "push"
+assert_eq "$(layer_gets)" "$before_create" "layer downloads during create, annotate and push"
 expect_fail "$AA" manifest inspect "$REG/app:1"
 assert_contains "$ERR" "no manifest list" "purged"
 pass "create, annotate, inspect, push"
@@ -62,7 +66,6 @@ out=$("$AA" manifest push "$REG/other/app:2")
 assert_contains "$out" "2 images copied from other repositories" "children copied"
 assert_contains "$out" "4 blobs mounted, 0 copied" "configs and layers mounted"
 assert_eq "$(layer_gets)" "$before" "layer downloads during create and push"
-assert_eq "$(layer_gets)" 0 "no layer was ever downloaded"
 skopeo inspect --tls-verify=false --raw "docker://$REG/other/app:2" >/dev/null
 "$AA" manifest rm "$REG/other/app:2"
 pass "no layer downloads"
