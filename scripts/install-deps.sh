@@ -11,7 +11,7 @@ build_pkgs=(
 )
 test_pkgs=(
   docker-registry apache2-utils openssl curl python3 skopeo buildah umoci oci-image-tool
-  qemu-user-static busybox-static file jq time dpkg-dev
+  qemu-user-static busybox-static file jq time dpkg-dev python3-cryptography
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -11,6 +11,11 @@ Faults, each applied to the first N requests whose path matches a regex (Python 
                                Retry-After (--retry-after, default 1)
   --drop REGEX:N               forward a GET, send the headers and half the body, then close
   --tamper REGEX:N             forward a GET, flip one byte in the middle of the body (same length)
+  --bloat REGEX:N              forward a GET and, after the whole upstream body, append 5 MiB of
+                               spaces (JSON whitespace) with Content-Length raised to match: a
+                               manifest over 4 MiB that still parses as JSON. Only 200 answers are
+                               changed; headers such as Docker-Content-Digest pass unchanged (so
+                               they no longer match the body) and HEAD answers are untouched
 Only the upstream is ever contacted; the proxy listens on 127.0.0.1 only.
 
 Prints the listening port on stdout (and to --port-file if given), then serves until killed.
@@ -24,6 +29,7 @@ import sys
 import threading
 
 CHUNK = 64 * 1024
+BLOAT = 5 * 1024 * 1024  # bytes of whitespace --bloat appends
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
               "trailers", "transfer-encoding", "upgrade"}
 
@@ -47,7 +53,7 @@ class Faults:
         """The first rule that applies to this request (and consumes one of its uses), or None."""
         with self.lock:
             for r in self.rules:
-                if r.kind in ("drop", "tamper") and method != "GET":
+                if r.kind in ("drop", "tamper", "bloat") and method != "GET":
                     continue
                 if r.take(path):
                     return r
@@ -59,7 +65,7 @@ def parse_rules(args):
     for s in args.status or []:
         pat, code, n = s.rsplit(":", 2)
         rules.append(Rule("status", pat, int(n), int(code)))
-    for kind in ("drop", "tamper"):
+    for kind in ("drop", "tamper", "bloat"):
         for s in getattr(args, kind) or []:
             pat, n = s.rsplit(":", 1)
             rules.append(Rule(kind, pat, int(n)))
@@ -142,6 +148,12 @@ def make_handler(upstream, faults, retry_after):
             resp = conn.getresponse()
 
             length = resp.getheader("Content-Length")
+            fault = ""
+            if rule and self.command == "GET":
+                if rule.kind == "bloat":
+                    fault = "bloat" if resp.status == 200 else ""
+                elif resp.status in (200, 206):
+                    fault = rule.kind
             self.send_response_only(resp.status, resp.reason)
             here = self.headers.get("Host") or self.server.server_address[0]
             for k, v in resp.getheaders():
@@ -149,6 +161,8 @@ def make_handler(upstream, faults, retry_after):
                     continue
                 if k.lower() == "location":
                     v = re.sub(r"^(https?://)" + re.escape(upstream), r"\g<1>" + here, v)
+                if k.lower() == "content-length" and fault == "bloat":
+                    v = str(int(v) + BLOAT)
                 self.send_header(k, v)
             close = length is None and self.command != "HEAD" and resp.status not in (204, 304)
             if close:
@@ -156,7 +170,6 @@ def make_handler(upstream, faults, retry_after):
                 self.close_connection = True
             self.end_headers()
 
-            fault = rule.kind if rule and self.command == "GET" and resp.status in (200, 206) else ""
             total = int(length) if length is not None else None
             half = total // 2 if total is not None else CHUNK
             sent = 0
@@ -178,6 +191,13 @@ def make_handler(upstream, faults, retry_after):
                         b = bytes(ba)
                     self.wfile.write(b)
                     sent += len(b)
+                if fault == "bloat":
+                    left = BLOAT
+                    while left:
+                        n = min(CHUNK, left)
+                        self.wfile.write(b" " * n)
+                        left -= n
+                    fault = "bloated by %d bytes" % BLOAT
             conn.close()
             self.note(resp.status, fault)
 
@@ -200,6 +220,7 @@ def main():
     ap.add_argument("--status", action="append", metavar="REGEX:CODE:N")
     ap.add_argument("--drop", action="append", metavar="REGEX:N")
     ap.add_argument("--tamper", action="append", metavar="REGEX:N")
+    ap.add_argument("--bloat", action="append", metavar="REGEX:N")
     ap.add_argument("--retry-after", type=int, default=1)
     args = ap.parse_args()
     if not (args.upstream.startswith("127.0.0.1:") or args.upstream.startswith("localhost:")):

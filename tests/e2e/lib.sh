@@ -68,7 +68,7 @@ busybox_digest() {
   echo "sha256:$(skopeo inspect --raw "oci:$(busybox_layout):latest" | sha256sum | cut -d' ' -f1)"
 }
 
-# ---- Test registries (owner: integ; TLS/auth starters belong in registry.sh) ----------------------
+# ---- Test registries (owner: integ): plain HTTP, TLS, htpasswd Basic auth, token auth ------------
 
 # free_port: prints a TCP port on 127.0.0.1 that was free a moment ago.
 free_port() {
@@ -85,14 +85,11 @@ wait_http() {
   fail "nothing answers at $1"
 }
 
-# start_plain_registry VAR: starts docker-registry over plain HTTP on 127.0.0.1 with deletes
-# enabled and its access log on; sets VAR=127.0.0.1:PORT, VAR_LOG=its log file, VAR_DIR=its data
-# directory. Stopped when the test exits.
-start_plain_registry() {
-  local var=$1 dir port pid
-  dir=$(mktemp -d "$WORK/registry.XXXXXX")
-  port=$(free_port)
-  cat >"$dir/config.yml" <<YML
+# _registry_config DIR PORT: writes DIR/config.yml, the part every test registry shares: address
+# 127.0.0.1:PORT, data in DIR/data, deletes enabled, access log on. Callers append to it (http: is
+# the last block, so lines indented by two spaces extend it; unindented ones add top-level keys).
+_registry_config() {
+  cat >"$1/config.yml" <<YML
 version: 0.1
 log:
   level: info
@@ -100,19 +97,157 @@ log:
     disabled: false
 storage:
   filesystem:
-    rootdirectory: $dir/data
+    rootdirectory: $1/data
   delete:
     enabled: true
 http:
-  addr: 127.0.0.1:$port
+  addr: 127.0.0.1:$2
 YML
-  docker-registry serve "$dir/config.yml" >"$dir/log" 2>&1 &
+}
+
+# _serve_registry VAR DIR PORT SCHEME [CURL ARGS...]: runs docker-registry on DIR/config.yml, logs
+# in DIR/log, stopped at exit; waits until SCHEME://127.0.0.1:PORT/v2/ answers (any status; curl
+# gets the extra args, e.g. --cacert) and sets VAR=127.0.0.1:PORT, VAR_LOG, VAR_DIR.
+_serve_registry() {
+  local var=$1 dir=$2 port=$3 scheme=$4 pid i
+  shift 4
+  # docker-registry takes every REGISTRY_* variable as a config override (REGISTRY_AUTH_FILE, the
+  # skopeo/buildah auth file, would become auth.file and stop it), so it gets none of them.
+  (
+    for i in $(compgen -e); do [[ "$i" != REGISTRY_* ]] || unset "$i"; done
+    exec docker-registry serve "$dir/config.yml"
+  ) >"$dir/log" 2>&1 &
   pid=$!
   on_exit "kill $pid; wait $pid 2>/dev/null"
-  wait_http "http://127.0.0.1:$port/v2/"
+  for ((i = 0; i < 100; i++)); do
+    curl -s -o /dev/null --max-time 1 "$@" "$scheme://127.0.0.1:$port/v2/" && break
+    kill -0 "$pid" 2>/dev/null || fail "docker-registry exited: $(tail -n 5 "$dir/log")"
+    sleep 0.1
+  done
+  ((i < 100)) || fail "nothing answers at $scheme://127.0.0.1:$port/v2/: $(tail -n 5 "$dir/log")"
   printf -v "$var" '%s' "127.0.0.1:$port"
   printf -v "${var}_LOG" '%s' "$dir/log"
   printf -v "${var}_DIR" '%s' "$dir"
+}
+
+# start_plain_registry VAR: starts docker-registry over plain HTTP on 127.0.0.1 with deletes
+# enabled and its access log on; sets VAR=127.0.0.1:PORT, VAR_LOG=its log file, VAR_DIR=its data
+# directory. Stopped when the test exits.
+start_plain_registry() {
+  local dir port
+  dir=$(mktemp -d "$WORK/registry.XXXXXX")
+  port=$(free_port)
+  _registry_config "$dir" "$port"
+  _serve_registry "$1" "$dir" "$port" http
+}
+
+# test_ca: prints the path of this test's CA certificate ($WORK/tls-ca/ca.crt, EC P-256, valid two
+# days), making the CA with openssl on first use. Its key stays in $WORK/tls-ca/private.
+test_ca() {
+  local d="$WORK/tls-ca"
+  if [ ! -f "$d/ca.crt" ]; then
+    mkdir -p "$d/private"
+    openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+      -subj "/CN=anyarch e2e test CA" -addext basicConstraints=critical,CA:TRUE \
+      -addext keyUsage=critical,keyCertSign,cRLSign \
+      -keyout "$d/private/ca.key" -out "$d/ca.crt.tmp" 2>"$d/openssl.log" \
+      || fail "openssl could not make the test CA: $(cat "$d/openssl.log")"
+    mv "$d/ca.crt.tmp" "$d/ca.crt"
+  fi
+  echo "$d/ca.crt"
+}
+
+# start_tls_registry VAR: like start_plain_registry, but serving HTTPS with a certificate for
+# IP:127.0.0.1 and DNS:localhost signed by this test's CA (test_ca). Also sets VAR_CA=the CA
+# certificate (PEM) and VAR_CERT_DIR=a directory holding only that CA as ca.crt (the layout
+# skopeo/buildah --cert-dir and containers' certs.d expect).
+start_tls_registry() {
+  local var=$1 dir port ca
+  ca=$(test_ca)
+  dir=$(mktemp -d "$WORK/registry.XXXXXX")
+  port=$(free_port)
+  printf '%s\n' 'subjectAltName=IP:127.0.0.1,DNS:localhost' 'basicConstraints=critical,CA:FALSE' \
+    'keyUsage=critical,digitalSignature' 'extendedKeyUsage=serverAuth' >"$dir/server.ext"
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=127.0.0.1 \
+    -keyout "$dir/server.key" -out "$dir/server.csr" 2>"$dir/openssl.log" \
+    || fail "openssl could not make the registry key: $(cat "$dir/openssl.log")"
+  openssl x509 -req -in "$dir/server.csr" -CA "$ca" -CAkey "${ca%/*}/private/ca.key" -days 2 \
+    -set_serial "0x$(openssl rand -hex 8)" -extfile "$dir/server.ext" -out "$dir/server.crt" \
+    2>"$dir/openssl.log" || fail "openssl could not sign the server cert: $(cat "$dir/openssl.log")"
+  mkdir "$dir/certs.d"
+  cp "$ca" "$dir/certs.d/ca.crt"
+  _registry_config "$dir" "$port"
+  cat >>"$dir/config.yml" <<YML
+  tls:
+    certificate: $dir/server.crt
+    key: $dir/server.key
+YML
+  _serve_registry "$var" "$dir" "$port" https --cacert "$ca"
+  printf -v "${var}_CA" '%s' "$ca"
+  printf -v "${var}_CERT_DIR" '%s' "$dir/certs.d"
+}
+
+# start_basic_registry VAR USER PASSWORD: like start_plain_registry (plain HTTP on 127.0.0.1), with
+# htpasswd Basic auth (bcrypt, htpasswd -B) for that one user, realm "anyarch-test".
+start_basic_registry() {
+  local var=$1 dir port
+  dir=$(mktemp -d "$WORK/registry.XXXXXX")
+  port=$(free_port)
+  htpasswd -Bbn "$2" "$3" >"$dir/htpasswd" 2>"$dir/htpasswd.log" \
+    || fail "htpasswd failed: $(cat "$dir/htpasswd.log")"
+  _registry_config "$dir" "$port"
+  cat >>"$dir/config.yml" <<YML
+auth:
+  htpasswd:
+    realm: anyarch-test
+    path: $dir/htpasswd
+YML
+  _serve_registry "$var" "$dir" "$port" http
+}
+
+# start_token_registry VAR USER PASSWORD [TOKEN SERVER ARGS...]: like start_plain_registry (plain
+# HTTP on 127.0.0.1), with token auth: tests/tools/token_server.py on another ephemeral port issues
+# RS256 JWTs (x5c = its self-signed signing certificate, the registry's rootcertbundle) granting
+# USER everything asked; anonymous clients get tokens with no access; a wrong password gets 401.
+# Extra args go to the token server (e.g. --expires-in 2 --exp-offset -60). Service
+# "anyarch-test-registry", issuer "anyarch-test-token-server". Also sets VAR_REALM=the token URL
+# (http://127.0.0.1:TPORT/token) and VAR_TOKEN_LOG=the token server's log (one line per request,
+# never a password).
+start_token_registry() {
+  local var=$1 user=$2 password=$3 dir port tpid i
+  shift 3
+  dir=$(mktemp -d "$WORK/registry.XXXXXX")
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=anyarch-test-token-signer \
+    -keyout "$dir/token.key" -out "$dir/token.crt" 2>"$dir/openssl.log" \
+    || fail "openssl could not make the token signing key: $(cat "$dir/openssl.log")"
+  (umask 077 && printf '%s\n' "$password" >"$dir/token.password")
+  # Debian's interpreter: python3-cryptography is installed for it (a python3 earlier in PATH, such
+  # as a pyenv one, may not have it).
+  /usr/bin/python3 "$SRC/tests/tools/token_server.py" --key "$dir/token.key" \
+    --cert "$dir/token.crt" --issuer anyarch-test-token-server --service anyarch-test-registry \
+    --user "$user" --password-file "$dir/token.password" --port-file "$dir/token.port" "$@" \
+    >/dev/null 2>"$dir/token.log" &
+  tpid=$!
+  on_exit "kill $tpid; wait $tpid 2>/dev/null"
+  for ((i = 0; i < 100; i++)); do
+    [ -s "$dir/token.port" ] && break
+    kill -0 "$tpid" 2>/dev/null || break
+    sleep 0.05
+  done
+  [ -s "$dir/token.port" ] || fail "token server did not start: $(cat "$dir/token.log")"
+  port=$(free_port)
+  _registry_config "$dir" "$port"
+  cat >>"$dir/config.yml" <<YML
+auth:
+  token:
+    realm: http://127.0.0.1:$(cat "$dir/token.port")/token
+    service: anyarch-test-registry
+    issuer: anyarch-test-token-server
+    rootcertbundle: $dir/token.crt
+YML
+  _serve_registry "$var" "$dir" "$port" http
+  printf -v "${var}_REALM" '%s' "http://127.0.0.1:$(cat "$dir/token.port")/token"
+  printf -v "${var}_TOKEN_LOG" '%s' "$dir/token.log"
 }
 
 # push_busybox HOST:PORT [REPO[:TAG]]: copies the whole busybox index (all platforms) into a
@@ -139,8 +274,8 @@ blob_gets() { access_log_count "$1" GET '/v2/[^ ]*/blobs/sha256:'; }
 
 # start_faultproxy VAR UPSTREAM [FAULT ARGS...]: starts tests/e2e/faultproxy.py in front of
 # UPSTREAM (127.0.0.1:PORT) with the given fault rules (--status REGEX:CODE:N, --drop REGEX:N,
-# --tamper REGEX:N, --retry-after S); sets VAR=127.0.0.1:PROXYPORT and VAR_LOG (one line per
-# request, "METHOD PATH -> STATUS [fault]"). Stopped when the test exits.
+# --tamper REGEX:N, --bloat REGEX:N, --retry-after S); sets VAR=127.0.0.1:PROXYPORT and VAR_LOG
+# (one line per request, "METHOD PATH -> STATUS [fault]"). Stopped when the test exits.
 start_faultproxy() {
   local var=$1 up=$2 pid pf log i
   shift 2
