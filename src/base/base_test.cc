@@ -128,3 +128,22 @@ TEST(ThreadPool, RunsAll) {
 
 }  // namespace
 }  // namespace anyarch
+
+TEST(Strings, Base64RoundTripsAndRejectsGarbage) {
+  struct Case {
+    std::string plain, encoded;
+  } cases[] = {{"", ""},
+               {"f", "Zg=="},
+               {"fo", "Zm8="},
+               {"foo", "Zm9v"},
+               {"user:pa:ss", "dXNlcjpwYTpzcw=="},
+               {std::string("\0\xff", 2), "AP8="}};
+  for (const auto& c : cases) {
+    EXPECT_EQ(anyarch::Base64Encode(c.plain), c.encoded);
+    auto back = anyarch::Base64Decode(c.encoded);
+    ASSERT_TRUE(back.has_value()) << c.encoded;
+    EXPECT_EQ(*back, c.plain);
+  }
+  EXPECT_FALSE(anyarch::Base64Decode("Zm9").has_value());
+  EXPECT_FALSE(anyarch::Base64Decode("Zm9!").has_value());
+}

@@ -3,6 +3,8 @@
 #include <cctype>
 #include <cstdio>
 
+#include <openssl/evp.h>
+
 namespace anyarch {
 
 std::vector<std::string> Split(std::string_view s, char sep) {
@@ -72,6 +74,46 @@ std::string Printable(std::string_view s, std::size_t max_len) {
       out += buf;
     }
   }
+  return out;
+}
+
+std::string UrlEncode(std::string_view s) {
+  std::string out;
+  char buf[4];
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      std::snprintf(buf, sizeof buf, "%%%02X", c);
+      out += buf;
+    }
+  }
+  return out;
+}
+
+std::string Base64Encode(std::string_view data) {
+  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(data.data()),
+                          static_cast<int>(data.size()));
+  out.resize(static_cast<std::size_t>(n));
+  return out;
+}
+
+std::optional<std::string> Base64Decode(std::string_view text) {
+  std::string t(TrimSpace(text));
+  if (t.size() % 4 != 0) return std::nullopt;
+  if (t.empty()) return std::string();
+  std::string out(t.size() / 4 * 3 + 1, '\0');
+  int n =
+      EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                      reinterpret_cast<const unsigned char*>(t.data()), static_cast<int>(t.size()));
+  if (n < 0) return std::nullopt;
+  // EVP_DecodeBlock counts padding as zero bytes.
+  std::size_t len = static_cast<std::size_t>(n);
+  if (t.back() == '=') --len;
+  if (t.size() >= 2 && t[t.size() - 2] == '=') --len;
+  out.resize(len);
   return out;
 }
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,6 +15,12 @@ std::string_view TrimSpace(std::string_view s);
 std::string ToLower(std::string_view s);
 // "1.5 MiB", "320 B": binary units with one decimal.
 std::string HumanSize(std::uint64_t bytes);
+// Percent-encodes everything but RFC 3986 unreserved characters (for URL query values).
+std::string UrlEncode(std::string_view s);
+// Standard base64 (RFC 4648, with padding), through OpenSSL.
+std::string Base64Encode(std::string_view data);
+// Decodes standard base64; std::nullopt for malformed input (bad characters or length).
+std::optional<std::string> Base64Decode(std::string_view text);
 // Replaces anything that is not printable ASCII by \xNN, for echoing untrusted input in errors.
 std::string Printable(std::string_view s, std::size_t max_len = 200);
 

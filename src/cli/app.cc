@@ -13,6 +13,7 @@ std::ostream& Cli::out() { return std::cout; }
 std::ostream& Cli::err() { return std::cerr; }
 
 void Cli::Fail(const Error& error) {
+  EndProgress();
   err() << "anyarch: error: " << error.ToString();
   if (global.debug) err() << " [" << ErrorCodeName(error.code()) << "]";
   err() << "\n";
@@ -34,6 +35,21 @@ std::string Cli::StoreRoot() const {
   if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x) return std::string(x) + "/anyarch";
   if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.local/share/anyarch";
   return "/var/lib/anyarch";
+}
+
+ops::Env Cli::Env(int jobs) {
+  if (!progress_) progress_ = std::make_unique<ProgressReporter>(global.progress, err());
+  return ops::Env{.insecure = global.insecure,
+                  .store_root = StoreRoot(),
+                  .config_path = ConfigPath(),
+                  .docker_config = {},
+                  .chunk_size = 0,
+                  .jobs = jobs,
+                  .reporter = progress_.get()};
+}
+
+void Cli::EndProgress() {
+  if (progress_) progress_->Finish();
 }
 
 std::string Cli::ConfigPath() const {
@@ -65,6 +81,10 @@ int Main(int argc, char** argv) {
   app.add_flag("--insecure", cli.global.insecure,
                "Allow plain HTTP and unverified TLS for every registry in this command");
   app.add_flag("--debug", cli.global.debug, "Show error codes with errors");
+  app.add_option("--progress", cli.global.progress,
+                 "How long operations show progress on stderr: auto (tty on a terminal, else "
+                 "plain), plain, tty, json or quiet")
+      ->check(CLI::IsMember({"auto", "plain", "tty", "json", "quiet"}));
 
   RegisterStoreCommands(app, cli);
   RegisterAuthCommands(app, cli);

@@ -6,19 +6,23 @@
 
 #include <functional>
 #include <iosfwd>
+#include <memory>
 #include <string>
 
 #include <CLI/CLI.hpp>
 
 #include "base/error.h"
+#include "cli/progress.h"
+#include "ops/location.h"
 
 namespace anyarch::cli {
 
 struct GlobalOptions {
   std::string root;  // local store; default $ANYARCH_ROOT, $XDG_DATA_HOME/anyarch, /var/lib/anyarch
-  std::string config_path;  // registries config; default $XDG_CONFIG_HOME/anyarch/config.toml
-  bool insecure = false;    // plain HTTP / unverified TLS for every registry in this command
-  bool debug = false;       // show error context codes
+  std::string config_path;        // registries config; default $XDG_CONFIG_HOME/anyarch/config.toml
+  bool insecure = false;          // plain HTTP / unverified TLS for every registry in this command
+  bool debug = false;             // show error context codes
+  std::string progress = "auto";  // auto, plain, tty, json, quiet
 };
 
 // Exit codes shared by every command. A command that runs a user program (run) passes its exit
@@ -46,6 +50,15 @@ class Cli {
   // Paths with the defaults applied.
   std::string StoreRoot() const;
   std::string ConfigPath() const;
+
+  // What operations need from the global flags, with progress going to stderr. `jobs` is the
+  // command's --jobs.
+  ops::Env Env(int jobs = 4);
+  // Ends the progress display before a command prints its result.
+  void EndProgress();
+
+ private:
+  std::unique_ptr<ProgressReporter> progress_;
 };
 
 // Command groups. Each adds its subcommands to `app`; callbacks write results through `cli`.

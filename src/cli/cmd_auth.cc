@@ -35,10 +35,8 @@ void RegisterAuthCommands(CLI::App& app, Cli& cli) {
                          std::istreambuf_iterator<char>());
     while (!password.empty() && (password.back() == '\n' || password.back() == '\r'))
       password.pop_back();
-    auto r = ops::Login({.registry = f->registry,
-                         .username = f->username,
-                         .password = password,
-                         .insecure = cli.global.insecure});
+    auto r = ops::Login(
+        {.registry = f->registry, .username = f->username, .password = password, .env = cli.Env()});
     if (!r) return cli.Fail(r.error());
     cli.out() << "Login to " << f->registry << " succeeded; credentials stored in " << *r << "\n";
   });
@@ -47,7 +45,7 @@ void RegisterAuthCommands(CLI::App& app, Cli& cli) {
       app.add_subcommand("logout", "Remove a registry's credentials from the docker config.json");
   logout->add_option("registry", *reg, "The registry, host[:port]")->required();
   logout->callback([&cli, reg] {
-    auto r = ops::Logout(*reg);
+    auto r = ops::Logout(*reg, cli.Env());
     if (!r) return cli.Fail(r.error());
     cli.out() << "Removed credentials for " << *reg << " from " << *r << "\n";
   });

@@ -18,6 +18,7 @@ void RunVerify(Cli& cli, const VerifyFlags& f) {
   ops::VerifyRequest req{.location = f.location};
   req.insecure = cli.global.insecure;
   req.store_root = cli.StoreRoot();
+  req.config_path = cli.ConfigPath();
   if (!f.platforms.empty()) {
     auto ps = platform::ParseList(f.platforms);
     if (!ps) return cli.Fail(ps.error().With("--platform"));
@@ -107,6 +108,7 @@ void RunRun(Cli& cli, const RunFlags& f, const std::vector<std::string>& rest) {
   req.timeout = std::chrono::seconds(f.timeout);
   req.store_root = cli.StoreRoot();
   req.insecure = cli.global.insecure;
+  req.config_path = cli.ConfigPath();
   auto r = ops::Run(req);
   if (!r) {
     cli.Fail(r.error());

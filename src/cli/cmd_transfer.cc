@@ -1,3 +1,4 @@
+#include <cctype>
 #include <iostream>
 
 #include "base/json.h"
@@ -6,9 +7,57 @@
 #include "ops/copy.h"
 #include "ops/inspect.h"
 #include "ops/manifest.h"
+#include "ops/tags.h"
 
 namespace anyarch::cli {
 namespace {
+
+// "5MiB", "5M", "512k", "1048576" -> bytes. std::nullopt when malformed.
+std::optional<std::uint64_t> ParseSize(const std::string& text) {
+  std::size_t i = 0;
+  std::uint64_t n = 0;
+  while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) {
+    n = n * 10 + static_cast<std::uint64_t>(text[i] - '0');
+    if (n > (1ULL << 40)) return std::nullopt;
+    ++i;
+  }
+  if (i == 0) return std::nullopt;
+  std::string unit = ToLower(text.substr(i));
+  if (unit.empty() || unit == "b") return n;
+  if (unit == "k" || unit == "kb" || unit == "kib") return n << 10;
+  if (unit == "m" || unit == "mb" || unit == "mib") return n << 20;
+  if (unit == "g" || unit == "gb" || unit == "gib") return n << 30;
+  return std::nullopt;
+}
+
+struct TransferFlags {
+  int jobs = 4;
+  std::string chunk_size;
+};
+
+void AddTransferFlags(CLI::App* cmd, TransferFlags& f, bool upload) {
+  cmd->add_option("-j,--jobs", f.jobs, "Blobs moved at once")->check(CLI::Range(1, 32));
+  if (upload) {
+    cmd->add_option("--chunk-size", f.chunk_size,
+                    "Upload blobs in PATCH chunks of this size (e.g. 8MiB) instead of one request "
+                    "each; also chunk_size in the registries config");
+  }
+}
+
+// The Env for a transfer command; false (after reporting) when a flag is malformed.
+bool TransferEnv(Cli& cli, const TransferFlags& f, ops::Env& env) {
+  env = cli.Env(f.jobs);
+  if (!f.chunk_size.empty()) {
+    auto n = ParseSize(f.chunk_size);
+    if (!n || *n < 1024) {
+      cli.Fail(Error(ErrorCode::kInvalid, "--chunk-size \"" + f.chunk_size +
+                                              "\": expected a size of at least 1KiB, e.g. 8MiB"));
+      return false;
+    }
+    env.chunk_size = *n;
+  }
+  return true;
+}
 
 struct InspectFlags {
   std::string location;
@@ -18,14 +67,14 @@ struct InspectFlags {
 };
 
 void RunInspect(Cli& cli, const InspectFlags& f) {
-  ops::InspectRequest req{
-      .location = f.location, .insecure = cli.global.insecure, .store_root = cli.StoreRoot()};
+  ops::InspectRequest req{.location = f.location, .platform = {}, .env = cli.Env()};
   if (!f.platform.empty()) {
     auto p = platform::Parse(f.platform);
     if (!p) return cli.Fail(p.error().With("--platform"));
     req.platform = *p;
   }
   auto r = ops::Inspect(req);
+  cli.EndProgress();
   if (!r) return cli.Fail(r.error());
   if (f.raw) {
     // Exactly the bytes served, nothing added: their sha256 is the digest.
@@ -51,6 +100,7 @@ void RunInspect(Cli& cli, const InspectFlags& f) {
         e["mediaType"] = d.media_type;
         e["size"] = d.size;
         if (d.platform) e["platform"] = platform::Normalize(*d.platform).ToString();
+        if (!d.annotations.empty()) e["annotations"] = d.annotations;
         ms.push_back(e);
       }
       j["manifests"] = ms;
@@ -87,7 +137,10 @@ void RunInspect(Cli& cli, const InspectFlags& f) {
       cli.out() << "  Name:      " << base << "@" << d.digest.ToString() << "\n"
                 << "  MediaType: " << d.media_type << "\n"
                 << "  Platform:  "
-                << (d.platform ? platform::Normalize(*d.platform).ToString() : "(none)") << "\n\n";
+                << (d.platform ? platform::Normalize(*d.platform).ToString() : "(none)") << "\n";
+      for (const auto& [k, v] : d.annotations)
+        cli.out() << "  Annotation: " << k << "=" << v << "\n";
+      cli.out() << "\n";
     }
   }
   if (r->manifest && r->config) {
@@ -108,10 +161,35 @@ struct CopyFlags {
   std::string source, destination, platforms;
   bool all = false;
   bool json = false;
+  TransferFlags transfer;
 };
 
-void RunCopy(Cli& cli, const CopyFlags& f, const std::string& destination) {
-  ops::CopyRequest req{.source = f.source, .destination = destination, .all = f.all};
+void PrintCopy(Cli& cli, const ops::CopyReport& r, bool json) {
+  if (json) {
+    OrderedJson j{{"source", r.source},
+                  {"destination", r.destination},
+                  {"digest", r.digest},
+                  {"mediaType", r.media_type},
+                  {"platforms", r.platforms},
+                  {"blobs_copied", r.blobs_copied},
+                  {"blobs_skipped", r.blobs_skipped},
+                  {"blobs_mounted", r.blobs_mounted},
+                  {"bytes_copied", r.bytes_copied}};
+    cli.out() << j.dump(2) << "\n";
+    return;
+  }
+  cli.out() << "copied " << r.source << " to " << r.destination << "\n"
+            << "  digest:    " << r.digest << "\n"
+            << "  platforms: "
+            << (r.platforms.empty() ? std::string("(single image)") : Join(r.platforms, ", "))
+            << "\n"
+            << "  blobs:     " << r.blobs_copied << " copied (" << HumanSize(r.bytes_copied)
+            << "), " << r.blobs_mounted << " mounted, " << r.blobs_skipped << " already there\n";
+}
+
+void RunCopy(Cli& cli, const CopyFlags& f, const std::string& source,
+             const std::string& destination) {
+  ops::CopyRequest req{.source = source, .destination = destination, .all = f.all};
   if (!f.platforms.empty()) {
     if (f.all)
       return cli.Fail(Error(ErrorCode::kInvalid, "--all and --platform exclude each other"));
@@ -119,33 +197,12 @@ void RunCopy(Cli& cli, const CopyFlags& f, const std::string& destination) {
     if (!ps) return cli.Fail(ps.error().With("--platform"));
     req.platforms = *ps;
   }
-  req.insecure = cli.global.insecure;
-  req.store_root = cli.StoreRoot();
+  if (!TransferEnv(cli, f.transfer, req.env)) return;
   auto r = ops::Copy(req);
+  cli.EndProgress();
   if (!r) return cli.Fail(r.error());
-  if (f.json) {
-    OrderedJson j{{"source", r->source},
-                  {"destination", r->destination},
-                  {"digest", r->digest},
-                  {"platforms", r->platforms},
-                  {"blobs_copied", r->blobs_copied},
-                  {"blobs_skipped", r->blobs_skipped},
-                  {"blobs_mounted", r->blobs_mounted},
-                  {"blobs_mounted", r->blobs_mounted},
-                  {"bytes_copied", r->bytes_copied}};
-    cli.out() << j.dump(2) << "\n";
-    return;
-  }
-  cli.out() << "copied " << r->source << " to " << r->destination << "\n"
-            << "  digest:    " << r->digest << "\n"
-            << "  platforms: "
-            << (r->platforms.empty() ? std::string("(single image)") : Join(r->platforms, ", "))
-            << "\n"
-            << "  blobs:     " << r->blobs_copied << " copied (" << HumanSize(r->bytes_copied)
-            << "), " << r->blobs_mounted << " mounted, " << r->blobs_skipped << " already there\n";
+  PrintCopy(cli, *r, f.json);
 }
-
-}  // namespace
 
 void PrintList(Cli& cli, const ops::ManifestList& l) {
   cli.out() << l.name << " (" << l.entries.size() << " images)\n";
@@ -157,48 +214,72 @@ void PrintList(Cli& cli, const ops::ManifestList& l) {
   }
 }
 
+std::map<std::string, std::string> ParseAnnotations(Cli& cli, const std::vector<std::string>& kv,
+                                                    bool& ok) {
+  std::map<std::string, std::string> out;
+  ok = true;
+  for (const auto& a : kv) {
+    auto eq = a.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      cli.Fail(Error(ErrorCode::kInvalid, "--annotation \"" + a + "\": expected KEY=VALUE"));
+      ok = false;
+      return out;
+    }
+    out[a.substr(0, eq)] = a.substr(eq + 1);
+  }
+  return out;
+}
+
 void RegisterManifestCommands(CLI::App& app, Cli& cli) {
   CLI::App* m = app.add_subcommand(
       "manifest",
-      "Assemble multi-platform images from per-platform ones, like docker manifest but without a\n"
-      "daemon or experimental mode. Lists are kept locally under <store>/manifests until pushed.\n"
-      "create reads only manifests (never layers); push copies children from other repositories\n"
-      "into the target first (mounting blobs within one registry), since registries refuse an\n"
-      "index whose children are missing.");
+      "Assemble multi-platform images from per-platform ones: docker manifest and buildx\n"
+      "imagetools create, without a daemon or experimental mode. create/annotate keep a list\n"
+      "locally (under <store>/manifests) until push. create reads only manifests, never layers;\n"
+      "push and merge copy children from other repositories into the target first (mounting\n"
+      "blobs within one registry), since registries refuse an index whose children are missing.");
   m->require_subcommand(1);
   struct F {
     std::string list, source, destination;
     std::vector<std::string> sources;
-    bool amend = false, purge = false, raw = false;
-    std::string os, arch, variant, os_version;
-    std::vector<std::string> os_features;
+    bool amend = false, purge = false, json = false, dry_run = false;
+    std::string os, arch, variant, os_version, platforms;
+    std::vector<std::string> os_features, annotations, targets;
     std::vector<std::string> lists;
+    TransferFlags transfer;
   };
   auto f = std::make_shared<F>();
-  CLI::App* create =
-      m->add_subcommand("create", "Create a local manifest list from images or indexes");
-  create->add_option("list", f->list, "Name of the list (its push destination)")->required();
+  CLI::App* create = m->add_subcommand(
+      "create",
+      "Create a local manifest list from images or indexes (registry references, oci:, local:\n"
+      "...). An index contributes each of its images; an image's platform comes from its config.");
+  create->add_option("list", f->list, "Name of the list (where push sends it)")->required();
   create->add_option("sources", f->sources, "Images or indexes to include")->required();
   create->add_flag("--amend", f->amend, "Add to an existing list");
   create->callback([&cli, f] {
-    auto r = ops::ManifestCreate({.list = f->list,
-                                  .sources = f->sources,
-                                  .amend = f->amend,
-                                  .insecure = cli.global.insecure,
-                                  .store_root = cli.StoreRoot()});
+    ops::ManifestCreateRequest req{
+        .list = f->list, .sources = f->sources, .amend = f->amend, .env = cli.Env()};
+    auto r = ops::ManifestCreate(req);
+    cli.EndProgress();
     if (!r) return cli.Fail(r.error());
     PrintList(cli, *r);
   });
+
   CLI::App* ann = m->add_subcommand("annotate", "Set the platform fields of one entry");
   ann->add_option("list", f->list, "The list")->required();
   ann->add_option("source", f->source, "The entry: the image as given to create, or repo@digest")
       ->required();
-  auto* o_os = ann->add_option("--os", f->os, "Operating system");
-  auto* o_arch = ann->add_option("--arch", f->arch, "Architecture");
-  auto* o_var = ann->add_option("--variant", f->variant, "Variant (v7, v8 ...)");
-  auto* o_osv = ann->add_option("--os-version", f->os_version, "OS version");
-  ann->add_option("--os-features", f->os_features, "OS features")->delimiter(',');
+  auto* o_os = ann->add_option("--os", f->os, "Operating system (linux, windows ...)");
+  auto* o_arch = ann->add_option("--arch", f->arch,
+                                 "Architecture (amd64, arm64, arm, 386 ...; aliases such "
+                                 "as aarch64 or armhf are normalised)");
+  auto* o_var = ann->add_option("--variant", f->variant, "Variant (v5, v6, v7, v8 ...)");
+  auto* o_osv = ann->add_option("--os-version", f->os_version, "OS version (Windows images)");
+  ann->add_option("--os-features", f->os_features, "OS features, comma-separated")->delimiter(',');
+  ann->add_option("--annotation", f->annotations,
+                  "KEY=VALUE annotation on the entry (makes the list an OCI index)");
   ann->callback([&cli, f, o_os, o_arch, o_var, o_osv] {
+    bool ok = true;
     ops::ManifestAnnotateRequest req{.list = f->list,
                                      .source = f->source,
                                      .os = {},
@@ -206,7 +287,9 @@ void RegisterManifestCommands(CLI::App& app, Cli& cli) {
                                      .variant = {},
                                      .os_version = {},
                                      .os_features = f->os_features,
+                                     .annotations = ParseAnnotations(cli, f->annotations, ok),
                                      .store_root = cli.StoreRoot()};
+    if (!ok) return;
     if (o_os->count()) req.os = f->os;
     if (o_arch->count()) req.arch = f->arch;
     if (o_var->count()) req.variant = f->variant;
@@ -215,6 +298,7 @@ void RegisterManifestCommands(CLI::App& app, Cli& cli) {
     if (!r) return cli.Fail(r.error());
     PrintList(cli, *r);
   });
+
   CLI::App* ins = m->add_subcommand("inspect", "Print the index a local list would push");
   ins->add_option("list", f->list, "The list")->required();
   ins->callback([&cli, f] {
@@ -224,73 +308,205 @@ void RegisterManifestCommands(CLI::App& app, Cli& cli) {
     if (!idx) return cli.Fail(idx.error());
     cli.out() << idx->bytes << "\n";
   });
+
+  CLI::App* ls = m->add_subcommand("ls", "List the local manifest lists");
+  ls->add_flag("--json", f->json, "Print JSON");
+  ls->callback([&cli, f] {
+    auto all = ops::ManifestListAll(cli.StoreRoot());
+    if (!all) return cli.Fail(all.error());
+    if (f->json) {
+      OrderedJson arr = OrderedJson::array();
+      for (const auto& l : *all) {
+        OrderedJson entries = OrderedJson::array();
+        for (const auto& e : l.entries) {
+          entries.push_back(
+              {{"source", e.source},
+               {"digest", e.descriptor.digest.ToString()},
+               {"platform", e.descriptor.platform
+                                ? platform::Normalize(*e.descriptor.platform).ToString()
+                                : ""}});
+        }
+        arr.push_back({{"name", l.name}, {"entries", entries}});
+      }
+      cli.out() << arr.dump(2) << "\n";
+      return;
+    }
+    for (const auto& l : *all) PrintList(cli, l);
+  });
+
   CLI::App* push = m->add_subcommand("push", "Push a local list to its registry (or DEST)");
   push->add_option("list", f->list, "The list")->required();
   push->add_option("destination", f->destination, "Where to push (default: the list's name)");
   push->add_flag("--purge", f->purge, "Remove the local list after a successful push");
+  push->add_flag("--json", f->json, "Print JSON");
+  AddTransferFlags(push, f->transfer, true);
   push->callback([&cli, f] {
-    auto r = ops::ManifestPush({.list = f->list,
-                                .destination = f->destination,
-                                .purge = f->purge,
-                                .insecure = cli.global.insecure,
-                                .store_root = cli.StoreRoot()});
+    ops::ManifestPushRequest req{
+        .list = f->list, .destination = f->destination, .purge = f->purge, .env = {}};
+    if (!TransferEnv(cli, f->transfer, req.env)) return;
+    auto r = ops::ManifestPush(req);
+    cli.EndProgress();
     if (!r) return cli.Fail(r.error());
+    if (f->json) {
+      cli.out() << OrderedJson{{"destination", r->destination},
+                               {"digest", r->digest},
+                               {"mediaType", r->media_type},
+                               {"children_copied", r->children_copied},
+                               {"blobs_mounted", r->blobs_mounted},
+                               {"blobs_copied", r->blobs_copied},
+                               {"blobs_skipped", r->blobs_skipped}}
+                       .dump(2)
+                << "\n";
+      return;
+    }
     cli.out() << "pushed " << r->destination << "@" << r->digest << " (" << r->children_copied
               << " images copied from other repositories: " << r->blobs_mounted
               << " blobs mounted, " << r->blobs_copied << " copied)\n";
   });
+
   CLI::App* rm = m->add_subcommand("rm", "Delete local manifest lists");
   rm->add_option("lists", f->lists, "The lists")->required();
   rm->callback([&cli, f] { cli.Check(ops::ManifestRemove(cli.StoreRoot(), f->lists)); });
+
+  CLI::App* merge = m->add_subcommand(
+      "merge",
+      "Build an index from existing images and indexes and push it, like docker buildx imagetools\n"
+      "create: the children of every source are flattened into one index (an OCI index unless\n"
+      "every child is Docker schema 2), children in other repositories are copied into the\n"
+      "target's (blobs mounted within one registry), and nothing is kept locally.");
+  merge->add_option("-t,--tag", f->targets, "Where to push the index (repeatable)")->required();
+  merge->add_option("sources", f->sources, "Images or indexes")->required();
+  merge->add_option("--platform", f->platforms, "Keep only these platforms, comma-separated");
+  merge->add_option("--annotation", f->annotations, "KEY=VALUE on the new index (makes it OCI)");
+  merge->add_flag("--dry-run", f->dry_run, "Print the index without pushing anything");
+  merge->add_flag("--json", f->json, "Print JSON");
+  AddTransferFlags(merge, f->transfer, true);
+  merge->callback([&cli, f] {
+    bool ok = true;
+    ops::ManifestMergeRequest req{.targets = f->targets,
+                                  .sources = f->sources,
+                                  .platforms = {},
+                                  .annotations = ParseAnnotations(cli, f->annotations, ok),
+                                  .dry_run = f->dry_run,
+                                  .env = {}};
+    if (!ok) return;
+    if (!f->platforms.empty()) {
+      auto ps = platform::ParseList(f->platforms);
+      if (!ps) return cli.Fail(ps.error().With("--platform"));
+      req.platforms = *ps;
+    }
+    if (!TransferEnv(cli, f->transfer, req.env)) return;
+    auto r = ops::ManifestMerge(req);
+    cli.EndProgress();
+    if (!r) return cli.Fail(r.error());
+    if (f->dry_run && !f->json) {
+      cli.out() << r->index.bytes << "\n";
+      return;
+    }
+    if (f->json) {
+      cli.out() << OrderedJson{{"targets", r->targets},
+                               {"digest", r->index.digest.ToString()},
+                               {"mediaType", r->index.media_type},
+                               {"platforms", r->platforms},
+                               {"children_copied", r->children_copied},
+                               {"blobs_mounted", r->blobs_mounted},
+                               {"blobs_copied", r->blobs_copied},
+                               {"blobs_skipped", r->blobs_skipped}}
+                       .dump(2)
+                << "\n";
+      return;
+    }
+    for (const auto& t : r->targets) {
+      cli.out() << "pushed " << t << "@" << r->index.digest.ToString() << "\n";
+    }
+    cli.out() << "  platforms: " << Join(r->platforms, ", ") << "\n"
+              << "  children:  " << r->children_copied << " copied from other repositories ("
+              << r->blobs_mounted << " blobs mounted, " << r->blobs_copied << " copied, "
+              << r->blobs_skipped << " already there)\n";
+  });
   m->footer(
-      "\nExample:\n"
+      "\nExamples:\n"
       "  anyarch manifest create reg:5000/app:1 reg:5000/app:amd64 reg:5000/app:arm64 "
       "reg:5000/app:arm\n"
       "  anyarch manifest annotate reg:5000/app:1 reg:5000/app:arm --arch arm --variant v7\n"
-      "  anyarch manifest push --purge reg:5000/app:1\n");
+      "  anyarch manifest push --purge reg:5000/app:1\n"
+      "  anyarch manifest merge -t reg:5000/app:2 reg:5000/app:1 reg:5000/other:riscv64\n");
 }
+
+}  // namespace
 
 void RegisterTransferCommands(CLI::App& app, Cli& cli) {
   RegisterManifestCommands(app, cli);
   auto cf = std::make_shared<CopyFlags>();
   CLI::App* copy = app.add_subcommand(
       "copy",
-      "Copy an image or a multi-platform index. Sources: a registry reference, oci:DIR[:TAG] or\n"
-      "local:REF; destinations: oci:DIR[:TAG] or local:REF (pushing to registries comes later).\n"
-      "--all copies every platform and keeps the index bytes (same digest); --platform copies a\n"
-      "subset into a new index; with neither, only this host's image is copied (as skopeo does).\n"
-      "Blobs already at the destination are skipped; every blob is verified; the name is set "
-      "last.");
+      "Copy an image or a multi-platform index between registries, OCI layouts (oci:DIR[:TAG]),\n"
+      "archives (oci-archive:FILE[:TAG], docker-archive:FILE[:REF]) and the local store\n"
+      "(local:REF), in any direction. --all copies every platform and keeps the index bytes (same\n"
+      "digest); --platform copies a subset into a new index; with neither, only this host's image\n"
+      "is copied (as skopeo does). Blobs the destination has are skipped, blobs in another\n"
+      "repository of the destination registry are mounted, the rest stream from source to\n"
+      "destination, verified; the name is set last.");
   copy->add_option("source", cf->source, "Where the image is")->required();
   copy->add_option("destination", cf->destination, "Where it goes")->required();
-  copy->add_flag("--all", cf->all, "Copy every platform of an index");
+  copy->add_flag("-a,--all", cf->all, "Copy every platform of an index");
   copy->add_option("--platform", cf->platforms, "Copy these platforms only, comma-separated");
   copy->add_flag("--json", cf->json, "Print JSON");
+  AddTransferFlags(copy, cf->transfer, true);
   copy->footer(
       "\nExamples:\n"
+      "  anyarch copy --all 127.0.0.1:5000/busybox:latest registry.example/busybox:1\n"
       "  anyarch copy --all 127.0.0.1:5000/busybox:latest oci:./busybox:latest\n"
-      "  anyarch copy --platform linux/arm64,linux/arm/v7 oci:./busybox:latest "
-      "local:busybox:arm\n");
-  copy->callback([&cli, cf] { RunCopy(cli, *cf, cf->destination); });
+      "  anyarch copy --platform linux/arm64,linux/arm/v7 oci:./busybox:latest local:busybox:arm\n"
+      "  anyarch copy --platform linux/arm64 local:busybox "
+      "docker-archive:busybox.tar:busybox:arm64\n");
+  copy->callback([&cli, cf] { RunCopy(cli, *cf, cf->source, cf->destination); });
 
   auto pf = std::make_shared<CopyFlags>();
-  CLI::App* pull = app.add_subcommand("pull",
-                                      "Copy an image from a registry into the local store "
-                                      "(local:REF). Default: this host's platform.");
+  CLI::App* pull = app.add_subcommand(
+      "pull",
+      "Copy an image from a registry into the local store (local:REF). Default: this\n"
+      "host's platform; --platform picks others, --all-platforms the whole index.");
   pull->add_option("reference", pf->source, "The image, e.g. 127.0.0.1:5000/busybox:latest")
       ->required();
-  pull->add_flag("--all-platforms", pf->all, "Pull every platform of an index");
+  pull->add_flag("-a,--all-platforms", pf->all, "Pull every platform of an index");
   pull->add_option("--platform", pf->platforms, "Pull these platforms, comma-separated");
   pull->add_flag("--json", pf->json, "Print JSON");
-  pull->callback([&cli, pf] { RunCopy(cli, *pf, "local:" + pf->source); });
+  AddTransferFlags(pull, pf->transfer, false);
+  pull->callback([&cli, pf] {
+    auto loc = ops::ParseLocation(pf->source);
+    if (!loc) return cli.Fail(loc.error());
+    if (loc->transport != "registry") {
+      return cli.Fail(Error(ErrorCode::kInvalid, "pull takes a registry reference; for " +
+                                                     loc->transport + ": use anyarch copy"));
+    }
+    RunCopy(cli, *pf, pf->source, "local:" + loc->reference);
+  });
+
+  auto uf = std::make_shared<CopyFlags>();
+  CLI::App* push = app.add_subcommand(
+      "push",
+      "Copy an image (every platform) from the local store to a registry: to REF itself,\n"
+      "or to DEST when given.");
+  push->add_option("reference", uf->source, "The image in the local store")->required();
+  push->add_option("destination", uf->destination, "Where to push (default: REF)");
+  push->add_flag("--json", uf->json, "Print JSON");
+  AddTransferFlags(push, uf->transfer, true);
+  push->callback([&cli, uf] {
+    uf->all = true;
+    auto name = ops::LocalName(uf->source);
+    if (!name) return cli.Fail(name.error());
+    std::string dest = uf->destination.empty() ? *name : uf->destination;
+    RunCopy(cli, *uf, "local:" + *name, dest);
+  });
 
   auto f = std::make_shared<InspectFlags>();
   CLI::App* inspect = app.add_subcommand(
       "inspect",
       "Show an image or index: its media type and digest, each platform's manifest, and with\n"
-      "--platform the selected image's layers and config. Works on registry references and OCI\n"
-      "layouts. --raw prints exactly the bytes the source holds (their sha256 is the digest).");
-  inspect->add_option("image", f->location, "A registry reference (host/repo:tag) or oci:DIR[:TAG]")
+      "--platform the selected image's layers and config. Works on every transport. --raw prints\n"
+      "exactly the bytes the source holds (their sha256 is the digest).");
+  inspect->add_option("image", f->location, "A registry reference, oci:DIR[:TAG], local:REF ...")
       ->required();
   inspect->add_option("--platform", f->platform, "Select one platform's image from an index");
   inspect->add_flag("--raw", f->raw, "Print the manifest or index exactly as served");
@@ -301,6 +517,26 @@ void RegisterTransferCommands(CLI::App& app, Cli& cli) {
       "  anyarch inspect --raw 127.0.0.1:5000/busybox:latest | sha256sum\n"
       "  anyarch inspect --platform linux/arm/v7 --json oci:./layout:latest\n");
   inspect->callback([&cli, f] { RunInspect(cli, *f); });
+
+  struct TagsFlags {
+    std::string repository;
+    bool json = false;
+  };
+  auto tf = std::make_shared<TagsFlags>();
+  CLI::App* tags = app.add_subcommand(
+      "tags", "List the tags of a registry repository (every page, following the Link header)");
+  tags->add_option("repository", tf->repository, "e.g. 127.0.0.1:5000/busybox")->required();
+  tags->add_flag("--json", tf->json, "Print JSON");
+  tags->callback([&cli, tf] {
+    auto r = ops::ListTags(tf->repository, cli.Env());
+    cli.EndProgress();
+    if (!r) return cli.Fail(r.error());
+    if (tf->json) {
+      cli.out() << OrderedJson{{"repository", r->repository}, {"tags", r->tags}}.dump(2) << "\n";
+      return;
+    }
+    for (const auto& t : r->tags) cli.out() << t << "\n";
+  });
 }
 
 }  // namespace anyarch::cli

@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <functional>
+#include <set>
+
 #include "base/fs.h"
 #include "base/io.h"
 #include "base/json.h"
@@ -237,7 +239,8 @@ namespace {
 
 class LayoutSink final : public image::ImageSink {
  public:
-  LayoutSink(fs::path dir, std::string name) : dir_(std::move(dir)), name_(std::move(name)) {}
+  LayoutSink(fs::path dir, std::string name, StoreLock lock)
+      : dir_(std::move(dir)), name_(std::move(name)), lock_(std::move(lock)) {}
   std::string Describe() const override {
     return "oci:" + dir_.string() + (name_.empty() ? "" : ":" + name_);
   }
@@ -259,15 +262,105 @@ class LayoutSink final : public image::ImageSink {
  private:
   fs::path dir_;
   std::string name_;
+  StoreLock lock_;
 };
+
+Result<int> TakeStoreLock(const fs::path& dir, int how) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  int fd = ::open((dir / "gc.lock").c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
+  if (fd < 0) return Unexpected(ErrnoError(errno, (dir / "gc.lock").string()));
+  if (::flock(fd, how) != 0) {
+    int e = errno;
+    ::close(fd);
+    return Unexpected(ErrnoError(e, "locking " + dir.string()));
+  }
+  return fd;
+}
 
 }  // namespace
 
+Result<StoreLock> StoreLock::Shared(const fs::path& dir) {
+  ANYARCH_TRY(int fd, TakeStoreLock(dir, LOCK_SH));
+  StoreLock l;
+  l.fd_ = fd;
+  return l;
+}
+
+Result<StoreLock> StoreLock::Exclusive(const fs::path& dir) {
+  ANYARCH_TRY(int fd, TakeStoreLock(dir, LOCK_EX));
+  StoreLock l;
+  l.fd_ = fd;
+  return l;
+}
+
+StoreLock& StoreLock::operator=(StoreLock&& o) noexcept {
+  if (this != &o) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = o.fd_;
+    o.fd_ = -1;
+  }
+  return *this;
+}
+
+StoreLock::~StoreLock() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
 Result<std::unique_ptr<image::ImageSink>> OpenLayoutSink(const fs::path& dir,
-                                                         const std::string& name) {
+                                                         const std::string& name, bool store_lock) {
+  StoreLock lock;
+  if (store_lock) {
+    ANYARCH_TRY(lock, StoreLock::Shared(dir));
+  }
   ANYARCH_TRY(Layout l, CreateLayout(dir));
   (void)l;
-  return std::unique_ptr<image::ImageSink>(new LayoutSink(dir, name));
+  return std::unique_ptr<image::ImageSink>(new LayoutSink(dir, name, std::move(lock)));
+}
+
+Result<GcReport> CollectGarbage(const fs::path& dir) {
+  GcReport report;
+  std::error_code ec;
+  if (!fs::exists(dir / "oci-layout", ec)) return report;
+  ANYARCH_TRY(StoreLock gc, StoreLock::Exclusive(dir));
+  ANYARCH_TRY(IndexLock lock, IndexLock::Take(dir));
+  ANYARCH_TRY(Layout l, Layout::Open(dir));
+  // Everything reachable from the names.
+  std::set<std::string> keep;
+  std::vector<image::Descriptor> todo = l.index().manifests;
+  while (!todo.empty()) {
+    image::Descriptor d = std::move(todo.back());
+    todo.pop_back();
+    if (!keep.insert(d.digest.hex()).second) continue;
+    if (!image::IsManifestOrIndex(d.media_type)) continue;
+    auto raw = l.ReadManifest(d);
+    if (!raw) continue;  // a child that was never copied here
+    if (image::IsIndex(raw->media_type)) {
+      if (auto idx = image::ParseIndex(*raw))
+        todo.insert(todo.end(), idx->manifests.begin(), idx->manifests.end());
+    } else if (auto m = image::ParseManifest(*raw)) {
+      todo.push_back(m->config);
+      todo.insert(todo.end(), m->layers.begin(), m->layers.end());
+      if (m->subject) keep.insert(m->subject->digest.hex());
+    }
+  }
+  fs::path blobs = dir / "blobs" / "sha256";
+  for (const auto& e : fs::directory_iterator(blobs, ec)) {
+    std::string name = e.path().filename().string();
+    std::error_code ec2;
+    auto size = e.is_regular_file(ec2) ? e.file_size(ec2) : 0;
+    if (name.size() > 0 && name[0] == '.') {
+      // An AtomicFile left by a killed process: no writer runs while we hold the lock.
+      if (fs::remove(e.path(), ec2)) ++report.temp_files_removed;
+      continue;
+    }
+    if (keep.count(name)) continue;
+    if (fs::remove(e.path(), ec2)) {
+      ++report.blobs_removed;
+      report.bytes_freed += size;
+    }
+  }
+  return report;
 }
 
 Result<std::unique_ptr<image::ImageSource>> OpenLayoutSource(const fs::path& dir,

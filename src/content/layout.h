@@ -55,9 +55,39 @@ Status SetRef(const std::filesystem::path& dir, const std::string& name, image::
 // Removes the entry named `name`; kNotFound if there is none.
 Status RemoveRef(const std::filesystem::path& dir, const std::string& name);
 
-// image::ImageSink writing into a layout under `name` (empty: untagged).
+// The local store's writer/collector lock (<dir>/gc.lock): sinks hold it shared while they
+// write blobs that no name reaches yet, garbage collection holds it exclusively, so a collection
+// never deletes the blobs of a copy in progress. Released when destroyed.
+class StoreLock {
+ public:
+  static Result<StoreLock> Shared(const std::filesystem::path& dir);
+  // Waits for running writers to finish.
+  static Result<StoreLock> Exclusive(const std::filesystem::path& dir);
+  StoreLock() = default;
+  StoreLock(StoreLock&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+  StoreLock& operator=(StoreLock&& o) noexcept;
+  ~StoreLock();
+
+ private:
+  int fd_ = -1;
+};
+
+// image::ImageSink writing into a layout under `name` (empty: untagged). With `store_lock`, the
+// sink holds StoreLock::Shared for its lifetime (used for the local store).
 Result<std::unique_ptr<image::ImageSink>> OpenLayoutSink(const std::filesystem::path& dir,
-                                                         const std::string& name);
+                                                         const std::string& name,
+                                                         bool store_lock = false);
+
+struct GcReport {
+  std::size_t blobs_removed = 0;
+  std::uint64_t bytes_freed = 0;
+  std::size_t temp_files_removed = 0;
+};
+
+// Deletes every blob no entry of index.json reaches (through indexes, manifests, configs and
+// layers; children missing from the layout are tolerated) and leftover temporary files, under
+// StoreLock::Exclusive and the index lock. A layout that does not exist gives an empty report.
+Result<GcReport> CollectGarbage(const std::filesystem::path& dir);
 
 // image::ImageSource over a layout and one of its tags (empty: the only image).
 Result<std::unique_ptr<image::ImageSource>> OpenLayoutSource(const std::filesystem::path& dir,

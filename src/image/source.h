@@ -75,6 +75,10 @@ class ImageSink {
   }
   // Finishes the write (archives write their trailer and rename into place). No-op by default.
   virtual Status Commit() { return Ok(); }
+  // How many PutBlob calls may run at once (0: any number). Sinks are safe to call from several
+  // threads; a sink that writes one stream (a tar file) says 1, so callers do not open downloads
+  // that would wait for it.
+  virtual int MaxParallelWrites() const { return 0; }
 };
 
 }  // namespace anyarch::image

@@ -7,7 +7,7 @@
 namespace anyarch::ops {
 
 Result<InspectReport> Inspect(const InspectRequest& req) {
-  ANYARCH_TRY(auto src, OpenSource(req.location, {.insecure = req.insecure, .temp_dir = {}, .store_root = req.store_root}));
+  ANYARCH_TRY(auto src, OpenSource(req.location, req.env));
   InspectReport r;
   r.name = src->Describe();
   ANYARCH_TRY(r.root, src->GetRootManifest());

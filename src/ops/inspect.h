@@ -9,6 +9,7 @@
 
 #include "base/error.h"
 #include "image/manifest.h"
+#include "ops/location.h"
 #include "platform/platform.h"
 
 namespace anyarch::ops {
@@ -16,8 +17,7 @@ namespace anyarch::ops {
 struct InspectRequest {
   std::string location;
   std::optional<platform::Platform> platform;
-  bool insecure = false;
-  std::string store_root;  // for local:REF
+  Env env;
 };
 
 struct InspectReport {

@@ -1,8 +1,8 @@
 #include "ops/location.h"
 
+#include "content/archive.h"
 #include "content/layout.h"
 #include "ref/reference.h"
-#include "registry/client.h"
 
 namespace anyarch::ops {
 
@@ -10,10 +10,10 @@ Result<Location> ParseLocation(const std::string& text) {
   Location l;
   auto colon = text.find(':');
   std::string scheme = colon == std::string::npos ? "" : text.substr(0, colon);
-  if (scheme == "oci" || scheme == "oci-archive" || scheme == "docker-archive") {
+  if (scheme == "oci" || scheme == "oci-archive") {
     l.transport = scheme;
     std::string rest = text.substr(colon + 1);
-    // DIR[:TAG]: the tag follows the last ':' when no '/' comes after it.
+    // PATH[:TAG]: the tag follows the last ':' when no '/' comes after it.
     auto last = rest.rfind(':');
     if (last != std::string::npos && rest.find('/', last) == std::string::npos) {
       l.tag = rest.substr(last + 1);
@@ -23,21 +23,49 @@ Result<Location> ParseLocation(const std::string& text) {
       return MakeError(ErrorCode::kInvalid,
                        "\"" + text + "\" names no path (expected " + scheme + ":PATH[:TAG])");
     l.path = rest;
-    if (scheme == "oci" && !l.tag.empty() && !ref::IsValidTag(l.tag)) {
-      return MakeError(ErrorCode::kInvalid, "\"" + text + "\": invalid tag \"" + l.tag + "\"");
+    if (!l.tag.empty() && !ref::IsValidTag(l.tag)) {
+      return MakeError(ErrorCode::kInvalid, "\"" + text + "\": invalid tag \"" + l.tag +
+                                                "\" (letters, digits, '_', '.', '-'; at most "
+                                                "128; not starting with '.' or '-')");
+    }
+    return l;
+  }
+  if (scheme == "docker-archive") {
+    // FILE[:REF]: the reference may itself hold ':' (host:port, tag), so FILE ends at the first.
+    l.transport = scheme;
+    std::string rest = text.substr(colon + 1);
+    auto c = rest.find(':');
+    l.path = rest.substr(0, c);
+    if (c != std::string::npos) {
+      auto r = ref::Parse(rest.substr(c + 1));
+      if (!r) return Unexpected(std::move(r.error()).With("\"" + text + "\""));
+      l.tag = r->ToString();
+    }
+    if (l.path.empty()) {
+      return MakeError(ErrorCode::kInvalid,
+                       "\"" + text + "\" names no file (expected docker-archive:FILE[:REF])");
     }
     return l;
   }
   if (scheme == "local") {
     l.transport = "local";
-    l.reference = text.substr(colon + 1);
+    auto r = ref::Parse(text.substr(colon + 1));
+    if (!r) return Unexpected(std::move(r.error()).With("\"" + text + "\""));
+    l.reference = r->ToString();
     return l;
   }
-  if (scheme == "docker") {
-    return MakeError(ErrorCode::kInvalid,
-                     "\"" + text +
-                         "\": write registry references without docker:// (e.g. "
-                         "127.0.0.1:5000/app:1)");
+  if (scheme == "docker" || scheme == "dir" || scheme == "containers-storage" ||
+      scheme == "docker-daemon") {
+    if (scheme == "docker") {
+      return MakeError(ErrorCode::kInvalid,
+                       "\"" + text +
+                           "\": write registry references without docker:// (e.g. "
+                           "127.0.0.1:5000/app:1)");
+    }
+    return MakeError(ErrorCode::kUnsupported,
+                     "\"" + text + "\": the " + scheme +
+                         " transport is not supported; use a registry reference, oci:, "
+                         "oci-archive:, docker-archive: or local:");
   }
   ANYARCH_TRY(auto r, ref::Parse(text));
   l.transport = "registry";
@@ -50,45 +78,62 @@ Result<std::string> LocalName(const std::string& reference) {
   return r.ToString();
 }
 
-Result<std::unique_ptr<image::ImageSink>> OpenSink(const std::string& text,
-                                                   const SourceOptions& options) {
-  ANYARCH_TRY(Location l, ParseLocation(text));
-  if (l.transport == "oci") return content::OpenLayoutSink(l.path, l.tag);
-  if (l.transport == "local") {
-    if (options.store_root.empty())
-      return MakeError(ErrorCode::kInternal, "no local store configured");
-    ANYARCH_TRY(std::string name, LocalName(l.reference));
-    return content::OpenLayoutSink(options.store_root, name);
+Result<std::shared_ptr<registry::Session>> Transports::Session() {
+  if (!session_) {
+    ANYARCH_TRY(session_, registry::NewSession({.insecure = env_.insecure,
+                                                .config_path = env_.config_path,
+                                                .docker_config = env_.docker_config,
+                                                .chunk_size = env_.chunk_size,
+                                                .reporter = env_.reporter}));
   }
-  if (l.transport == "registry") {
-    ANYARCH_TRY(auto r, ref::Parse(l.reference));
-    return registry::OpenSink(r, {.insecure = options.insecure, .temp_dir = options.temp_dir});
-  }
-  return MakeError(ErrorCode::kUnsupported,
-                   "writing to the " + l.transport +
-                       " transport is not available yet in this build; destinations can be "
-                       "oci:DIR[:TAG] or local:REF");
+  return session_;
 }
 
-Result<std::unique_ptr<image::ImageSource>> OpenSource(const std::string& text,
-                                                       const SourceOptions& options) {
+Result<std::unique_ptr<image::ImageSink>> Transports::OpenSink(const std::string& text) {
+  ANYARCH_TRY(Location l, ParseLocation(text));
+  if (l.transport == "oci") return content::OpenLayoutSink(l.path, l.tag);
+  if (l.transport == "oci-archive") return content::OpenOciArchiveSink(l.path, l.tag);
+  if (l.transport == "docker-archive") return content::OpenDockerArchiveSink(l.path, l.tag);
+  if (l.transport == "local") {
+    if (env_.store_root.empty())
+      return MakeError(ErrorCode::kInternal, "no local store configured");
+    return content::OpenLayoutSink(env_.store_root, l.reference, /*store_lock=*/true);
+  }
+  ANYARCH_TRY(auto r, ref::Parse(l.reference));
+  ANYARCH_TRY(auto s, Session());
+  return registry::OpenSink(s, r);
+}
+
+Result<std::unique_ptr<image::ImageSource>> Transports::OpenSource(const std::string& text) {
   ANYARCH_TRY(Location l, ParseLocation(text));
   if (l.transport == "oci") return content::OpenLayoutSource(l.path, l.tag);
+  if (l.transport == "oci-archive") return content::OpenOciArchiveSource(l.path, l.tag);
+  if (l.transport == "docker-archive") return content::OpenDockerArchiveSource(l.path, l.tag);
   if (l.transport == "local") {
-    if (options.store_root.empty())
+    if (env_.store_root.empty())
       return MakeError(ErrorCode::kInternal, "no local store configured");
-    ANYARCH_TRY(std::string name, LocalName(l.reference));
-    return content::OpenLayoutSource(options.store_root, name);
+    auto src = content::OpenLayoutSource(env_.store_root, l.reference);
+    if (!src && src.error().code() == ErrorCode::kNotFound) {
+      return MakeError(ErrorCode::kNotFound, "no image " + l.reference +
+                                                 " in the local store (anyarch images lists "
+                                                 "them; anyarch pull fetches one)");
+    }
+    return src;
   }
-  if (l.transport == "registry") {
-    ANYARCH_TRY(auto r, ref::Parse(l.reference));
-    return registry::OpenSource(r, {.insecure = options.insecure, .temp_dir = options.temp_dir});
-  }
-  return MakeError(
-      ErrorCode::kUnsupported,
-      "the " + l.transport +
-          " transport is not available yet in this build; copy the image to an OCI "
-          "layout first (e.g. skopeo copy --all docker://REF oci:DIR:TAG) and use oci:DIR:TAG");
+  ANYARCH_TRY(auto r, ref::Parse(l.reference));
+  ANYARCH_TRY(auto s, Session());
+  return registry::OpenSource(s, r);
+}
+
+Result<std::unique_ptr<image::ImageSource>> OpenSource(const std::string& location,
+                                                       const Env& env) {
+  Transports t(env);
+  return t.OpenSource(location);
+}
+
+Result<std::unique_ptr<image::ImageSink>> OpenSink(const std::string& location, const Env& env) {
+  Transports t(env);
+  return t.OpenSink(location);
 }
 
 }  // namespace anyarch::ops

@@ -1,70 +1,63 @@
 #include "ops/login.h"
 
-#include <filesystem>
-
-#include "base/fs.h"
-#include "base/json.h"
+#include "ref/reference.h"
 #include "registry/client.h"
+#include "registry/credentials.h"
 
 namespace anyarch::ops {
 
 namespace {
 
-std::string Base64(const std::string& in) {
-  static const char* t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  unsigned val = 0;
-  int bits = -6;
-  for (unsigned char c : in) {
-    val = (val << 8) + c;
-    bits += 8;
-    while (bits >= 0) {
-      out.push_back(t[(val >> bits) & 0x3f]);
-      bits -= 6;
-    }
+// "https://host:5000/" or "host:5000" -> "host:5000"; Docker Hub's names -> docker.io.
+Result<std::string> RegistryHost(const std::string& text) {
+  std::string h = text;
+  for (const char* scheme : {"https://", "http://"}) {
+    if (h.rfind(scheme, 0) == 0) h = h.substr(std::string(scheme).size());
   }
-  if (bits > -6) out.push_back(t[((val << 8) >> (bits + 8)) & 0x3f]);
-  while (out.size() % 4) out.push_back('=');
-  return out;
-}
-
-Result<OrderedJson> LoadConfig(const std::string& path) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) return OrderedJson::object();
-  ANYARCH_TRY(std::string text, ReadFile(path, 1 << 20));
-  ANYARCH_TRY(OrderedJson j, ParseOrderedJson(text, path));
-  if (!j.is_object()) return MakeError(ErrorCode::kInvalid, path + ": not a JSON object");
-  return j;
+  h = h.substr(0, h.find('/'));
+  if (h.empty()) return MakeError(ErrorCode::kInvalid, "no registry given (e.g. 127.0.0.1:5000)");
+  // Parse a dummy reference on the host to validate it the same way references are.
+  auto r = ref::Parse(h + "/x");
+  if (!r || r->repository != "x") {
+    if (h == "docker.io" || h == "index.docker.io" || h == "registry-1.docker.io")
+      return std::string("docker.io");
+    return MakeError(ErrorCode::kInvalid, "\"" + text + "\" is not a registry host[:port]");
+  }
+  return r->registry;
 }
 
 }  // namespace
 
 Result<std::string> Login(const LoginRequest& req) {
+  ANYARCH_TRY(std::string host, RegistryHost(req.registry));
   if (req.username.empty()) return MakeError(ErrorCode::kInvalid, "login needs a username (-u)");
   if (req.password.empty())
     return MakeError(ErrorCode::kInvalid, "login needs a password (--password-stdin)");
-  registry::ClientOptions opt{.insecure = req.insecure};
-  opt.basic_auth = Base64(req.username + ":" + req.password);
-  ANYARCH_CHECK(registry::Ping(req.registry, opt));
-  std::string path = registry::DockerConfigPath({});
-  if (path.empty())
-    return MakeError(ErrorCode::kInvalid, "no HOME or DOCKER_CONFIG to keep credentials in");
-  ANYARCH_TRY(OrderedJson j, LoadConfig(path));
-  if (!j.contains("auths") || !j["auths"].is_object()) j["auths"] = OrderedJson::object();
-  j["auths"][req.registry] = {{"auth", opt.basic_auth}};
-  ANYARCH_CHECK(WriteFileAtomic(path, j.dump(1, '\t') + "\n", 0600));
-  return path;
+  registry::Credential cred{.username = req.username, .secret = req.password};
+  ANYARCH_TRY(auto session, registry::NewSession({.insecure = req.env.insecure,
+                                                  .config_path = req.env.config_path,
+                                                  .docker_config = req.env.docker_config,
+                                                  .credential = cred,
+                                                  .reporter = req.env.reporter}));
+  ANYARCH_TRY(auto reg, session->Get(host));
+  auto st = reg->Ping();
+  if (!st) {
+    if (st.error().code() == ErrorCode::kUnauthorized) {
+      return MakeError(ErrorCode::kUnauthorized,
+                       "login to " + host + " failed: the registry refused the credentials");
+    }
+    return Unexpected(std::move(st.error()).With("login to " + host));
+  }
+  registry::CredentialStore store(registry::DockerConfigPath(req.env.docker_config));
+  return store.Store(host, cred);
 }
 
-Result<std::string> Logout(const std::string& registry) {
-  std::string path = registry::DockerConfigPath({});
-  ANYARCH_TRY(OrderedJson j, LoadConfig(path));
-  if (!j.contains("auths") || !j["auths"].is_object() || !j["auths"].contains(registry)) {
-    return MakeError(ErrorCode::kNotFound, "not logged in to " + registry);
-  }
-  j["auths"].erase(registry);
-  ANYARCH_CHECK(WriteFileAtomic(path, j.dump(1, '\t') + "\n", 0600));
-  return path;
+Result<std::string> Logout(const std::string& registry, const Env& env) {
+  ANYARCH_TRY(std::string host, RegistryHost(registry));
+  registry::CredentialStore store(registry::DockerConfigPath(env.docker_config));
+  ANYARCH_TRY(bool erased, store.Erase(host));
+  if (!erased) return MakeError(ErrorCode::kNotFound, "not logged in to " + host);
+  return store.path();
 }
 
 }  // namespace anyarch::ops

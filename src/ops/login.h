@@ -1,23 +1,25 @@
-// anyarch login / logout: credentials in the docker config.json.
+// anyarch login / logout: credentials in the docker config.json (or its credential helper).
 #pragma once
 
 #include <string>
 
 #include "base/error.h"
+#include "ops/location.h"
 
 namespace anyarch::ops {
 
 struct LoginRequest {
-  std::string registry;  // host[:port]
+  std::string registry;  // host[:port]; docker.io for Docker Hub
   std::string username;
   std::string password;  // never printed
-  bool insecure = false;
+  Env env;
 };
 
-// Verifies the credentials against the registry, then stores them under "auths" in the docker
-// config.json (atomically, mode 0600, other keys kept). Returns the config path written.
+// Checks the credentials against the registry (GET /v2/, through its token server when it has
+// one), then stores them: in the credential helper config.json names for the registry, else under
+// "auths" (atomically, mode 0600, other keys kept). Returns where they went.
 Result<std::string> Login(const LoginRequest& request);
-// Removes the registry's entry; kNotFound when there was none.
-Result<std::string> Logout(const std::string& registry);
+// Removes the registry's credentials; kNotFound when there were none.
+Result<std::string> Logout(const std::string& registry, const Env& env);
 
 }  // namespace anyarch::ops

@@ -1,9 +1,15 @@
-// anyarch manifest create | annotate | inspect | push | rm: `docker manifest` without a daemon.
-// Local lists are kept as JSON under <store>/manifests/, never in the OCI layout (their layers
-// are not local). create reads only manifests (and a config when a manifest says no platform),
-// never layers.
+// anyarch manifest create | annotate | inspect | push | rm: `docker manifest` without a daemon,
+// and anyarch manifest merge: `docker buildx imagetools create`.
+//
+// Local lists are kept as JSON under <store>/manifests/ (written atomically), never in the OCI
+// layout: their layers are not local. create reads only manifests (and the config of an image
+// that is not in an index, for its platform), never layers. push and merge copy children that
+// live in other repositories into the target repository first, because registries refuse an index
+// whose children are missing: within one registry the blobs are mounted, from another registry or
+// an OCI layout they are copied.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -11,12 +17,13 @@
 #include "base/error.h"
 #include "image/descriptor.h"
 #include "image/source.h"
+#include "ops/location.h"
 
 namespace anyarch::ops {
 
 struct ManifestEntry {
-  std::string source;            // the reference the entry came from (repo@digest)
-  std::string given;             // the reference as given to create, normalised (repo:tag)
+  std::string source;            // where the child can be read: repo@digest, or oci:DIR[:TAG] ...
+  std::string given;             // the source as given to create, normalised
   image::Descriptor descriptor;  // with platform
 };
 
@@ -29,36 +36,55 @@ struct ManifestCreateRequest {
   std::string list;
   std::vector<std::string> sources;
   bool amend = false;
-  bool insecure = false;
-  std::string store_root;
+  Env env;
 };
+// kInvalid when the list exists and amend is false.
 Result<ManifestList> ManifestCreate(const ManifestCreateRequest& request);
 
 struct ManifestAnnotateRequest {
   std::string list, source;
   std::optional<std::string> os, arch, variant, os_version;
   std::vector<std::string> os_features;
+  std::map<std::string, std::string> annotations;  // on the entry's descriptor (OCI index only)
   std::string store_root;
 };
 Result<ManifestList> ManifestAnnotate(const ManifestAnnotateRequest& request);
 
-// The index the list would push (Docker manifest list when every child is Docker schema 2).
+// The index the list would push (a Docker manifest list when every child is Docker schema 2 and
+// nothing carries annotations, else an OCI index).
 Result<image::RawManifest> ManifestBuild(const ManifestList& list);
 Result<ManifestList> ManifestLoad(const std::string& store_root, const std::string& list);
+// Every local list, by name.
+Result<std::vector<ManifestList>> ManifestListAll(const std::string& store_root);
 
 struct ManifestPushRequest {
   std::string list;
   std::string destination;  // default: the list's own name
   bool purge = false;
-  bool insecure = false;
-  std::string store_root;
+  Env env;
 };
 struct ManifestPushReport {
-  std::string destination, digest;
-  std::size_t children_copied = 0, blobs_mounted = 0, blobs_copied = 0;
+  std::string destination, digest, media_type;
+  std::size_t children_copied = 0, blobs_mounted = 0, blobs_copied = 0, blobs_skipped = 0;
 };
 Result<ManifestPushReport> ManifestPush(const ManifestPushRequest& request);
 
 Status ManifestRemove(const std::string& store_root, const std::vector<std::string>& lists);
+
+struct ManifestMergeRequest {
+  std::vector<std::string> targets;           // -t, at least one; all in the registry of the first
+  std::vector<std::string> sources;           // images or indexes, any transport
+  std::vector<platform::Platform> platforms;  // keep only these (empty: all)
+  std::map<std::string, std::string> annotations;  // on the new index (makes it OCI)
+  bool dry_run = false;                            // build the index, push nothing
+  Env env;
+};
+struct ManifestMergeReport {
+  image::RawManifest index;
+  std::vector<std::string> targets;
+  std::vector<std::string> platforms;
+  std::size_t children_copied = 0, blobs_mounted = 0, blobs_copied = 0, blobs_skipped = 0;
+};
+Result<ManifestMergeReport> ManifestMerge(const ManifestMergeRequest& request);
 
 }  // namespace anyarch::ops

@@ -152,7 +152,7 @@ Result<RunOutcome> Run(const RunRequest& req) {
   RunOutcome out;
   platform::Platform host = platform::Host();
   platform::Platform want = req.platform.value_or(host);
-  ANYARCH_TRY(auto src, OpenSource(req.image, {.insecure = req.insecure, .temp_dir = {}, .store_root = req.store_root}));
+  ANYARCH_TRY(auto src, OpenSource(req.image, {.insecure = req.insecure, .store_root = req.store_root, .config_path = req.config_path}));
   ANYARCH_TRY(auto root, src->GetRootManifest());
   image::Descriptor target = root.ToDescriptor();
   if (image::IsIndex(root.media_type)) {

@@ -25,6 +25,7 @@ struct RunRequest {
   std::chrono::seconds timeout{0};
   std::string store_root;
   bool insecure = false;
+  std::string config_path;  // registries config
   Reporter* reporter = nullptr;
 };
 

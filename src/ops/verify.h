@@ -36,6 +36,7 @@ struct VerifyRequest {
   std::string location;                       // oci:DIR[:TAG]
   std::vector<platform::Platform> platforms;  // empty: every platform of the index
   bool insecure = false;
+  std::string config_path;  // registries config
   std::string store_root;  // for local:REF
   Reporter* reporter = nullptr;
 };

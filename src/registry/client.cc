@@ -1,24 +1,17 @@
 #include "registry/client.h"
 
-#include <curl/curl.h>
-#include <unistd.h>
-
-#include <chrono>
-#include <cstdlib>
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <thread>
 
-#include "base/fs.h"
-#include "base/io.h"
 #include "base/json.h"
 #include "base/strings.h"
 #include "image/manifest.h"
 #include "image/media_types.h"
+#include "registry/auth.h"
 
 namespace anyarch::registry {
-
-namespace fs = std::filesystem;
 
 bool IsLoopback(const std::string& r) {
   std::string host = r;
@@ -37,582 +30,899 @@ const char* kAccept =
     "application/vnd.oci.image.manifest.v1+json, "
     "application/vnd.docker.distribution.manifest.v2+json";
 
-struct Response {
-  long status = 0;
-  std::map<std::string, std::string> headers;  // lowercase names
-  std::string body;                            // when not streamed to a file
-  CURLcode curl = CURLE_OK;
-  std::string curl_error;
-};
+constexpr int kMaxLinkPages = 10000;
 
-struct Sink {
-  std::string* body = nullptr;
-  std::size_t limit = 0;
-  AtomicFile* file = nullptr;
-  Sha256* hash = nullptr;
-  std::uint64_t written = 0;
-  bool overflow = false;
-  Status write_status = Ok();
-};
+bool RetriableStatus(long s) { return s == 408 || s == 429 || s >= 500; }
 
-std::size_t WriteCb(char* ptr, std::size_t size, std::size_t n, void* ud) {
-  auto* s = static_cast<Sink*>(ud);
-  std::size_t len = size * n;
-  if (s->file) {
-    if (s->hash) s->hash->Update(ptr, len);
-    s->write_status = s->file->Write(ptr, len);
-    if (!s->write_status) return 0;
-  } else if (s->body) {
-    if (s->body->size() + len > s->limit) {
-      s->overflow = true;
-      return 0;
-    }
-    s->body->append(ptr, len);
-  }
-  s->written += len;
-  return len;
+std::string MediaTypeOf(const Headers& h) {
+  std::string t = HeaderValue(h, "content-type");
+  return std::string(TrimSpace(t.substr(0, t.find(';'))));
 }
 
-std::size_t ReadCb(char* buf, std::size_t size, std::size_t n, void* ud) {
-  auto* r = static_cast<Reader*>(ud);
-  auto got = r->Read(buf, size * n);
-  if (!got) return CURL_READFUNC_ABORT;
-  return *got;
-}
-
-std::size_t HeaderCb(char* ptr, std::size_t size, std::size_t n, void* ud) {
-  auto* h = static_cast<std::map<std::string, std::string>*>(ud);
-  std::string line(ptr, size * n);
-  auto colon = line.find(':');
-  if (colon != std::string::npos) {
-    (*h)[ToLower(TrimSpace(line.substr(0, colon)))] =
-        std::string(TrimSpace(line.substr(colon + 1)));
-  } else if (line.rfind("HTTP/", 0) == 0) {
-    h->clear();  // a new response (after a redirect)
-  }
-  return size * n;
-}
-
-// "Bearer realm="x",service="y",scope="z"" -> {scheme, params}
-std::pair<std::string, std::map<std::string, std::string>> ParseChallenge(const std::string& h) {
-  std::map<std::string, std::string> params;
-  auto sp = h.find(' ');
-  std::string scheme = ToLower(h.substr(0, sp));
-  std::string rest = sp == std::string::npos ? "" : h.substr(sp + 1);
-  std::size_t i = 0;
-  while (i < rest.size()) {
-    while (i < rest.size() && (rest[i] == ' ' || rest[i] == ',')) ++i;
-    auto eq = rest.find('=', i);
-    if (eq == std::string::npos) break;
-    std::string key = ToLower(std::string(TrimSpace(rest.substr(i, eq - i))));
-    i = eq + 1;
-    std::string value;
-    if (i < rest.size() && rest[i] == '"') {
-      ++i;
-      while (i < rest.size() && rest[i] != '"') {
-        if (rest[i] == '\\' && i + 1 < rest.size()) ++i;
-        value.push_back(rest[i++]);
-      }
-      ++i;
-    } else {
-      while (i < rest.size() && rest[i] != ',') value.push_back(rest[i++]);
-    }
-    params[key] = value;
-  }
-  return {scheme, params};
-}
-
-std::string UrlEncode(const std::string& s) {
-  std::string out;
-  char buf[4];
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      std::snprintf(buf, sizeof buf, "%%%02X", c);
-      out += buf;
-    }
-  }
-  return out;
-}
-
-class RemoteSource final : public image::ImageSource {
+// Reads exactly `size` bytes from `inner` and then makes sure the stream ends there (reading
+// once more, which is when a VerifyingReader checks the digest): an upload body that is short,
+// long or fails verification errors before its last bytes go out, so the upload never completes.
+class ExactReader final : public Reader {
  public:
-  RemoteSource(ref::Reference ref, ClientOptions opt) : ref_(std::move(ref)), opt_(std::move(opt)) {
-    static std::once_flag once;
-    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-    LoadCredentials();
-  }
-
-  std::string Describe() const override { return ref_.ToString(); }
-
-  Result<image::RawManifest> GetRootManifest() override {
-    auto raw = FetchManifest(ref_.Identifier(), ref_.digest);
-    if (!raw) return Unexpected(std::move(raw.error()).With(ref_.ToString()));
-    return raw;
-  }
-
-  Result<image::RawManifest> GetManifest(const image::Descriptor& desc) override {
-    if (desc.size > static_cast<std::int64_t>(image::kMaxManifestSize)) {
-      return MakeError(ErrorCode::kInvalid,
-                       "manifest " + desc.digest.ToString() + " is over the 4 MiB limit");
+  ExactReader(Reader& inner, std::uint64_t size, std::string what)
+      : inner_(inner), size_(size), what_(std::move(what)) {}
+  Result<std::size_t> Read(void* buf, std::size_t n) override {
+    if (done_ == size_) return 0;
+    n = static_cast<std::size_t>(std::min<std::uint64_t>(n, size_ - done_));
+    ANYARCH_TRY(std::size_t got, inner_.Read(buf, n));
+    if (got == 0) {
+      return MakeError(ErrorCode::kDigestMismatch, what_ + " ended after " + std::to_string(done_) +
+                                                       " of " + std::to_string(size_) + " bytes");
     }
-    return FetchManifest(desc.digest.ToString(), desc.digest);
-  }
-
-  Result<std::unique_ptr<Reader>> OpenBlob(const image::Descriptor& desc) override {
-    std::string dir = opt_.temp_dir.empty()
-                          ? (std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp")
-                          : opt_.temp_dir;
-    fs::path path = fs::path(dir) / (".anyarch-blob-" + desc.digest.hex() + "-" +
-                                     std::to_string(::getpid()) + "-" + std::to_string(counter_++));
-    Status last = Ok();
-    if (auth_header_.empty()) {
-      // Authenticate with a HEAD first, so the download itself never hits a 401.
-      ANYARCH_TRY(Response h,
-                  Request("/blobs/" + desc.digest.ToString(), nullptr, "", /*head=*/true));
-      if (h.status == 404) return Unexpected(Failure(h, "blob " + desc.digest.ToString()).error());
-    }
-    for (int attempt = 1; attempt <= opt_.max_attempts; ++attempt) {
-      ANYARCH_TRY(AtomicFile f, AtomicFile::Create(path, 0600));
-      Sha256 hash;
-      Sink sink{.file = &f, .hash = &hash};
-      auto resp = Request("/blobs/" + desc.digest.ToString(), &sink, "");
-      if (!resp) return Unexpected(resp.error());
-      if (resp->status == 200 && resp->curl == CURLE_OK) {
-        Digest got = hash.Finish();
-        if (got != desc.digest || sink.written != static_cast<std::uint64_t>(desc.size)) {
-          return MakeError(ErrorCode::kDigestMismatch,
-                           "blob " + desc.digest.ToString() + " from " + ref_.registry +
-                               ": content has digest " + got.ToString() + " (" +
-                               std::to_string(sink.written) + " bytes), expected " +
-                               desc.digest.ToString() + " (" + std::to_string(desc.size) +
-                               " bytes)");
-        }
-        ANYARCH_CHECK(f.Commit());
-        auto fr = FileReader::Open(path);
-        ::unlink(path.c_str());  // the open descriptor keeps the data until the reader closes
-        if (!fr) return Unexpected(fr.error());
-        return std::unique_ptr<Reader>(std::move(*fr));
+    done_ += got;
+    if (done_ == size_) {
+      char extra;
+      ANYARCH_TRY(std::size_t more, inner_.Read(&extra, 1));
+      if (more != 0) {
+        return MakeError(ErrorCode::kDigestMismatch, what_ + " is longer than the " +
+                                                         std::to_string(size_) + " bytes declared");
       }
-      last = Failure(*resp, "blob " + desc.digest.ToString());
-      if (!Retriable(*resp) || attempt == opt_.max_attempts) return Unexpected(last.error());
-      Backoff(*resp, attempt);
     }
-    return Unexpected(last.error());
+    return got;
   }
 
  private:
-  static bool Retriable(const Response& r) {
-    return r.curl != CURLE_OK || r.status == 429 || r.status == 408 || r.status >= 500;
-  }
-  static void Backoff(const Response& r, int attempt) {
-    int ms = 200 * (1 << (attempt - 1));
-    auto it = r.headers.find("retry-after");
-    if (it != r.headers.end())
-      ms = std::max(ms, std::min(30, std::atoi(it->second.c_str())) * 1000);
-    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  Reader& inner_;
+  std::uint64_t size_;
+  std::uint64_t done_ = 0;
+  std::string what_;
+};
+
+struct Endpoint {
+  std::string base;  // "https://host:port"
+  TlsOptions tls;
+};
+
+struct Call {
+  std::string method = "GET";
+  std::string path;  // "/v2/..." appended to the endpoint, or
+  std::string url;   // an absolute URL (upload locations, Link pages)
+  std::vector<std::string> scopes;
+  std::vector<std::string> headers;
+  const std::string* body = nullptr;  // a body that can be sent again on retry
+  Reader* stream = nullptr;           // a body that can be sent once
+  std::int64_t stream_size = 0;
+  bool retry = true;  // retry retriable answers (only when the body can be sent again)
+  std::string what;   // "manifest app:1", for messages
+};
+
+class RegistryImpl final : public Registry, public std::enable_shared_from_this<RegistryImpl> {
+ public:
+  RegistryImpl(std::string host, ClientOptions opt, HostConfig hc)
+      : host_(std::move(host)), opt_(std::move(opt)), hc_(std::move(hc)) {}
+
+  void SetMirrors(std::vector<std::shared_ptr<RegistryImpl>> m) { mirrors_ = std::move(m); }
+
+  const std::string& host() const override { return host_; }
+
+  // ---- the request loop ----
+
+  Result<Endpoint> Resolve() {
+    std::lock_guard<std::mutex> lock(resolve_mu_);
+    if (endpoint_) return *endpoint_;
+    std::string api = host_ == "docker.io" ? std::string(ref::kDockerHubApiHost) : host_;
+    Endpoint ep;
+    bool insecure = opt_.insecure || hc_.insecure.value_or(false);
+    ep.tls.verify = !insecure;
+    ep.tls.ca_files = hc_.ca;
+    if (!hc_.keypairs.empty()) {
+      ep.tls.client_cert = hc_.keypairs.front().first;
+      ep.tls.client_key = hc_.keypairs.front().second;
+    }
+    if (hc_.http.value_or(false)) {
+      ep.base = "http://" + api;
+    } else {
+      bool may_fall_back = insecure || IsLoopback(host_);
+      Status last = Ok();
+      for (int attempt = 1; attempt <= opt_.max_attempts; ++attempt) {
+        auto https = Probe("https://" + api, ep.tls);
+        if (https) {
+          ep.base = "https://" + api;
+          break;
+        }
+        last = Unexpected(https.error());
+        bool retriable = https.error().code() == ErrorCode::kUnavailable;
+        if (may_fall_back) {
+          // A loopback or insecure registry may speak plain HTTP. Only an answer that looks
+          // like a registry's counts: a TLS server answers plain HTTP with 400.
+          auto http = Probe("http://" + api, ep.tls);
+          if (http && (*http == 200 || *http == 401)) {
+            ep.base = "http://" + api;
+            break;
+          }
+          if (!http) retriable = retriable || http.error().code() == ErrorCode::kUnavailable;
+        }
+        if (!retriable || attempt == opt_.max_attempts) {
+          Error e = last.error();
+          std::string advice;
+          if (e.message().find("not trusted") != std::string::npos) {
+            advice = "; add its CA certificate to ca = [...] under [registry.\"" + host_ +
+                     "\"] in the registries config, or use --insecure";
+          } else if (!may_fall_back) {
+            advice = "; if it speaks plain HTTP, set http = true under [registry.\"" + host_ +
+                     "\"] in the registries config, or use --insecure";
+          }
+          return MakeError(e.code(),
+                           "cannot reach registry " + host_ + ": " + e.message() + advice);
+        }
+        Backoff(attempt, "");
+      }
+    }
+    endpoint_ = ep;
+    auth_ = std::make_unique<Authenticator>(
+        host_, opt_.transport,
+        [this]() -> Result<std::optional<Credential>> {
+          if (opt_.credential) return opt_.credential;
+          return CredentialStore(DockerConfigPath(opt_.docker_config)).Get(host_);
+        },
+        ep.tls, opt_.clock);
+    return ep;
   }
 
-  Status Failure(const Response& r, const std::string& what) {
-    if (r.curl != CURLE_OK) {
-      return MakeError(ErrorCode::kUnavailable, what + ": " + ref_.registry + ": " + r.curl_error);
+  // GET <base>/v2/ without credentials: the HTTP status, or the transport's error.
+  Result<long> Probe(const std::string& base, const TlsOptions& tls) {
+    HttpRequest req{.method = "GET",
+                    .url = base + "/v2/",
+                    .headers = {},
+                    .body = nullptr,
+                    .body_size = 0,
+                    .tls = tls};
+    ANYARCH_TRY(auto resp, opt_.transport->Send(req));
+    (void)ReadBody(*resp, 1 << 16);
+    return resp->status();
+  }
+
+  void Backoff(int attempt, const std::string& retry_after) {
+    long ms = std::min<long>(10000, 250L << std::min(attempt - 1, 10));
+    if (!retry_after.empty()) {
+      char* end = nullptr;
+      long s = std::strtol(retry_after.c_str(), &end, 10);
+      if (end && *end == '\0' && s > 0) ms = std::max(ms, std::min<long>(s, 60) * 1000);
     }
+    opt_.sleep(std::chrono::milliseconds(ms));
+  }
+
+  void Warn(const std::string& message) {
+    if (opt_.reporter) opt_.reporter->Warn(message);
+  }
+
+  // One API call with authentication and retries. The response is returned whatever its status;
+  // callers turn unexpected statuses into errors with StatusError.
+  Result<std::unique_ptr<HttpResponse>> Do(const Call& c) {
+    ANYARCH_TRY(Endpoint ep, Resolve());
+    std::string url = c.url.empty() ? ep.base + c.path : c.url;
+    bool replayable = c.retry && !c.stream;
+    int auth_rounds = 0;
+    for (int attempt = 1;;) {
+      ANYARCH_TRY(std::string auth, auth_->HeaderFor(c.scopes));
+      HttpRequest req;
+      req.method = c.method;
+      req.url = url;
+      req.headers = c.headers;
+      if (!auth.empty()) req.headers.push_back(auth);
+      req.tls = ep.tls;
+      StringReader replay(c.body ? *c.body : std::string());
+      if (c.body) {
+        req.body = &replay;
+        req.body_size = static_cast<std::int64_t>(c.body->size());
+      } else if (c.stream) {
+        req.body = c.stream;
+        req.body_size = c.stream_size;
+      }
+      auto resp = opt_.transport->Send(req);
+      if (!resp) {
+        if (resp.error().code() == ErrorCode::kUnavailable && replayable &&
+            attempt < opt_.max_attempts) {
+          Warn(host_ + ": " + c.what + ": " + resp.error().message() + "; retrying (attempt " +
+               std::to_string(attempt + 1) + " of " + std::to_string(opt_.max_attempts) + ")");
+          Backoff(attempt, "");
+          ++attempt;
+          continue;
+        }
+        return Unexpected(std::move(resp.error()).With(c.what));
+      }
+      long st = (*resp)->status();
+      if (st == 401) {
+        std::string challenge = HeaderValue((*resp)->headers(), "www-authenticate");
+        for (auto [it, end] = (*resp)->headers().equal_range("www-authenticate"); it != end; ++it) {
+          if (ToLower(it->second).rfind("bearer", 0) == 0) challenge = it->second;
+        }
+        if (challenge.empty()) return resp;
+        auto st2 = auth_->OnUnauthorized(challenge, c.scopes, auth);
+        if (!st2) return Unexpected(std::move(st2.error()).With(c.what));
+        if (c.stream) {
+          // The body was (partly) consumed; the caller starts the upload over, now with a
+          // fresh token.
+          return MakeError(ErrorCode::kUnavailable,
+                           c.what + ": " + host_ + " asked to authenticate again during an upload");
+        }
+        if (++auth_rounds > 2) {
+          std::string scopes = c.scopes.empty() ? "access" : Join(c.scopes, " ");
+          if (auth_->HasCredential()) {
+            return MakeError(ErrorCode::kUnauthorized,
+                             c.what + ": " + host_ + " refused " + scopes +
+                                 " with the stored credentials (HTTP 401); check them with "
+                                 "anyarch login " +
+                                 host_);
+          }
+          return MakeError(ErrorCode::kUnauthorized, c.what + ": " + host_ +
+                                                         " needs credentials for " + scopes +
+                                                         ": run anyarch login " + host_);
+        }
+        continue;
+      }
+      if (RetriableStatus(st) && replayable && attempt < opt_.max_attempts) {
+        std::string ra = HeaderValue((*resp)->headers(), "retry-after");
+        (void)ReadBody(**resp, 1 << 16);
+        Warn(host_ + ": " + c.what + ": HTTP " + std::to_string(st) + "; retrying (attempt " +
+             std::to_string(attempt + 1) + " of " + std::to_string(opt_.max_attempts) + ")");
+        Backoff(attempt, ra);
+        ++attempt;
+        continue;
+      }
+      return resp;
+    }
+  }
+
+  // An error for an unexpected answer, with the registry's own error code and message.
+  Error StatusError(HttpResponse& r, const std::string& what) {
+    long st = r.status();
     std::string detail;
-    if (auto j = ParseJson(r.body, "error");
-        j && j->contains("errors") && (*j)["errors"].is_array() && !(*j)["errors"].empty()) {
-      const auto& e = (*j)["errors"][0];
-      if (e.contains("message") && e["message"].is_string())
-        detail = ": " + e["message"].get<std::string>();
+    auto body = ReadBody(r, 1 << 16);
+    std::string reg_code;
+    if (body) {
+      if (auto j = ParseJson(*body, "error");
+          j && j->is_object() && j->contains("errors") && (*j)["errors"].is_array() &&
+          !(*j)["errors"].empty() && (*j)["errors"][0].is_object()) {
+        const auto& e = (*j)["errors"][0];
+        if (e.contains("code") && e["code"].is_string()) reg_code = e["code"].get<std::string>();
+        if (e.contains("message") && e["message"].is_string())
+          detail = e["message"].get<std::string>();
+      }
     }
     ErrorCode code = ErrorCode::kIo;
-    if (r.status == 404)
+    if (st == 404)
       code = ErrorCode::kNotFound;
-    else if (r.status == 401)
+    else if (st == 401)
       code = ErrorCode::kUnauthorized;
-    else if (r.status == 403)
+    else if (st == 403)
       code = ErrorCode::kDenied;
-    else if (r.status == 429 || r.status >= 500)
+    else if (RetriableStatus(st))
       code = ErrorCode::kUnavailable;
-    return MakeError(
-        code, what + ": " + ref_.registry + " answered HTTP " + std::to_string(r.status) + detail);
+    else if (st == 400 || st == 413 || st == 416)
+      code = ErrorCode::kInvalid;
+    std::string msg = what + ": " + host_ + " answered HTTP " + std::to_string(st);
+    if (!reg_code.empty() || !detail.empty()) {
+      msg += " (" + reg_code + (reg_code.empty() || detail.empty() ? "" : ": ") +
+             Printable(detail, 300) + ")";
+    }
+    return Error(code, msg);
   }
 
-  void LoadCredentials() {
-    if (!opt_.basic_auth.empty()) {
-      basic_ = opt_.basic_auth;
-      return;
+  std::string Absolute(const std::string& location) {
+    if (location.rfind("http://", 0) == 0 || location.rfind("https://", 0) == 0) return location;
+    return endpoint_->base + (location.empty() || location[0] != '/' ? "/" : "") + location;
+  }
+
+  // ---- pull ----
+
+  Status Ping() override {
+    Call c{.method = "GET", .path = "/v2/", .what = "checking access"};
+    ANYARCH_TRY(auto resp, Do(c));
+    if (resp->status() == 200) return Ok();
+    return Unexpected(StatusError(*resp, "checking access"));
+  }
+
+  template <typename T, typename F>
+  Result<T> WithMirrors(const std::string& what, F direct) {
+    for (const auto& m : mirrors_) {
+      auto r = direct(*m);
+      if (r) return r;
+      Warn("mirror " + m->host() + ": " + r.error().ToString() + "; trying the next source");
     }
-    std::string path = DockerConfigPath(opt_);
-    if (path.empty()) return;
-    auto text = ReadFile(path, 1 << 20);
-    if (!text) return;
-    auto j = ParseJson(*text, path);
-    if (!j || !j->contains("auths") || !(*j)["auths"].is_object()) return;
-    for (const auto& [key, value] : (*j)["auths"].items()) {
-      std::string k = key;
-      for (const char* scheme : {"https://", "http://"}) {
-        if (k.rfind(scheme, 0) == 0) k = k.substr(std::strlen(scheme));
+    (void)what;
+    return direct(*this);
+  }
+
+  Result<image::RawManifest> GetManifest(const std::string& repo, const std::string& id,
+                                         const std::optional<Digest>& expect) override {
+    return WithMirrors<image::RawManifest>(
+        "manifest", [&](RegistryImpl& r) { return r.GetManifestDirect(repo, id, expect); });
+  }
+
+  Result<image::RawManifest> GetManifestDirect(const std::string& repo, const std::string& id,
+                                               const std::optional<Digest>& expect) {
+    std::string what = "manifest " + repo + (id.find(':') == std::string::npos ? ":" : "@") + id;
+    Call c{.method = "GET",
+           .path = "/v2/" + repo + "/manifests/" + id,
+           .scopes = {RepositoryScope(repo, false)},
+           .headers = {std::string("Accept: ") + kAccept},
+           .what = what};
+    for (int attempt = 1;; ++attempt) {
+      ANYARCH_TRY(auto resp, Do(c));
+      if (resp->status() != 200) return Unexpected(StatusError(*resp, what));
+      std::string len = HeaderValue(resp->headers(), "content-length");
+      if (!len.empty() && std::strtoull(len.c_str(), nullptr, 10) > image::kMaxManifestSize) {
+        return MakeError(ErrorCode::kInvalid, what + " from " + host_ + " is " + len +
+                                                  " bytes; manifests over 4 MiB are refused");
       }
-      k = k.substr(0, k.find('/'));
-      bool hub =
-          ref_.registry == "docker.io" && (k == "index.docker.io" || k == "registry-1.docker.io");
-      if ((k == ref_.registry || hub) && value.is_object() && value.contains("auth") &&
-          value["auth"].is_string()) {
-        basic_ = value["auth"].get<std::string>();
+      auto body = ReadBody(*resp, image::kMaxManifestSize);
+      if (!body) {
+        if (body.error().code() == ErrorCode::kInvalid) {
+          return MakeError(
+              ErrorCode::kInvalid,
+              what + " from " + host_ + " is over 4 MiB; manifests over 4 MiB are refused");
+        }
+        if (body.error().code() == ErrorCode::kUnavailable && attempt < opt_.max_attempts) {
+          Backoff(attempt, "");
+          continue;
+        }
+        return Unexpected(std::move(body.error()).With(what));
       }
+      auto raw = image::MakeRawManifest(std::move(*body), MediaTypeOf(resp->headers()));
+      if (!raw) return Unexpected(std::move(raw.error()).With(what + " from " + host_));
+      if (expect && raw->digest != *expect) {
+        return MakeError(ErrorCode::kDigestMismatch, what + " from " + host_ + " has digest " +
+                                                         raw->digest.ToString() + ", expected " +
+                                                         expect->ToString());
+      }
+      std::string dcd = HeaderValue(resp->headers(), "docker-content-digest");
+      if (!expect && !dcd.empty() && dcd != raw->digest.ToString()) {
+        return MakeError(ErrorCode::kDigestMismatch,
+                         what + " from " + host_ + " has digest " + raw->digest.ToString() +
+                             " but the registry says " + Printable(dcd, 100));
+      }
+      return raw;
     }
   }
 
-  std::string Scheme() {
-    if (scheme_.empty()) {
-      scheme_ = "https";
-      if (opt_.insecure || IsLoopback(ref_.registry)) {
-        // Loopback and --insecure registries may speak plain HTTP: ask /v2/ over HTTPS first.
-        Response probe;
-        Sink sink{.body = &probe.body, .limit = 1 << 16};
-        Perform("https://" + ref_.ApiHost() + "/v2/", sink, probe, {},
-                opt_.insecure || IsLoopback(ref_.registry));
-        if (probe.curl != CURLE_OK) scheme_ = "http";
-      }
+  Result<std::optional<image::Descriptor>> HeadManifest(const std::string& repo,
+                                                        const std::string& id) override {
+    std::string what = "manifest " + repo + " " + id;
+    Call c{.method = "HEAD",
+           .path = "/v2/" + repo + "/manifests/" + id,
+           .scopes = {RepositoryScope(repo, false)},
+           .headers = {std::string("Accept: ") + kAccept},
+           .what = what};
+    ANYARCH_TRY(auto resp, Do(c));
+    if (resp->status() == 404) return std::optional<image::Descriptor>();
+    if (resp->status() != 200) return Unexpected(StatusError(*resp, what));
+    image::Descriptor d;
+    d.media_type = MediaTypeOf(resp->headers());
+    auto dg = Digest::Parse(HeaderValue(resp->headers(), "docker-content-digest"));
+    std::string len = HeaderValue(resp->headers(), "content-length");
+    if (!dg || len.empty()) {
+      // Not every registry answers HEAD with the digest: read the manifest instead.
+      ANYARCH_TRY(auto raw, GetManifestDirect(repo, id, std::nullopt));
+      return std::optional<image::Descriptor>(raw.ToDescriptor());
     }
-    return scheme_;
+    d.digest = *dg;
+    d.size = std::strtoll(len.c_str(), nullptr, 10);
+    return std::optional<image::Descriptor>(d);
   }
 
-  void Perform(const std::string& url, Sink& sink, Response& resp,
-               const std::vector<std::string>& headers, bool skip_verify, bool head = false,
-               const char* method = nullptr, Reader* upload = nullptr,
-               std::int64_t upload_size = -1) {
-    CURL* c = curl_easy_init();
-    if (method) curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    if (upload) {
-      curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-      curl_easy_setopt(c, CURLOPT_READFUNCTION, ReadCb);
-      curl_easy_setopt(c, CURLOPT_READDATA, upload);
-      if (upload_size >= 0)
-        curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(upload_size));
-    } else if (method && std::string(method) == "POST") {
-      curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
-    }
-    struct curl_slist* h = nullptr;
-    for (const auto& x : headers) h = curl_slist_append(h, x.c_str());
-    char err[CURL_ERROR_SIZE] = {0};
-    curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-    if (head) curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, WriteCb);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, HeaderCb);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, &resp.headers);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 15L);
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "anyarch/0.1");
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    // Redirects (e.g. to blob storage) must not carry our Authorization header elsewhere.
-    curl_easy_setopt(c, CURLOPT_UNRESTRICTED_AUTH, 0L);
-    if (skip_verify) {
-      curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
-      curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
-    }
-    resp.curl = curl_easy_perform(c);
-    if (resp.curl != CURLE_OK) resp.curl_error = err[0] ? err : curl_easy_strerror(resp.curl);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp.status);
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
+  Result<std::unique_ptr<Reader>> OpenBlob(const std::string& repo,
+                                           const image::Descriptor& desc) override {
+    return WithMirrors<std::unique_ptr<Reader>>(
+        "blob", [&](RegistryImpl& r) { return r.OpenBlobDirect(repo, desc); });
   }
 
-  // One API request with authentication. `sink` receives the body of the final response.
-  Result<Response> Request(const std::string& path, Sink* sink, const std::string& accept,
-                           bool head = false, const char* method = nullptr,
-                           const std::vector<std::string>& extra = {}) {
-    std::string url = Scheme() + "://" + ref_.ApiHost() + "/v2/" + ref_.repository + path;
-    for (int round = 0; round < 2; ++round) {
-      Response resp;
-      std::string body;
-      Sink local{.body = &body, .limit = image::kMaxManifestSize + 1};
-      Sink& s = sink ? *sink : local;
-      std::vector<std::string> headers;
-      if (!accept.empty()) headers.push_back("Accept: " + accept);
-      if (!auth_header_.empty()) headers.push_back(auth_header_);
-      headers.insert(headers.end(), extra.begin(), extra.end());
-      Perform(url, s, resp, headers, opt_.insecure, head, method);
-      if (!sink) resp.body = body;
-      if (local.overflow) return MakeError(ErrorCode::kInvalid, "manifest is over the 4 MiB limit");
-      if (resp.status != 401 || round == 1) return resp;
-      // Authenticate and try once more.
-      auto it = resp.headers.find("www-authenticate");
-      if (it == resp.headers.end()) return resp;
-      ANYARCH_CHECK(Authenticate(it->second));
-      if (sink && sink->file) {
-        // Start the file over for the authenticated attempt.
-        return MakeError(ErrorCode::kUnavailable, "retrying after authentication");
-      }
-    }
-    return MakeError(ErrorCode::kInternal, "unreachable");
+  Result<std::unique_ptr<Reader>> OpenBlobDirect(const std::string& repo,
+                                                 const image::Descriptor& desc);
+
+  // ---- push ----
+
+  Result<bool> HasBlob(const std::string& repo, const image::Descriptor& d) override {
+    std::string what = "checking blob " + d.digest.ToString();
+    Call c{.method = "HEAD",
+           .path = "/v2/" + repo + "/blobs/" + d.digest.ToString(),
+           .scopes = {RepositoryScope(repo, true)},
+           .what = what};
+    ANYARCH_TRY(auto resp, Do(c));
+    if (resp->status() == 200) return true;
+    if (resp->status() == 404) return false;
+    return Unexpected(StatusError(*resp, what));
   }
 
-  Status Authenticate(const std::string& challenge) {
-    auto [scheme, params] = ParseChallenge(challenge);
-    if (scheme == "basic") {
-      if (basic_.empty()) {
-        return MakeError(
-            ErrorCode::kUnauthorized,
-            ref_.registry + " needs credentials (anyarch login " + ref_.registry + ")");
+  Result<bool> MountBlob(const std::string& repo, const image::Descriptor& d,
+                         const std::string& from) override {
+    std::string what = "mounting blob " + d.digest.ToString() + " from " + from;
+    Call c{.method = "POST",
+           .path = "/v2/" + repo + "/blobs/uploads/?mount=" + UrlEncode(d.digest.ToString()) +
+                   "&from=" + UrlEncode(from),
+           .scopes = {RepositoryScope(repo, true), RepositoryScope(from, false)},
+           .what = what};
+    auto resp = Do(c);
+    if (!resp) {
+      // Not allowed to read the source repository: copy the bytes instead.
+      auto code = resp.error().code();
+      if (code == ErrorCode::kUnauthorized || code == ErrorCode::kDenied) return false;
+      return Unexpected(resp.error());
+    }
+    long st = (*resp)->status();
+    if (st == 201) return true;
+    if (st == 202) {
+      // The registry opened an upload session instead; close it.
+      std::string loc = HeaderValue((*resp)->headers(), "location");
+      if (!loc.empty()) {
+        Call del{.method = "DELETE",
+                 .url = Absolute(loc),
+                 .scopes = {RepositoryScope(repo, true)},
+                 .retry = false,
+                 .what = "cancelling an upload"};
+        (void)Do(del);
       }
-      auth_header_ = "Authorization: Basic " + basic_;
-      return Ok();
+      return false;
     }
-    if (scheme != "bearer" || params["realm"].empty()) {
-      return MakeError(ErrorCode::kUnauthorized,
-                       ref_.registry + " asks for an unsupported authentication scheme");
+    if (st == 401 || st == 403 || st == 404) return false;
+    return Unexpected(StatusError(**resp, what));
+  }
+
+  // POST /blobs/uploads/: the upload URL and the registry's minimum chunk length.
+  Result<std::pair<std::string, std::uint64_t>> StartUpload(const std::string& repo,
+                                                            const std::string& what) {
+    Call c{.method = "POST",
+           .path = "/v2/" + repo + "/blobs/uploads/",
+           .scopes = {RepositoryScope(repo, true)},
+           .what = what};
+    ANYARCH_TRY(auto resp, Do(c));
+    std::string loc = HeaderValue(resp->headers(), "location");
+    if (resp->status() != 202 || loc.empty()) return Unexpected(StatusError(*resp, what));
+    std::uint64_t min_chunk =
+        std::strtoull(HeaderValue(resp->headers(), "oci-chunk-min-length").c_str(), nullptr, 10);
+    (void)ReadBody(*resp, 1 << 16);
+    return std::make_pair(Absolute(loc), min_chunk);
+  }
+
+  static std::string WithDigest(const std::string& loc, const Digest& d) {
+    return loc + (loc.find('?') == std::string::npos ? "?" : "&") +
+           "digest=" + UrlEncode(d.ToString());
+  }
+
+  Status PushBlob(const std::string& repo, const image::Descriptor& d, Reader& data) override {
+    std::string what = "uploading blob " + d.digest.ToString();
+    ANYARCH_TRY(auto started, StartUpload(repo, what));
+    auto [loc, min_chunk] = started;
+    std::uint64_t chunk = opt_.chunk_size ? opt_.chunk_size : hc_.chunk_size;
+    if (chunk && min_chunk > chunk) chunk = min_chunk;
+    ExactReader exact(data, static_cast<std::uint64_t>(d.size), "blob " + d.digest.ToString());
+    if (chunk == 0 || static_cast<std::uint64_t>(d.size) <= chunk) {
+      Call put{.method = "PUT",
+               .url = WithDigest(loc, d.digest),
+               .scopes = {RepositoryScope(repo, true)},
+               .headers = {"Content-Type: application/octet-stream"},
+               .stream = &exact,
+               .stream_size = d.size,
+               .what = what};
+      ANYARCH_TRY(auto resp, Do(put));
+      return Finished(*resp, d, what);
     }
-    std::string scope =
-        params.count("scope") ? params["scope"] : "repository:" + ref_.repository + ":pull";
-    std::string url = params["realm"] +
-                      (params["realm"].find('?') == std::string::npos ? "?" : "&") +
-                      "service=" + UrlEncode(params["service"]) + "&scope=" + UrlEncode(scope);
-    Response resp;
-    std::string body;
-    Sink s{.body = &body, .limit = 1 << 20};
-    std::vector<std::string> headers;
-    if (!basic_.empty()) headers.push_back("Authorization: Basic " + basic_);
-    Perform(url, s, resp, headers, opt_.insecure);
-    if (resp.curl != CURLE_OK) {
-      return MakeError(ErrorCode::kUnavailable,
-                       "token server for " + ref_.registry + ": " + resp.curl_error);
+    return PushChunked(repo, d, exact, loc, chunk, what);
+  }
+
+  Status Finished(HttpResponse& resp, const image::Descriptor& d, const std::string& what) {
+    if (resp.status() != 201) return Unexpected(StatusError(resp, what));
+    std::string dcd = HeaderValue(resp.headers(), "docker-content-digest");
+    if (!dcd.empty() && dcd != d.digest.ToString()) {
+      return MakeError(ErrorCode::kDigestMismatch,
+                       what + ": " + host_ + " stored it as " + Printable(dcd, 100));
     }
-    if (resp.status == 401 || resp.status == 403) {
-      return MakeError(ErrorCode::kUnauthorized,
-                       "authentication to " + ref_.registry + " failed (HTTP " +
-                           std::to_string(resp.status) +
-                           "); check the credentials (anyarch login " + ref_.registry + ")");
-    }
-    auto j = ParseJson(body, "token response from " + ref_.registry);
-    if (!j) return Unexpected(j.error());
-    std::string token;
-    for (const char* k : {"token", "access_token"}) {
-      if (j->contains(k) && (*j)[k].is_string()) token = (*j)[k].get<std::string>();
-    }
-    if (token.empty())
-      return MakeError(ErrorCode::kUnauthorized,
-                       "the token server of " + ref_.registry + " gave no token");
-    auth_header_ = "Authorization: Bearer " + token;
     return Ok();
   }
 
-  Result<image::RawManifest> FetchManifest(const std::string& identifier,
-                                           const std::optional<Digest>& expect) {
-    Status last = Ok();
-    for (int attempt = 1; attempt <= opt_.max_attempts; ++attempt) {
-      ANYARCH_TRY(Response resp, Request("/manifests/" + identifier, nullptr, kAccept));
-      if (resp.status == 200 && resp.curl == CURLE_OK) {
-        std::string type = resp.headers.count("content-type") ? resp.headers["content-type"] : "";
-        ANYARCH_TRY(auto raw, image::MakeRawManifest(std::move(resp.body), type));
-        if (expect && raw.digest != *expect) {
-          return MakeError(ErrorCode::kDigestMismatch, "manifest " + expect->ToString() + " from " +
-                                                           ref_.registry + " has digest " +
-                                                           raw.digest.ToString());
+  // How many bytes the registry holds for an upload (GET on its URL: 204 with Range 0-N).
+  Result<std::pair<std::uint64_t, std::string>> UploadStatus(const std::string& repo,
+                                                             const std::string& loc) {
+    Call c{.method = "GET",
+           .url = loc,
+           .scopes = {RepositoryScope(repo, true)},
+           .what = "upload status"};
+    ANYARCH_TRY(auto resp, Do(c));
+    if (resp->status() != 204 && resp->status() != 202 && resp->status() != 200)
+      return Unexpected(StatusError(*resp, "asking for the upload status"));
+    std::string range = HeaderValue(resp->headers(), "range");
+    std::string next = HeaderValue(resp->headers(), "location");
+    std::uint64_t have = 0;
+    auto dash = range.find('-');
+    if (dash != std::string::npos) have = std::strtoull(range.c_str() + dash + 1, nullptr, 10) + 1;
+    // distribution answers "0-0" for an empty upload as well as for one byte; our chunks are
+    // never a single byte, so "0-0" means nothing arrived.
+    if (range == "0-0") have = 0;
+    return std::make_pair(have, next.empty() ? loc : Absolute(next));
+  }
+
+  Status PushChunked(const std::string& repo, const image::Descriptor& d, Reader& data,
+                     std::string loc, std::uint64_t chunk, const std::string& what) {
+    std::uint64_t size = static_cast<std::uint64_t>(d.size);
+    std::uint64_t offset = 0;
+    std::string buf;
+    auto cancel = [&] {
+      Call del{.method = "DELETE",
+               .url = loc,
+               .scopes = {RepositoryScope(repo, true)},
+               .retry = false,
+               .what = "cancelling an upload"};
+      (void)Do(del);
+    };
+    while (offset < size) {
+      std::uint64_t n = std::min(chunk, size - offset);
+      buf.resize(n);
+      std::uint64_t got = 0;
+      while (got < n) {
+        auto r = data.Read(buf.data() + got, n - got);
+        if (!r) {
+          cancel();
+          return Unexpected(std::move(r.error()).With(what));
         }
-        auto dcd = resp.headers.find("docker-content-digest");
-        if (!expect && dcd != resp.headers.end() && dcd->second != raw.digest.ToString()) {
-          return MakeError(ErrorCode::kDigestMismatch,
-                           "manifest " + identifier + " from " + ref_.registry + " has digest " +
-                               raw.digest.ToString() + " but the registry says " + dcd->second);
+        got += *r;
+        if (*r == 0) break;
+      }
+      if (got != n) {
+        cancel();
+        return MakeError(ErrorCode::kDigestMismatch, what + ": the blob ended early");
+      }
+      std::string range = std::to_string(offset) + "-" + std::to_string(offset + n - 1);
+      for (int attempt = 1;; ++attempt) {
+        Call patch{.method = "PATCH",
+                   .url = loc,
+                   .scopes = {RepositoryScope(repo, true)},
+                   .headers = {"Content-Type: application/octet-stream", "Content-Range: " + range},
+                   .body = &buf,
+                   .retry = false,
+                   .what = what + " (bytes " + range + ")"};
+        auto resp = Do(patch);
+        Status failed = Ok();
+        if (resp && (*resp)->status() == 202) {
+          std::string next = HeaderValue((*resp)->headers(), "location");
+          if (!next.empty()) loc = Absolute(next);
+          break;
         }
-        return raw;
-      }
-      last = Failure(resp, "manifest " + identifier);
-      if (!Retriable(resp) || attempt == opt_.max_attempts) return Unexpected(last.error());
-      Backoff(resp, attempt);
-    }
-    return Unexpected(last.error());
-  }
-
- public:
-  // ---- push ----
-  Result<bool> BlobExists(const image::Descriptor& d) {
-    ANYARCH_TRY(Response r, Request("/blobs/" + d.digest.ToString(), nullptr, "", /*head=*/true));
-    if (r.curl != CURLE_OK)
-      return Unexpected(Failure(r, "checking blob " + d.digest.ToString()).error());
-    return r.status == 200;
-  }
-
-  std::string AbsoluteLocation(const std::string& loc) {
-    if (loc.rfind("http://", 0) == 0 || loc.rfind("https://", 0) == 0) return loc;
-    return Scheme() + "://" + ref_.ApiHost() + loc;
-  }
-
-  // Mounts from `from_repo` when given (same registry); else starts an upload and PUTs the bytes.
-  Status PushBlob(const image::Descriptor& d, Reader& data, const std::string& from_repo) {
-    push_scope_ = true;
-    std::string post = "/blobs/uploads/";
-    if (!from_repo.empty())
-      post += "?mount=" + UrlEncode(d.digest.ToString()) + "&from=" + UrlEncode(from_repo);
-    Status last = Ok();
-    for (int attempt = 1; attempt <= opt_.max_attempts; ++attempt) {
-      ANYARCH_TRY(Response r, Request(post, nullptr, "", false, "POST"));
-      if (r.status == 201) return Ok();  // mounted
-      if (r.status != 202 || !r.headers.count("location")) {
-        last = Failure(r, "starting the upload of blob " + d.digest.ToString());
-        if (!Retriable(r) || attempt == opt_.max_attempts) return last;
-        Backoff(r, attempt);
-        continue;
-      }
-      std::string loc = AbsoluteLocation(r.headers["location"]);
-      loc += (loc.find('?') == std::string::npos ? "?" : "&") + std::string("digest=") +
-             UrlEncode(d.digest.ToString());
-      Response put;
-      std::string body;
-      Sink sink{.body = &body, .limit = 1 << 20};
-      std::vector<std::string> headers = {"Content-Type: application/octet-stream"};
-      if (!auth_header_.empty()) headers.push_back(auth_header_);
-      Perform(loc, sink, put, headers, opt_.insecure, false, "PUT", &data, d.size);
-      put.body = body;
-      if (put.status == 201) return Ok();
-      return Failure(put, "uploading blob " + d.digest.ToString());
-    }
-    return last;
-  }
-
-  Status PushManifest(const image::RawManifest& m, const std::string& reference) {
-    push_scope_ = true;
-    Status last = Ok();
-    for (int attempt = 1; attempt <= opt_.max_attempts; ++attempt) {
-      StringReader body(m.bytes);
-      std::string url =
-          Scheme() + "://" + ref_.ApiHost() + "/v2/" + ref_.repository + "/manifests/" + reference;
-      // Make sure we hold a push token before sending the body.
-      if (auth_header_.empty() || !pushed_auth_) {
-        ANYARCH_TRY(Response probe, Request("/blobs/uploads/", nullptr, "", false, "POST"));
-        if (probe.status == 202 && probe.headers.count("location")) {
-          Response del;
-          std::string b;
-          Sink s{.body = &b, .limit = 1 << 16};
-          std::vector<std::string> h;
-          if (!auth_header_.empty()) h.push_back(auth_header_);
-          Perform(AbsoluteLocation(probe.headers["location"]), s, del, h, opt_.insecure, false,
-                  "DELETE");
+        if (resp && !RetriableStatus((*resp)->status()))
+          return Unexpected(StatusError(**resp, what));
+        failed = resp ? Unexpected(StatusError(**resp, what)) : Unexpected(resp.error());
+        if (attempt >= opt_.max_attempts) return failed;
+        // Did the chunk land before the failure? The registry says how much it holds.
+        Backoff(attempt, "");
+        auto status = UploadStatus(repo, loc);
+        if (!status) return failed;
+        loc = status->second;
+        if (status->first == offset + n) break;
+        if (status->first != offset) {
+          return MakeError(ErrorCode::kIo,
+                           what + ": " + host_ + " holds " + std::to_string(status->first) +
+                               " bytes of the upload, expected " + std::to_string(offset) + " or " +
+                               std::to_string(offset + n));
         }
-        pushed_auth_ = true;
+        Warn(host_ + ": " + what + ": resending bytes " + range + " (attempt " +
+             std::to_string(attempt + 1) + ")");
       }
-      Response resp;
-      std::string out;
-      Sink sink{.body = &out, .limit = 1 << 20};
-      std::vector<std::string> headers = {"Content-Type: " + m.media_type};
-      if (!auth_header_.empty()) headers.push_back(auth_header_);
-      Perform(url, sink, resp, headers, opt_.insecure, false, "PUT", &body,
-              static_cast<std::int64_t>(m.bytes.size()));
-      resp.body = out;
-      if (resp.status == 201) return Ok();
-      last = Failure(resp, "putting manifest " + reference);
-      if (!Retriable(resp) || attempt == opt_.max_attempts) return last;
-      Backoff(resp, attempt);
+      offset += n;
     }
-    return last;
+    // The digest was checked by ExactReader when its last byte was read.
+    Call put{.method = "PUT",
+             .url = WithDigest(loc, d.digest),
+             .scopes = {RepositoryScope(repo, true)},
+             .what = what};
+    ANYARCH_TRY(auto resp, Do(put));
+    return Finished(*resp, d, what);
   }
 
-  // POST ?mount=&from=: true when the registry mounted the blob (201).
-  Result<bool> Mount(const image::Descriptor& d, const std::string& from_repo) {
-    push_scope_ = true;
-    ANYARCH_TRY(Response r, Request("/blobs/uploads/?mount=" + UrlEncode(d.digest.ToString()) +
-                                        "&from=" + UrlEncode(from_repo),
-                                    nullptr, "", false, "POST"));
-    return r.status == 201;
-  }
-
-  // GET /v2/ with authentication.
-  Status Ping() {
-    std::string url = Scheme() + "://" + ref_.ApiHost() + "/v2/";
-    for (int round = 0; round < 2; ++round) {
-      Response resp;
-      std::string body;
-      Sink s{.body = &body, .limit = 1 << 16};
-      std::vector<std::string> headers;
-      if (!auth_header_.empty()) headers.push_back(auth_header_);
-      Perform(url, s, resp, headers, opt_.insecure);
-      resp.body = body;
-      if (resp.status == 200) return Ok();
-      if (resp.status == 401 && round == 0 && resp.headers.count("www-authenticate")) {
-        ANYARCH_CHECK(Authenticate(resp.headers["www-authenticate"]));
-        continue;
-      }
-      if (resp.status == 401) {
-        return MakeError(
-            ErrorCode::kUnauthorized,
-            "login to " + ref_.registry + " failed: the registry refused the credentials");
-      }
-      return Failure(resp, "login");
+  Status PutManifest(const std::string& repo, const std::string& reference,
+                     const image::RawManifest& m) override {
+    std::string what = "putting manifest " + repo +
+                       (reference.find(':') == std::string::npos ? ":" : "@") + reference;
+    Call c{.method = "PUT",
+           .path = "/v2/" + repo + "/manifests/" + reference,
+           .scopes = {RepositoryScope(repo, true)},
+           .headers = {"Content-Type: " + m.media_type},
+           .body = &m.bytes,
+           .what = what};
+    ANYARCH_TRY(auto resp, Do(c));
+    if (resp->status() != 201) return Unexpected(StatusError(*resp, what));
+    std::string dcd = HeaderValue(resp->headers(), "docker-content-digest");
+    if (!dcd.empty() && dcd != m.digest.ToString()) {
+      return MakeError(ErrorCode::kDigestMismatch, what + ": " + host_ + " stored it as " +
+                                                       Printable(dcd, 100) + ", not " +
+                                                       m.digest.ToString());
     }
-    return MakeError(ErrorCode::kUnauthorized, "login to " + ref_.registry + " failed");
+    return Ok();
   }
 
-  const ref::Reference& reference() const { return ref_; }
+  Result<std::vector<std::string>> ListTags(const std::string& repo) override {
+    std::vector<std::string> tags;
+    std::string url;
+    std::string what = "listing the tags of " + repo;
+    for (int page = 0; page < kMaxLinkPages; ++page) {
+      Call c{.method = "GET",
+             .path = "/v2/" + repo + "/tags/list",
+             .url = url,
+             .scopes = {RepositoryScope(repo, false)},
+             .what = what};
+      ANYARCH_TRY(auto resp, Do(c));
+      if (resp->status() != 200) return Unexpected(StatusError(*resp, what));
+      std::string link = HeaderValue(resp->headers(), "link");
+      ANYARCH_TRY(std::string body, ReadBody(*resp, 16 << 20));
+      ANYARCH_TRY(Json j, ParseJson(body, "tag list of " + repo + " from " + host_));
+      if (j.is_object() && j.contains("tags") && j["tags"].is_array()) {
+        for (const auto& t : j["tags"]) {
+          if (t.is_string()) tags.push_back(t.get<std::string>());
+        }
+      }
+      // Link: </v2/repo/tags/list?last=x&n=100>; rel="next"
+      auto lt = link.find('<');
+      auto gt = link.find('>');
+      if (lt == std::string::npos || gt == std::string::npos || gt < lt ||
+          link.find("next", gt) == std::string::npos) {
+        return tags;
+      }
+      std::string next = Absolute(link.substr(lt + 1, gt - lt - 1));
+      if (next == url) return tags;  // a registry that links to the same page
+      url = next;
+    }
+    return MakeError(ErrorCode::kInvalid,
+                     what + ": more than " + std::to_string(kMaxLinkPages) + " pages of tags");
+  }
+
+  int max_attempts() const { return opt_.max_attempts; }
 
  private:
-  bool push_scope_ = false;
-  bool pushed_auth_ = false;
-  ref::Reference ref_;
+  std::string host_;
   ClientOptions opt_;
-  std::string scheme_;
-  std::string basic_;        // base64 user:password from config.json; never printed
-  std::string auth_header_;  // current Authorization header; never printed
-  int counter_ = 0;
+  HostConfig hc_;
+  std::vector<std::shared_ptr<RegistryImpl>> mirrors_;
+  std::mutex resolve_mu_;
+  std::optional<Endpoint> endpoint_;
+  std::unique_ptr<Authenticator> auth_;
 };
 
-class RemoteSink final : public image::ImageSink {
+// A blob download that verifies as it goes and resumes (Range: bytes=N-) when the connection
+// drops part way.
+class BlobReader final : public Reader {
  public:
-  RemoteSink(ref::Reference ref, ClientOptions opt) : client_(ref, std::move(opt)) {}
-  std::string Describe() const override { return client_.reference().ToString(); }
-  Result<bool> HasBlob(const image::Descriptor& d) override { return client_.BlobExists(d); }
+  BlobReader(std::shared_ptr<RegistryImpl> reg, std::string repo, image::Descriptor desc)
+      : reg_(std::move(reg)), repo_(std::move(repo)), desc_(std::move(desc)) {
+    what_ = "blob " + desc_.digest.ToString();
+  }
+
+  Status Open() {
+    Call c{.method = "GET",
+           .path = "/v2/" + repo_ + "/blobs/" + desc_.digest.ToString(),
+           .scopes = {RepositoryScope(repo_, false)},
+           .what = what_};
+    if (count_ > 0) c.headers.push_back("Range: bytes=" + std::to_string(count_) + "-");
+    ANYARCH_TRY(auto resp, reg_->Do(c));
+    long st = resp->status();
+    if (st == 404) {
+      return MakeError(ErrorCode::kNotFound,
+                       what_ + " is not in " + reg_->host() + "/" + repo_ + " (HTTP 404)");
+    }
+    if (st == 206 && count_ > 0) {
+      std::string cr = HeaderValue(resp->headers(), "content-range");
+      auto sp = cr.find(' ');
+      std::uint64_t start =
+          std::strtoull(cr.c_str() + (sp == std::string::npos ? 0 : sp + 1), nullptr, 10);
+      if (start != count_) {
+        return MakeError(ErrorCode::kIo, what_ + ": " + reg_->host() +
+                                             " resumed at the wrong offset (" + Printable(cr, 80) +
+                                             ")");
+      }
+    } else if (st == 200) {
+      // No range support: skip what we already have.
+      std::uint64_t skip = count_;
+      char buf[65536];
+      while (skip > 0) {
+        ANYARCH_TRY(
+            std::size_t n,
+            resp->Read(buf, static_cast<std::size_t>(std::min<std::uint64_t>(skip, sizeof buf))));
+        if (n == 0) {
+          return MakeError(ErrorCode::kUnavailable,
+                           what_ + ": " + reg_->host() + " sent less than before on a retry");
+        }
+        skip -= n;
+      }
+    } else {
+      return Unexpected(reg_->StatusError(*resp, what_));
+    }
+    resp_ = std::move(resp);
+    return Ok();
+  }
+
+  Result<std::size_t> Read(void* buf, std::size_t n) override {
+    if (finished_) return 0;
+    for (;;) {
+      if (!resp_) {
+        if (resumes_ > reg_->max_attempts()) return Unexpected(*last_);
+        reg_->Backoff(resumes_, "");
+        auto st = Open();
+        if (!st) {
+          if (st.error().code() == ErrorCode::kUnavailable) {
+            last_ = st.error();
+            ++resumes_;
+            continue;
+          }
+          return Unexpected(st.error());
+        }
+      }
+      auto got = resp_->Read(buf, n);
+      if (!got || (*got == 0 && count_ < static_cast<std::uint64_t>(desc_.size))) {
+        Error e = got ? Error(ErrorCode::kUnavailable, what_ + ": the connection ended early")
+                      : got.error();
+        if (e.code() != ErrorCode::kUnavailable) return Unexpected(e);
+        reg_->Warn(reg_->host() + ": " + what_ + ": download interrupted after " +
+                   std::to_string(count_) + " of " + std::to_string(desc_.size) +
+                   " bytes; resuming");
+        last_ = e;
+        resp_.reset();
+        ++resumes_;
+        continue;
+      }
+      if (*got == 0) {
+        Digest d = hash_.Finish();
+        finished_ = true;
+        if (d != desc_.digest) {
+          return MakeError(ErrorCode::kDigestMismatch,
+                           what_ + " from " + reg_->host() + "/" + repo_ + ": content has digest " +
+                               d.ToString() + " (" + std::to_string(count_) + " bytes), expected " +
+                               desc_.digest.ToString() + " (" + std::to_string(desc_.size) +
+                               " bytes)");
+        }
+        return 0;
+      }
+      if (count_ + *got > static_cast<std::uint64_t>(desc_.size)) {
+        finished_ = true;
+        return MakeError(ErrorCode::kDigestMismatch,
+                         what_ + " from " + reg_->host() + "/" + repo_ + ": more than the " +
+                             std::to_string(desc_.size) + " bytes its descriptor says");
+      }
+      hash_.Update(buf, *got);
+      count_ += *got;
+      return got;
+    }
+  }
+
+ private:
+  std::shared_ptr<RegistryImpl> reg_;
+  std::string repo_;
+  image::Descriptor desc_;
+  std::string what_;
+  std::unique_ptr<HttpResponse> resp_;
+  Sha256 hash_;
+  std::uint64_t count_ = 0;
+  int resumes_ = 0;
+  bool finished_ = false;
+  std::optional<Error> last_;
+};
+
+Result<std::unique_ptr<Reader>> RegistryImpl::OpenBlobDirect(const std::string& repo,
+                                                             const image::Descriptor& desc) {
+  auto r = std::make_unique<BlobReader>(shared_from_this(), repo, desc);
+  ANYARCH_CHECK(r->Open());
+  return std::unique_ptr<Reader>(std::move(r));
+}
+
+class SessionImpl final : public Session {
+ public:
+  SessionImpl(ClientOptions opt, RegistriesConfig cfg)
+      : opt_(std::move(opt)), cfg_(std::move(cfg)) {}
+
+  Result<std::shared_ptr<Registry>> Get(const std::string& host) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return std::shared_ptr<Registry>(GetLocked(host, true));
+  }
+  const RegistriesConfig& config() const override { return cfg_; }
+  const ClientOptions& options() const override { return opt_; }
+
+ private:
+  std::shared_ptr<RegistryImpl> GetLocked(const std::string& host, bool with_mirrors) {
+    std::string key =
+        host == "index.docker.io" || host == "registry-1.docker.io" ? "docker.io" : host;
+    auto it = regs_.find(key);
+    if (it != regs_.end()) return it->second;
+    const HostConfig* hc = cfg_.Find(key);
+    auto r = std::make_shared<RegistryImpl>(key, opt_, hc ? *hc : HostConfig{});
+    regs_[key] = r;
+    if (hc && with_mirrors) {
+      std::vector<std::shared_ptr<RegistryImpl>> mirrors;
+      for (const auto& m : hc->mirrors) {
+        if (m != key) mirrors.push_back(GetLocked(m, false));
+      }
+      r->SetMirrors(std::move(mirrors));
+    }
+    return r;
+  }
+
+  ClientOptions opt_;
+  RegistriesConfig cfg_;
+  std::mutex mu_;
+  std::map<std::string, std::shared_ptr<RegistryImpl>> regs_;
+};
+
+class RegistrySource final : public image::ImageSource {
+ public:
+  RegistrySource(std::shared_ptr<Session> s, std::shared_ptr<Registry> r, ref::Reference ref)
+      : session_(std::move(s)), reg_(std::move(r)), ref_(std::move(ref)) {}
+  std::string Describe() const override { return ref_.ToString(); }
+  Result<image::RawManifest> GetRootManifest() override {
+    return reg_->GetManifest(ref_.repository, ref_.Identifier(), ref_.digest);
+  }
+  Result<image::RawManifest> GetManifest(const image::Descriptor& desc) override {
+    if (desc.size > static_cast<std::int64_t>(image::kMaxManifestSize)) {
+      return MakeError(ErrorCode::kInvalid, "manifest " + desc.digest.ToString() + " is " +
+                                                std::to_string(desc.size) +
+                                                " bytes; manifests over 4 MiB are refused");
+    }
+    return reg_->GetManifest(ref_.repository, desc.digest.ToString(), desc.digest);
+  }
+  Result<std::unique_ptr<Reader>> OpenBlob(const image::Descriptor& desc) override {
+    return reg_->OpenBlob(ref_.repository, desc);
+  }
+
+ private:
+  std::shared_ptr<Session> session_;
+  std::shared_ptr<Registry> reg_;
+  ref::Reference ref_;
+};
+
+class RegistrySink final : public image::ImageSink {
+ public:
+  RegistrySink(std::shared_ptr<Session> s, std::shared_ptr<Registry> r, ref::Reference ref)
+      : session_(std::move(s)), reg_(std::move(r)), ref_(std::move(ref)) {}
+  std::string Describe() const override { return ref_.ToString(); }
+  Result<bool> HasBlob(const image::Descriptor& d) override {
+    return reg_->HasBlob(ref_.repository, d);
+  }
   Status PutBlob(const image::Descriptor& d, Reader& data) override {
-    return client_.PushBlob(d, data, "");
+    return reg_->PushBlob(ref_.repository, d, data);
   }
   Status PutManifest(const image::RawManifest& m) override {
-    return client_.PushManifest(m, m.digest.ToString());
+    return reg_->PutManifest(ref_.repository, m.digest.ToString(), m);
   }
   Result<bool> MountBlob(const image::Descriptor& d, const std::string& source_registry,
                          const std::string& source_repository) override {
-    if (source_registry != client_.reference().registry) return false;
-    return client_.Mount(d, source_repository);
+    if (source_registry != reg_->host() || source_repository == ref_.repository) return false;
+    return reg_->MountBlob(ref_.repository, d, source_repository);
   }
   Status Tag(const image::RawManifest& root) override {
-    const auto& r = client_.reference();
-    if (r.tag.empty()) return Ok();
-    return client_.PushManifest(root, r.tag);
+    if (ref_.tag.empty()) return Ok();
+    return reg_->PutManifest(ref_.repository, ref_.tag, root);
   }
 
  private:
-  RemoteSource client_;
+  std::shared_ptr<Session> session_;
+  std::shared_ptr<Registry> reg_;
+  ref::Reference ref_;
 };
 
 }  // namespace
 
-std::string DockerConfigPath(const ClientOptions& options) {
-  if (!options.docker_config.empty()) return options.docker_config;
-  const char* dc = std::getenv("DOCKER_CONFIG");
-  if (dc && *dc) return std::string(dc) + "/config.json";
-  const char* home = std::getenv("HOME");
-  return home ? std::string(home) + "/.docker/config.json" : "";
+Result<std::shared_ptr<Session>> NewSession(ClientOptions options) {
+  if (!options.transport) options.transport = NewCurlTransport();
+  if (!options.sleep)
+    options.sleep = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
+  if (!options.clock) options.clock = [] { return std::chrono::steady_clock::now(); };
+  if (options.max_attempts < 1) options.max_attempts = 1;
+  ANYARCH_TRY(RegistriesConfig cfg, LoadRegistriesConfig(options.config_path));
+  if (options.reporter) {
+    for (const auto& w : cfg.warnings) options.reporter->Warn(w);
+  }
+  return std::shared_ptr<Session>(new SessionImpl(std::move(options), std::move(cfg)));
 }
 
-Status Ping(const std::string& registry, const ClientOptions& options) {
-  ANYARCH_TRY(auto r, ref::Parse(registry + "/anyarch-login-check"));
-  RemoteSource s(r, options);
-  return s.Ping();
+Result<std::unique_ptr<image::ImageSource>> OpenSource(std::shared_ptr<Session> session,
+                                                       const ref::Reference& ref) {
+  ANYARCH_TRY(auto reg, session->Get(ref.registry));
+  return std::unique_ptr<image::ImageSource>(new RegistrySource(session, reg, ref));
 }
 
-Result<std::unique_ptr<image::ImageSink>> OpenSink(const ref::Reference& ref,
-                                                   const ClientOptions& options) {
-  return std::unique_ptr<image::ImageSink>(new RemoteSink(ref, options));
-}
-
-Result<std::unique_ptr<image::ImageSource>> OpenSource(const ref::Reference& ref,
-                                                       const ClientOptions& options) {
-  return std::unique_ptr<image::ImageSource>(new RemoteSource(ref, options));
+Result<std::unique_ptr<image::ImageSink>> OpenSink(std::shared_ptr<Session> session,
+                                                   const ref::Reference& ref) {
+  ANYARCH_TRY(auto reg, session->Get(ref.registry));
+  return std::unique_ptr<image::ImageSink>(new RegistrySink(session, reg, ref));
 }
 
 }  // namespace anyarch::registry

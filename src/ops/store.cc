@@ -1,0 +1,237 @@
+#include "ops/store.h"
+
+#include <filesystem>
+
+#include "base/fs.h"
+#include "base/io.h"
+#include "base/json.h"
+#include "base/strings.h"
+#include "content/layout.h"
+#include "image/manifest.h"
+#include "layer/tar_stream.h"
+#include "ref/reference.h"
+
+namespace anyarch::ops {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+Result<content::Layout> OpenStore(const std::string& store_root) {
+  auto l = content::Layout::Open(store_root);
+  if (!l && l.error().code() == ErrorCode::kNotFound) {
+    return MakeError(ErrorCode::kNotFound,
+                     "the local store " + store_root + " is empty (anyarch pull adds images)");
+  }
+  return l;
+}
+
+Result<image::Descriptor> FindName(const content::Layout& l, const std::string& name) {
+  for (const auto& d : l.index().manifests) {
+    auto it = d.annotations.find(content::kRefNameAnnotation);
+    if (it != d.annotations.end() && it->second == name) return d;
+  }
+  return MakeError(ErrorCode::kNotFound,
+                   "no image " + name + " in the local store (anyarch images lists them)");
+}
+
+struct ArchiveInfo {
+  std::string format;
+  std::vector<std::string> names;  // docker RepoTags or OCI ref.name annotations
+};
+
+Result<ArchiveInfo> ReadArchiveInfo(const std::string& file) {
+  ANYARCH_TRY(auto reader, FileReader::Open(file));
+  ArchiveInfo info;
+  bool oci_layout = false;
+  std::string index_json, manifest_json;
+  auto st =
+      layer::WalkTar(*reader, [&](const layer::Entry& e, const layer::EntryReader& read) -> Status {
+        if (e.type != layer::EntryType::kFile) return Ok();
+        std::string* into = nullptr;
+        if (e.path == "oci-layout") oci_layout = true;
+        if (e.path == "index.json") into = &index_json;
+        if (e.path == "manifest.json") into = &manifest_json;
+        if (!into) return Ok();
+        if (e.size > (4 << 20)) {
+          return MakeError(ErrorCode::kInvalid, file + ": " + e.path + " is over 4 MiB");
+        }
+        char buf[65536];
+        for (;;) {
+          ANYARCH_TRY(std::size_t n, read(buf, sizeof buf));
+          if (n == 0) break;
+          into->append(buf, n);
+        }
+        return Ok();
+      });
+  if (!st) return Unexpected(std::move(st.error()).With(file));
+  if (oci_layout && !index_json.empty()) {
+    info.format = "oci-archive";
+    ANYARCH_TRY(Json j, ParseJson(index_json, file + ": index.json"));
+    if (j.contains("manifests") && j["manifests"].is_array()) {
+      for (const auto& m : j["manifests"]) {
+        if (m.contains("annotations") && m["annotations"].is_object() &&
+            m["annotations"].contains(content::kRefNameAnnotation) &&
+            m["annotations"][content::kRefNameAnnotation].is_string()) {
+          info.names.push_back(m["annotations"][content::kRefNameAnnotation].get<std::string>());
+        }
+      }
+    }
+    return info;
+  }
+  if (!manifest_json.empty()) {
+    info.format = "docker-archive";
+    ANYARCH_TRY(Json j, ParseJson(manifest_json, file + ": manifest.json"));
+    if (j.is_array()) {
+      for (const auto& m : j) {
+        if (m.is_object() && m.contains("RepoTags") && m["RepoTags"].is_array()) {
+          for (const auto& t : m["RepoTags"]) {
+            if (t.is_string()) info.names.push_back(t.get<std::string>());
+          }
+        }
+      }
+    }
+    return info;
+  }
+  return MakeError(ErrorCode::kInvalid, file +
+                                            " is neither an oci-archive (oci-layout and "
+                                            "index.json) nor a docker-archive (manifest.json)");
+}
+
+}  // namespace
+
+Status TagImage(const std::string& store_root, const std::string& source,
+                const std::string& target) {
+  ANYARCH_TRY(std::string from, LocalName(source));
+  ANYARCH_TRY(std::string to, LocalName(target));
+  ANYARCH_TRY(auto l, OpenStore(store_root));
+  ANYARCH_TRY(auto d, FindName(l, from));
+  d.annotations.erase(content::kRefNameAnnotation);
+  return content::SetRef(store_root, to, d);
+}
+
+Result<RemoveReport> RemoveImages(const std::string& store_root,
+                                  const std::vector<std::string>& references) {
+  RemoveReport report;
+  ANYARCH_TRY(auto l, OpenStore(store_root));
+  std::vector<std::string> names;
+  for (const auto& r : references) {
+    ANYARCH_TRY(std::string name, LocalName(r));
+    ANYARCH_CHECK(FindName(l, name));
+    names.push_back(name);
+  }
+  for (const auto& n : names) {
+    ANYARCH_CHECK(content::RemoveRef(store_root, n));
+    report.untagged.push_back(n);
+  }
+  ANYARCH_TRY(auto gc, content::CollectGarbage(store_root));
+  report.blobs_removed = gc.blobs_removed;
+  report.bytes_freed = gc.bytes_freed;
+  return report;
+}
+
+Result<PruneReport> Prune(const std::string& store_root, bool snapshots) {
+  PruneReport report;
+  ANYARCH_TRY(auto gc, content::CollectGarbage(store_root));
+  report.blobs_removed = gc.blobs_removed;
+  report.bytes_freed = gc.bytes_freed;
+  report.temp_files_removed = gc.temp_files_removed;
+  std::error_code ec;
+  fs::path snaps = fs::path(store_root) / "snapshots";
+  if (fs::is_directory(snaps, ec)) {
+    for (const auto& e : fs::directory_iterator(snaps, ec)) {
+      std::string name = e.path().filename().string();
+      // Half-unpacked directories of killed runs always go; finished ones only when asked.
+      if (!snapshots && name.rfind(".unpack", 0) != 0) continue;
+      std::error_code ec2;
+      if (fs::remove_all(e.path(), ec2) != static_cast<std::uintmax_t>(-1) && !ec2) {
+        ++report.snapshots_removed;
+      }
+    }
+  }
+  return report;
+}
+
+Result<CopyReport> Export(const ExportRequest& req) {
+  if (req.format != "oci" && req.format != "docker") {
+    return MakeError(ErrorCode::kInvalid, "--format " + req.format + ": expected oci or docker");
+  }
+  ANYARCH_TRY(std::string name, LocalName(req.reference));
+  CopyRequest c;
+  c.source = "local:" + name;
+  c.env = req.env;
+  if (req.format == "oci") {
+    auto r = ref::Parse(name);
+    c.destination = "oci-archive:" + req.file + (r && !r->tag.empty() ? ":" + r->tag : "");
+    c.all = req.platforms.empty();
+    c.platforms = req.platforms;
+  } else {
+    if (req.platforms.size() > 1) {
+      return MakeError(
+          ErrorCode::kInvalid,
+          "a docker-archive holds one image: give one --platform (or use --format oci)");
+    }
+    c.destination = "docker-archive:" + req.file + ":" + name;
+    c.platforms = req.platforms;
+  }
+  return Copy(c);
+}
+
+Result<std::string> DetectArchive(const std::string& file) {
+  ANYARCH_TRY(auto info, ReadArchiveInfo(file));
+  return info.format;
+}
+
+Result<CopyReport> Import(const ImportRequest& req) {
+  ANYARCH_TRY(auto info, ReadArchiveInfo(req.file));
+  std::string name = req.reference;
+  std::string pick;  // which image of the archive
+  if (info.format == "docker-archive") {
+    if (info.names.size() > 1 && name.empty()) {
+      return MakeError(ErrorCode::kInvalid, req.file + " holds several images (" +
+                                                Join(info.names, ", ") + "); give one with -t");
+    }
+    if (name.empty() && !info.names.empty()) name = info.names.front();
+    if (info.names.size() == 1) pick = info.names.front();
+    if (!req.reference.empty() && info.names.size() > 1) {
+      // -t names both the image to take and its new name when it is one of the archive's.
+      auto want = ref::Parse(req.reference);
+      for (const auto& n : info.names) {
+        auto have = ref::Parse(n);
+        if (want && have && want->ToString() == have->ToString()) pick = n;
+      }
+      if (pick.empty()) {
+        return MakeError(ErrorCode::kInvalid, req.file + " holds several images (" +
+                                                  Join(info.names, ", ") +
+                                                  "); -t must name one of them");
+      }
+    }
+  } else {
+    // oci-archive:FILE:TAG can only name a tag-shaped ref.name; one image needs no name.
+    if (info.names.size() == 1 && ref::IsValidTag(info.names.front())) pick = info.names.front();
+    if (name.empty() && info.names.size() == 1) {
+      // An OCI ref.name is often a bare tag; only a full reference can name a store image.
+      auto r = ref::Parse(info.names.front());
+      if (r && info.names.front().find('/') != std::string::npos) name = info.names.front();
+    }
+    if (info.names.size() > 1) {
+      return MakeError(ErrorCode::kInvalid,
+                       req.file + " holds several images (" + Join(info.names, ", ") +
+                           "); import one with anyarch copy oci-archive:" + req.file +
+                           ":TAG local:REF");
+    }
+  }
+  if (name.empty()) {
+    return MakeError(ErrorCode::kInvalid,
+                     req.file + " does not name its image; give a name with -t REF");
+  }
+  ANYARCH_TRY(std::string local, LocalName(name));
+  CopyRequest c;
+  c.source = info.format + ":" + req.file + (pick.empty() ? "" : ":" + pick);
+  c.destination = "local:" + local;
+  c.all = true;
+  c.env = req.env;
+  return Copy(c);
+}
+
+}  // namespace anyarch::ops

@@ -1,0 +1,61 @@
+// The local store's commands: tag, rmi, prune, export and import. (images is ops/images.h; pull
+// and push are copies, ops/copy.h.) The store is an OCI image layout under --root whose names are
+// full references (docker.io/library/busybox:latest).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+#include "ops/copy.h"
+#include "ops/location.h"
+#include "platform/platform.h"
+
+namespace anyarch::ops {
+
+// Gives the image `source` names in the store a second name, `target`. kNotFound lists nothing
+// but says how to see what there is.
+Status TagImage(const std::string& store_root, const std::string& source,
+                const std::string& target);
+
+struct RemoveReport {
+  std::vector<std::string> untagged;
+  std::size_t blobs_removed = 0;
+  std::uint64_t bytes_freed = 0;
+};
+// Removes names, then every blob no remaining name reaches. A name that is not there is an
+// error (kNotFound) and nothing is removed.
+Result<RemoveReport> RemoveImages(const std::string& store_root,
+                                  const std::vector<std::string>& references);
+
+struct PruneReport {
+  std::size_t blobs_removed = 0, temp_files_removed = 0, snapshots_removed = 0;
+  std::uint64_t bytes_freed = 0;
+};
+// Deletes blobs no name reaches and leftovers of killed processes; with `snapshots`, also the
+// unpacked root filesystems `anyarch run` caches (do not combine with runs in progress).
+Result<PruneReport> Prune(const std::string& store_root, bool snapshots);
+
+struct ExportRequest {
+  std::string reference;  // in the store
+  std::string file;
+  std::string format = "oci";  // "oci" (oci-archive, every platform) or "docker" (one image)
+  std::vector<platform::Platform> platforms;  // oci: a subset; docker: the one to export
+  Env env;
+};
+// docker-archive holds one image: from an index, the --platform one or this host's.
+Result<CopyReport> Export(const ExportRequest& request);
+
+struct ImportRequest {
+  std::string file;
+  std::string reference;  // -t; default: the archive's own name (docker RepoTags, OCI ref.name)
+  Env env;
+};
+// Detects the format (oci-archive or docker-archive) from the tar's entries.
+Result<CopyReport> Import(const ImportRequest& request);
+
+// "oci-archive" or "docker-archive" for a tar file; kInvalid when it is neither.
+Result<std::string> DetectArchive(const std::string& file);
+
+}  // namespace anyarch::ops

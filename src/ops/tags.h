@@ -1,0 +1,20 @@
+// anyarch tags REPO: every tag of a registry repository.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+#include "ops/location.h"
+
+namespace anyarch::ops {
+
+struct TagList {
+  std::string repository;  // registry/repository
+  std::vector<std::string> tags;
+};
+
+// A tag or digest in `repository` is ignored (only the repository is used).
+Result<TagList> ListTags(const std::string& repository, const Env& env);
+
+}  // namespace anyarch::ops
