@@ -277,7 +277,8 @@ void RegisterManifestCommands(CLI::App& app, Cli& cli) {
   auto* o_osv = ann->add_option("--os-version", f->os_version, "OS version (Windows images)");
   ann->add_option("--os-features", f->os_features, "OS features, comma-separated")->delimiter(',');
   ann->add_option("--annotation", f->annotations,
-                  "KEY=VALUE annotation on the entry (makes the list an OCI index)");
+                  "KEY=VALUE annotation on the entry (makes the list an OCI index)")
+      ->allow_extra_args(false);
   ann->callback([&cli, f, o_os, o_arch, o_var, o_osv] {
     bool ok = true;
     ops::ManifestAnnotateRequest req{.list = f->list,
@@ -374,10 +375,13 @@ void RegisterManifestCommands(CLI::App& app, Cli& cli) {
       "create: the children of every source are flattened into one index (an OCI index unless\n"
       "every child is Docker schema 2), children in other repositories are copied into the\n"
       "target's (blobs mounted within one registry), and nothing is kept locally.");
-  merge->add_option("-t,--tag", f->targets, "Where to push the index (repeatable)")->required();
+  merge->add_option("-t,--tag", f->targets, "Where to push the index (repeatable)")
+      ->required()
+      ->allow_extra_args(false);
   merge->add_option("sources", f->sources, "Images or indexes")->required();
   merge->add_option("--platform", f->platforms, "Keep only these platforms, comma-separated");
-  merge->add_option("--annotation", f->annotations, "KEY=VALUE on the new index (makes it OCI)");
+  merge->add_option("--annotation", f->annotations, "KEY=VALUE on the new index (makes it OCI)")
+      ->allow_extra_args(false);
   merge->add_flag("--dry-run", f->dry_run, "Print the index without pushing anything");
   merge->add_flag("--json", f->json, "Print JSON");
   AddTransferFlags(merge, f->transfer, true);

@@ -1,9 +1,11 @@
 #include "ops/copy.h"
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <mutex>
 
+#include "base/io.h"
 #include "base/thread_pool.h"
 #include "image/manifest.h"
 #include "image/media_types.h"
@@ -192,6 +194,23 @@ Result<CopyReport> Copy(const CopyRequest& req) {
       ANYARCH_CHECK_CTX(dst->PutManifest(written), "writing index " + written.digest.ToString());
     }
   } else {
+    if (!req.platforms.empty()) {
+      // A single image: it must be one of the platforms asked for.
+      ANYARCH_TRY(auto m, image::ParseManifest(root));
+      ANYARCH_TRY(auto reader, src->OpenBlob(m.config));
+      ANYARCH_TRY(std::string bytes, ReadAll(*reader, 8 << 20));
+      ANYARCH_TRY(auto cfg, image::ParseConfig(std::move(bytes)));
+      platform::Platform have = platform::Normalize(cfg.platform);
+      bool ok =
+          std::any_of(req.platforms.begin(), req.platforms.end(),
+                      [&](const platform::Platform& p) { return platform::Matches(p, have); });
+      if (!ok) {
+        return MakeError(ErrorCode::kNotFound, report.source + " is a single " + have.ToString() +
+                                                   " image, not an index with the platforms "
+                                                   "asked for");
+      }
+      report.platforms.push_back(have.ToString());
+    }
     ANYARCH_CHECK(CopyImages(*src, *dst, {root.ToDescriptor()}, from, req.env, report));
   }
   ANYARCH_CHECK_CTX(dst->Tag(written), "naming " + report.destination);

@@ -6,6 +6,37 @@
 
 namespace anyarch::ops {
 
+namespace {
+
+// The local store is a layout under --root; users know its images as local:NAME.
+class NamedSource final : public image::ImageSource {
+ public:
+  NamedSource(std::unique_ptr<image::ImageSource> inner, std::string name)
+      : inner_(std::move(inner)), name_(std::move(name)) {}
+  std::string Describe() const override { return name_; }
+  Result<image::RawManifest> GetRootManifest() override {
+    auto r = inner_->GetRootManifest();
+    if (!r && r.error().code() == ErrorCode::kNotFound) {
+      return MakeError(ErrorCode::kNotFound, "no image " + name_.substr(6) +
+                                                 " in the local store (anyarch images lists "
+                                                 "them; anyarch pull fetches one)");
+    }
+    return r;
+  }
+  Result<image::RawManifest> GetManifest(const image::Descriptor& d) override {
+    return inner_->GetManifest(d);
+  }
+  Result<std::unique_ptr<Reader>> OpenBlob(const image::Descriptor& d) override {
+    return inner_->OpenBlob(d);
+  }
+
+ private:
+  std::unique_ptr<image::ImageSource> inner_;
+  std::string name_;
+};
+
+}  // namespace
+
 Result<Location> ParseLocation(const std::string& text) {
   Location l;
   auto colon = text.find(':');
@@ -118,7 +149,9 @@ Result<std::unique_ptr<image::ImageSource>> Transports::OpenSource(const std::st
                                                  " in the local store (anyarch images lists "
                                                  "them; anyarch pull fetches one)");
     }
-    return src;
+    if (!src) return src;
+    return std::unique_ptr<image::ImageSource>(
+        new NamedSource(std::move(*src), "local:" + l.reference));
   }
   ANYARCH_TRY(auto r, ref::Parse(l.reference));
   ANYARCH_TRY(auto s, Session());

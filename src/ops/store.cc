@@ -171,7 +171,8 @@ Result<CopyReport> Export(const ExportRequest& req) {
           ErrorCode::kInvalid,
           "a docker-archive holds one image: give one --platform (or use --format oci)");
     }
-    c.destination = "docker-archive:" + req.file + ":" + name;
+    // docker save writes the short form (busybox:latest); docker load takes either.
+    c.destination = "docker-archive:" + req.file + ":" + ref::Parse(name)->Familiar();
     c.platforms = req.platforms;
   }
   return Copy(c);

@@ -143,7 +143,7 @@ class RegistryImpl final : public Registry, public std::enable_shared_from_this<
           if (e.message().find("not trusted") != std::string::npos) {
             advice = "; add its CA certificate to ca = [...] under [registry.\"" + host_ +
                      "\"] in the registries config, or use --insecure";
-          } else if (!may_fall_back) {
+          } else if (!may_fall_back && e.code() == ErrorCode::kIo) {
             advice = "; if it speaks plain HTTP, set http = true under [registry.\"" + host_ +
                      "\"] in the registries config, or use --insecure";
           }
@@ -323,9 +323,11 @@ class RegistryImpl final : public Registry, public std::enable_shared_from_this<
     for (const auto& m : mirrors_) {
       auto r = direct(*m);
       if (r) return r;
-      Warn("mirror " + m->host() + ": " + r.error().ToString() + "; trying the next source");
+      // A mirror without the manifest has none of its blobs either: only say it once.
+      if (what == "manifest" || r.error().code() != ErrorCode::kNotFound) {
+        Warn("mirror " + m->host() + ": " + r.error().ToString() + "; trying the next source");
+      }
     }
-    (void)what;
     return direct(*this);
   }
 
