@@ -332,10 +332,14 @@ Result<ElfInfo> Inspect(const ReadAt& read, std::uint64_t size) {
     case kEmSparcV9:
       arch = "sparc64";
       break;
-    default:
-      return MakeError(ErrorCode::kUnsupported, "ELF machine " + info.machine_name + " (" +
-                                                    std::to_string(info.machine) +
-                                                    ") has no OCI architecture");
+    default: {
+      // "ELF e_machine 4 has no OCI architecture", with the name when there is one.
+      std::string number = std::to_string(info.machine);
+      std::string named =
+          info.machine_name == "machine " + number ? "" : " (" + info.machine_name + ")";
+      return MakeError(ErrorCode::kUnsupported,
+                       "ELF e_machine " + number + named + " has no OCI architecture");
+    }
   }
   info.platform.os = "linux";
   info.platform.architecture = arch;

@@ -183,6 +183,10 @@ TEST(Elf, MalformedInputIsAnErrorNotACrash) {
   auto unk = InspectBuffer(Build({.elf_class = 64, .machine = 0x1234}));
   ASSERT_FALSE(unk);
   EXPECT_EQ(unk.error().code(), ErrorCode::kUnsupported);
+  EXPECT_EQ(unk.error().message(), "ELF e_machine 4660 has no OCI architecture");
+  auto sparc32 = InspectBuffer(Build({.elf_class = 32, .le = false, .machine = 2}));
+  ASSERT_FALSE(sparc32);
+  EXPECT_EQ(sparc32.error().message(), "ELF e_machine 2 (SPARC) has no OCI architecture");
   // Broken attributes do not crash and fall back to the float ABI.
   std::string attrs = ArmAttributes(10);
   attrs[1] = static_cast<char>(0xff);

@@ -287,6 +287,55 @@ Status Remove(const std::string& name, const std::string& mount) {
   return Ok();
 }
 
+Result<std::string> RegisterLineFor(const Entry& e) {
+  auto hex_ok = [](const std::string& h) {
+    return !h.empty() && h.size() % 2 == 0 &&
+           h.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos;
+  };
+  if (!hex_ok(e.magic_hex) || (!e.mask_hex.empty() && !hex_ok(e.mask_hex)) ||
+      e.interpreter.empty() || e.name.empty() || e.name.find(':') != std::string::npos) {
+    return MakeError(ErrorCode::kInvalid,
+                     "binfmt entry " + e.name + " cannot be rebuilt from what the kernel shows");
+  }
+  auto escape = [](const std::string& h) {
+    std::string out;
+    for (std::size_t i = 0; i < h.size(); i += 2) out += "\\x" + h.substr(i, 2);
+    return out;
+  };
+  return ":" + e.name + ":M:" + std::to_string(e.offset) + ":" + escape(e.magic_hex) + ":" +
+         escape(e.mask_hex) + ":" + e.interpreter + ":" + e.flags;
+}
+
+Status Replace(const Entry& old, const std::string& line, const std::string& mount) {
+  return Replace(old, line, mount, [&](const std::string& l) { return Register(l, mount); });
+}
+
+Status Replace(const Entry& old, const std::string& line, const std::string& mount,
+               const std::function<Status(const std::string& line)>& register_line) {
+  if (line.rfind(":" + old.name + ":", 0) != 0)
+    return MakeError(ErrorCode::kInvalid, "the new entry is not named " + old.name);
+  // Built before anything is removed, so the entry can be put back.
+  auto restore = RegisterLineFor(old);
+  ANYARCH_CHECK(Remove(old.name, mount));
+  auto reg = register_line(line);
+  if (reg) return Ok();
+  Error err = reg.error();
+  if (!restore) return Unexpected(err.With("the old entry is gone: " + restore.error().message()));
+  if (auto back = register_line(*restore); !back) {
+    return Unexpected(err.With(
+        "the old entry is gone (registering it again failed: " + back.error().message() + ")"));
+  }
+  if (!old.enabled) {
+    int fd = ::open((mount + "/" + old.name).c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      ssize_t ignored = ::write(fd, "0", 1);
+      (void)ignored;
+      ::close(fd);
+    }
+  }
+  return Unexpected(err.With("the old entry was restored"));
+}
+
 const char* ProbeOutcomeName(ProbeOutcome o) {
   switch (o) {
     case ProbeOutcome::kPass:
@@ -425,9 +474,29 @@ ProbeResult Probe(const ArchSpec& arch, int timeout_seconds) {
     if (n <= 0) break;
     if (output.size() < 4096) output.append(buf, static_cast<std::size_t>(n));
   }
-  if (hung) ::kill(pid, SIGKILL);
   int wstatus = 0;
-  while (::waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
+  bool reaped = false;
+  if (!hung) {
+    // Its stdout is closed, but the probe may live on (a probe that closes stdout and spins):
+    // the deadline holds for its exit too.
+    for (;;) {
+      pid_t r = ::waitpid(pid, &wstatus, WNOHANG);
+      if (r == pid) {
+        reaped = true;
+        break;
+      }
+      if (r < 0 && errno != EINTR) break;
+      if (std::chrono::steady_clock::now() >= deadline) {
+        hung = true;
+        break;
+      }
+      ::usleep(10000);
+    }
+  }
+  if (hung) ::kill(pid, SIGKILL);
+  if (!reaped) {
+    while (::waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
+    }
   }
   int report[2] = {0, 0};
   ssize_t got = ::read(status_pipe[0], report, sizeof report);

@@ -12,6 +12,7 @@
 // - "-1" goes to an entry, never to <mount>/status (which would remove every entry).
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -82,6 +83,19 @@ std::vector<std::string> Differences(const Entry& have, const Entry& want);
 Status Register(const std::string& line, const std::string& mount = kDefaultMount);
 // Removes one entry (writes -1 to it). kNotFound when absent.
 Status Remove(const std::string& name, const std::string& mount = kDefaultMount);
+
+// The register line that recreates an entry as the kernel shows it (magic and mask as read back,
+// offset, interpreter, flags). kInvalid for an entry that cannot be rebuilt from what the kernel
+// shows (an extension entry, odd hex).
+Result<std::string> RegisterLineFor(const Entry& entry);
+
+// Replaces the existing entry `old` by `line` (whose name must be old's): removes it, registers
+// `line`, and if that fails registers `old` again (disabled again if it was), so a refused
+// replacement never leaves the host without the entry it had. The error says whether the old
+// entry is back. `register_line` writes a line (Register by default; tests pass a fake).
+Status Replace(const Entry& old, const std::string& line, const std::string& mount = kDefaultMount);
+Status Replace(const Entry& old, const std::string& line, const std::string& mount,
+               const std::function<Status(const std::string& line)>& register_line);
 
 // Running an architecture's probe.
 enum class ProbeOutcome {

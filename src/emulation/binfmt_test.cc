@@ -1,7 +1,17 @@
 #include "emulation/binfmt.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <future>
+#include <thread>
+
+#include "base/fs.h"
 #include "elf/elf.h"
 
 namespace anyarch::emulation {
@@ -93,6 +103,97 @@ TEST(Binfmt, RemoveRefusesSpecialNames) {
   EXPECT_EQ(Remove("status", "/nonexistent").error().code(), ErrorCode::kInvalid);
   EXPECT_EQ(Remove("register", "/nonexistent").error().code(), ErrorCode::kInvalid);
   EXPECT_EQ(Remove("../x", "/nonexistent").error().code(), ErrorCode::kInvalid);
+}
+
+// src/emulation/probes/README.md says each probe's bytes come from <cpu>.S: the source exists and
+// prints exactly what the table expects, and the embedded code holds that message.
+TEST(ArchTable, ProbeSourcesMatchTheEmbeddedCode) {
+  const char* src = std::getenv("ANYARCH_SOURCE_DIR");
+  if (!src) GTEST_SKIP() << "ANYARCH_SOURCE_DIR is not set";
+  for (const auto& a : Arches()) {
+    if (a.probe_code.empty()) continue;
+    SCOPED_TRACE(std::string(a.cpu));
+    auto text =
+        ReadFile(std::filesystem::path(src) / "src/emulation/probes" / (std::string(a.cpu) + ".S"));
+    ASSERT_TRUE(text) << text.error().ToString();
+    std::string msg(a.probe_output);
+    ASSERT_FALSE(msg.empty());
+    EXPECT_EQ(msg.back(), '\n');
+    std::string ascii = ".ascii \"" + msg.substr(0, msg.size() - 1) + "\\n\"";
+    EXPECT_NE(text->find(ascii), std::string::npos) << ascii;
+    // The message follows the code (objcopy may pad the section after it).
+    EXPECT_NE(a.probe_code.find(msg), std::string::npos);
+  }
+}
+
+TEST(Binfmt, RegisterLineForRebuildsAnEntry) {
+  Entry e;
+  e.name = "qemu-aarch64";
+  e.enabled = true;
+  e.interpreter = "/usr/bin/qemu-aarch64-static";
+  e.flags = "OCF";
+  e.offset = 0;
+  e.magic_hex = "7f454c46";
+  e.mask_hex = "ffffffff";
+  EXPECT_EQ(*RegisterLineFor(e),
+            ":qemu-aarch64:M:0:\\x7f\\x45\\x4c\\x46:\\xff\\xff\\xff\\xff:"
+            "/usr/bin/qemu-aarch64-static:OCF");
+  e.magic_hex = "";
+  EXPECT_FALSE(RegisterLineFor(e));
+}
+
+// --force removes the old entry first; when the kernel then refuses the new line, the old entry
+// must come back.
+TEST(Binfmt, ReplaceRestoresTheOldEntryWhenRegisteringFails) {
+  auto dir = TempDir::Create("binfmt-test");
+  ASSERT_TRUE(dir);
+  std::string mount = dir->path().string();
+  ASSERT_TRUE(WriteFileAtomic(dir->path() / "qemu-aarch64", "enabled\n"));
+  const ArchSpec* a = FindArch("arm64");
+  Entry old = ExpectedEntry(*a, "/usr/bin/qemu-aarch64", "F");
+  std::string new_line = RegisterLine(*a, "/usr/bin/qemu-aarch64-static", "PCF");
+  std::vector<std::string> written;
+  auto refuse_new = [&](const std::string& line) -> Status {
+    written.push_back(line);
+    if (line == new_line) return MakeError(ErrorCode::kInvalid, "the kernel refused the entry");
+    return Ok();
+  };
+  auto r = Replace(old, new_line, mount, refuse_new);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().ToString().find("the old entry was restored"), std::string::npos)
+      << r.error().ToString();
+  EXPECT_EQ(ReadFile(dir->path() / "qemu-aarch64")->substr(0, 2), "-1");  // removed first
+  ASSERT_EQ(written.size(), 2u);
+  EXPECT_EQ(written[0], new_line);
+  EXPECT_EQ(written[1], RegisterLine(*a, "/usr/bin/qemu-aarch64", "F"));  // the old one, back
+  // When it works, only the new line is written.
+  written.clear();
+  ASSERT_TRUE(WriteFileAtomic(dir->path() / "qemu-aarch64", "enabled\n"));
+  ASSERT_TRUE(Replace(old, new_line, mount, [&](const std::string& line) -> Status {
+    written.push_back(line);
+    return Ok();
+  }));
+  EXPECT_EQ(written, std::vector<std::string>{new_line});
+}
+
+// A probe that closes its stdout and then spins must still end as a hang within the timeout,
+// not block in waitpid.
+TEST(Binfmt, ProbeThatClosesStdoutAndHangsIsBounded) {
+  if (::geteuid() != 0) GTEST_SKIP() << "the probe chroots: needs root";
+  if (HostFamily() != "x86") GTEST_SKIP() << "the test probe is x86-64 code";
+  ArchSpec spec = *FindArch("amd64");
+  // mov $3,%eax; mov $1,%edi; syscall (close(1)); jmp .
+  spec.probe_code = std::string("\xb8\x03\x00\x00\x00\xbf\x01\x00\x00\x00\x0f\x05\xeb\xfe", 14);
+  spec.probe_output = "never\n";
+  auto start = std::chrono::steady_clock::now();
+  auto fut = std::async(std::launch::async, [&] { return Probe(spec, 2); });
+  if (fut.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
+    std::fprintf(stderr, "Probe did not return within 30 s (blocked in waitpid)\n");
+    std::_Exit(1);
+  }
+  ProbeResult r = fut.get();
+  EXPECT_EQ(r.outcome, ProbeOutcome::kHang) << r.detail;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
 }
 
 TEST(Binfmt, KernelVersionParsed) {

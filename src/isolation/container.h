@@ -4,8 +4,23 @@
 // urandom and tty (bind-mounted from the host) plus devpts and shm, and a read-only /sys; then
 // pivot_root into it. The builder reuses this for RUN steps.
 //
-// Exit status: the program's own; 128+N when it dies from signal N. SIGINT, SIGTERM, SIGHUP
-// and SIGQUIT sent to anyarch are forwarded to it. A timeout kills the whole pid namespace.
+// Privileges, as Docker's defaults (runc): the overlay and /dev are mounted nodev, so device
+// nodes made inside cannot be opened; /proc/sys, /proc/sysrq-trigger, /proc/irq, /proc/bus and
+// /proc/fs are read-only, and /proc/kcore, /proc/keys, /proc/timer_list and the like are masked
+// (/dev/null or an empty read-only tmpfs over them); the capability bounding, effective and
+// permitted sets hold only Docker's default 14 (CHOWN, DAC_OVERRIDE, FSETID, FOWNER, MKNOD,
+// NET_RAW, SETGID, SETUID, SETFCAP, SETPCAP, NET_BIND_SERVICE, SYS_CHROOT, KILL, AUDIT_WRITE),
+// the inheritable and ambient sets are empty, and no_new_privs is set.
+//
+// Processes: anyarch -> a monitor (in the new mount namespace, outside the pid namespace) -> a
+// minimal init, pid 1 (like docker --init) -> the program. The init forwards SIGINT, SIGTERM,
+// SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 to the program, reaps orphans, and exits with the
+// program's status; a program that is pid 1 would ignore signals it has no handler for. Each
+// process gets SIGKILL when its parent dies (checked against the race at start), so however
+// anyarch ends, the namespace's init dies and the kernel kills everything in it, whatever user
+// the program runs as. The timeout kills the init, and returns only once the namespace is empty.
+//
+// Exit status: the program's own; 128+N when it dies from signal N.
 #pragma once
 
 #include <chrono>
@@ -33,7 +48,8 @@ struct ContainerSpec {
 struct ContainerResult {
   int exit_code = 0;
   bool timed_out = false;
-  std::string start_error;  // set (with exit_code kExitCannotStart) when the command could not start
+  std::string
+      start_error;  // set (with exit_code kExitCannotStart) when the command could not start
 };
 
 // Runs the container to completion. Errors are for failures to set it up (kDenied without

@@ -21,8 +21,7 @@ Result<std::string> CleanEntryPath(const std::string& raw) {
     }
     parts.push_back(p);
   }
-  if (parts.empty()) return MakeError(ErrorCode::kInvalid, "empty path in layer");
-  return Join(parts, "/");
+  return Join(parts, "/");  // "" for the root entry ("./")
 }
 
 namespace {
@@ -75,12 +74,72 @@ Error PreferReaderError(Reader& in, Error decode_error) {
   }
 }
 
+// libarchive's "raw" format over the gzip and zstd filters: one pseudo-entry whose data is the
+// decompressed stream.
+class DecompressingReader final : public Reader {
+ public:
+  explicit DecompressingReader(Reader& in) : a_(archive_read_new(), archive_read_free), src_{&in} {}
+
+  Status Open() {
+    archive_read_support_filter_gzip(a_.get());
+    archive_read_support_filter_zstd(a_.get());
+    archive_read_support_format_raw(a_.get());
+    if (archive_read_open(a_.get(), &src_, nullptr, ReadCallback, nullptr) != ARCHIVE_OK)
+      return Unexpected(Failure("not a layer"));
+    archive_entry* ae = nullptr;
+    int rc = archive_read_next_header(a_.get(), &ae);
+    if (rc == ARCHIVE_EOF) {
+      done_ = true;  // an empty stream
+      return Ok();
+    }
+    if (rc < ARCHIVE_WARN) return Unexpected(Failure("decompressing the layer"));
+    return Ok();
+  }
+
+  Result<std::size_t> Read(void* buf, std::size_t size) override {
+    if (done_) return std::size_t{0};
+    la_ssize_t n = archive_read_data(a_.get(), buf, size);
+    if (n < 0) return Unexpected(Failure("decompressing the layer"));
+    if (n == 0) {
+      done_ = true;
+      // Whatever follows the compressed data still belongs to the blob: read it so a
+      // VerifyingReader underneath checks the digest of all of it.
+      char drain[65536];
+      for (;;) {
+        ANYARCH_TRY(std::size_t k, src_.in->Read(drain, sizeof drain));
+        if (k == 0) break;
+      }
+    }
+    return static_cast<std::size_t>(n);
+  }
+
+ private:
+  Error Failure(const std::string& what) {
+    if (src_.error) return *src_.error;
+    const char* msg = archive_error_string(a_.get());
+    return PreferReaderError(
+        *src_.in, Error(ErrorCode::kInvalid, what + ": " + (msg ? msg : "unknown error")));
+  }
+
+  std::unique_ptr<archive, int (*)(archive*)> a_;
+  Source src_;
+  bool done_ = false;
+};
+
 }  // namespace
 
-Status WalkTar(Reader& in, const EntryVisitor& visit) {
+Result<std::unique_ptr<Reader>> Decompress(Reader& in) {
+  auto r = std::make_unique<DecompressingReader>(in);
+  ANYARCH_CHECK(r->Open());
+  return std::unique_ptr<Reader>(std::move(r));
+}
+
+Status WalkTar(Reader& in, const WalkOptions& options, const EntryVisitor& visit) {
   std::unique_ptr<archive, int (*)(archive*)> a(archive_read_new(), archive_read_free);
-  archive_read_support_filter_gzip(a.get());
-  archive_read_support_filter_zstd(a.get());
+  if (options.decompress) {
+    archive_read_support_filter_gzip(a.get());
+    archive_read_support_filter_zstd(a.get());
+  }
   archive_read_support_format_tar(a.get());
   Source src{&in};
   if (archive_read_open(a.get(), &src, nullptr, ReadCallback, nullptr) != ARCHIVE_OK) {
@@ -104,6 +163,15 @@ Status WalkTar(Reader& in, const EntryVisitor& visit) {
     e.raw_path = p ? p : "";
     ANYARCH_TRY(e.path, CleanEntryPath(e.raw_path));
     e.type = TypeOf(ae);
+    if (e.path.empty()) {
+      // The layer's root ("./"): the directory every layer is applied to already exists, and
+      // its metadata is the image's business, not the layer's. Anything else there is malformed.
+      if (e.type != EntryType::kDirectory) {
+        return MakeError(ErrorCode::kInvalid, "the root entry \"" + Printable(e.raw_path) +
+                                                  "\" of the layer is not a directory");
+      }
+      continue;
+    }
     e.mode = archive_entry_perm(ae);
     e.uid = archive_entry_uid(ae);
     e.gid = archive_entry_gid(ae);
@@ -113,6 +181,10 @@ Status WalkTar(Reader& in, const EntryVisitor& visit) {
       e.link = t ? t : "";
     } else if (e.type == EntryType::kHardlink) {
       ANYARCH_TRY(e.link, CleanEntryPath(archive_entry_hardlink(ae)));
+      if (e.link.empty()) {
+        return MakeError(ErrorCode::kInvalid,
+                         "hard link \"" + Printable(e.raw_path) + "\" in layer points at the root");
+      }
     } else if (e.type == EntryType::kCharDevice || e.type == EntryType::kBlockDevice) {
       e.dev_major = archive_entry_rdevmajor(ae);
       e.dev_minor = archive_entry_rdevminor(ae);

@@ -4,8 +4,10 @@
 //
 // Entry paths are cleaned: a leading "./" or "/" is dropped, "." components removed; a path
 // with a ".." component is reported as unsafe (kInvalid) rather than silently rewritten, so
-// callers can refuse or skip it. Whiteouts (".wh.<name>") and opaque markers (".wh..wh..opq")
-// are classified here (OCI image-spec layer.md).
+// callers can refuse or skip it. The root entry ("./", what `tar -C dir -c .` writes first) is a
+// directory entry for the layer's root: it is accepted and not passed to visitors (a root entry
+// that is not a directory is malformed). Whiteouts (".wh.<name>") and opaque markers
+// (".wh..wh..opq") are classified here (OCI image-spec layer.md).
 #pragma once
 
 #include <cstdint>
@@ -42,7 +44,8 @@ struct Entry {
   bool opaque = false;    // .wh..wh..opq: `path` is the directory made opaque
 };
 
-// Cleans an archive path. kInvalid when it has a ".." component or is empty after cleaning.
+// Cleans an archive path. "" for the root ("./", "/", "."); kInvalid when it has a ".."
+// component.
 Result<std::string> CleanEntryPath(const std::string& raw);
 
 // Called per entry. `read` reads the entry's content (regular files only); calling it is
@@ -50,9 +53,21 @@ Result<std::string> CleanEntryPath(const std::string& raw);
 using EntryReader = std::function<Result<std::size_t>(void* buf, std::size_t size)>;
 using EntryVisitor = std::function<Status(const Entry& entry, const EntryReader& read)>;
 
-// Walks every entry of the (possibly compressed) tar stream. kInvalid for a malformed archive,
-// unsafe paths included (the message names the entry); errors from `in` (e.g. a digest
-// mismatch) and from the visitor come back as they are.
-Status WalkTar(Reader& in, const EntryVisitor& visit);
+struct WalkOptions {
+  bool decompress = true;  // false: `in` is the plain tar (e.g. from Decompress)
+};
+
+// Walks every entry of the tar stream, gzip- or zstd-compressed unless options.decompress is
+// false. kInvalid for a malformed archive, unsafe paths included (the message names the entry);
+// errors from `in` (e.g. a digest mismatch) and from the visitor come back as they are. Reads `in`
+// to its end, so a VerifyingReader checks the whole blob.
+Status WalkTar(Reader& in, const WalkOptions& options, const EntryVisitor& visit);
+inline Status WalkTar(Reader& in, const EntryVisitor& visit) { return WalkTar(in, {}, visit); }
+
+// The uncompressed bytes of a layer blob: gzip and zstd are recognised by their magic bytes (as
+// WalkTar does), anything else passes through unchanged. `in` must outlive the reader, which
+// reads it to its end (so a VerifyingReader underneath checks the whole blob). Errors from `in`
+// come back as they are; corrupt compressed data is kInvalid.
+Result<std::unique_ptr<Reader>> Decompress(Reader& in);
 
 }  // namespace anyarch::layer

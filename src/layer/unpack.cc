@@ -132,6 +132,22 @@ Status RemoveAt(int dirfd, const std::string& name) {
   return Ok();
 }
 
+// Passes a stream through unchanged, hashing it.
+class HashingReader final : public Reader {
+ public:
+  explicit HashingReader(Reader& in) : in_(in) {}
+  Result<std::size_t> Read(void* buf, std::size_t size) override {
+    ANYARCH_TRY(std::size_t n, in_.Read(buf, size));
+    hash_.Update(buf, n);
+    return n;
+  }
+  Digest Finish() { return hash_.Finish(); }
+
+ private:
+  Reader& in_;
+  Sha256 hash_;
+};
+
 // Removes every entry of an open directory, except names in `keep`.
 Status RemoveChildren(int dirfd, const std::set<std::string>& keep) {
   int dup = ::dup(dirfd);
@@ -156,6 +172,10 @@ Status RemoveChildren(int dirfd, const std::set<std::string>& keep) {
 
 Result<UnpackStats> ApplyLayer(Reader& layer, const std::string& target_dir,
                                const UnpackOptions& options) {
+  if (options.diff_id && options.diff_id->algorithm() != "sha256") {
+    return MakeError(ErrorCode::kUnsupported,
+                     "diff_id " + options.diff_id->ToString() + ": only sha256 is supported");
+  }
   int root_raw = ::open(target_dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root_raw < 0) return Unexpected(ErrnoError(errno, target_dir));
   Fd root(root_raw);
@@ -163,7 +183,11 @@ Result<UnpackStats> ApplyLayer(Reader& layer, const std::string& target_dir,
   // Paths this layer created, so an opaque marker only empties what lower layers left.
   std::set<std::string> created;
   const bool as_root = ::geteuid() == 0;
-  auto st = WalkTar(layer, [&](const Entry& e, const EntryReader& read) -> Status {
+  // Decompressed here rather than inside WalkTar, so that the tar stream itself is hashed.
+  ANYARCH_TRY(auto plain, Decompress(layer));
+  HashingReader hashed(*plain);
+  const WalkOptions already_plain{.decompress = false};
+  auto st = WalkTar(hashed, already_plain, [&](const Entry& e, const EntryReader& read) -> Status {
     std::string dir =
         e.path.find('/') == std::string::npos ? "" : e.path.substr(0, e.path.rfind('/'));
     std::string name =
@@ -283,6 +307,13 @@ Result<UnpackStats> ApplyLayer(Reader& layer, const std::string& target_dir,
     }
   });
   if (!st) return Unexpected(st.error());
+  // WalkTar read the stream to its end, trailing bytes included: the digest covers all of it.
+  stats.diff_id = hashed.Finish();
+  if (options.diff_id && stats.diff_id != *options.diff_id) {
+    return MakeError(ErrorCode::kDigestMismatch,
+                     "the uncompressed layer has digest " + stats.diff_id.ToString() +
+                         ", but the image config's diff_id is " + options.diff_id->ToString());
+  }
   return stats;
 }
 

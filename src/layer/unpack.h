@@ -12,12 +12,19 @@
 // - device nodes are never created (skipped and counted): a layer can never give a container a
 //   host device; fifos are created.
 // Whiteouts remove a path; an opaque marker empties a directory of what earlier layers put there.
+//
+// The uncompressed stream is hashed while it is applied: that is the layer's diff_id (image-spec
+// config.md, rootfs.diff_ids), which callers compare with the config so that a rootfs cached
+// under a chain ID really holds those layers. The blob digest alone does not prove it: a config
+// can name any diff_ids.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "base/digest.h"
 #include "base/error.h"
 #include "base/io.h"
 
@@ -25,15 +32,22 @@ namespace anyarch::layer {
 
 struct UnpackOptions {
   bool keep_ownership = true;  // chown to the tar's uid/gid (needs root)
+  // The layer's diff_id from the image config (sha256 of the uncompressed tar). When set, a
+  // stream that hashes otherwise fails with kDigestMismatch once it has been read to its end;
+  // what was already written to `target_dir` is then the caller's to throw away.
+  std::optional<Digest> diff_id;
 };
 
 struct UnpackStats {
   std::uint64_t files = 0, dirs = 0, symlinks = 0, hardlinks = 0, whiteouts = 0;
   std::vector<std::string> skipped;  // device nodes and other entries not created, with why
+  Digest diff_id;                    // sha256 of the uncompressed stream
 };
 
 // Applies one layer (a possibly compressed tar stream) on top of `target_dir`. kInvalid names the
-// entry that was refused; kUnsupported when the kernel lacks openat2 (Linux 5.6).
+// entry that was refused; kDigestMismatch when options.diff_id is set and the uncompressed
+// stream does not match it (the message gives both digests); kUnsupported when the kernel lacks
+// openat2 (Linux 5.6) or the diff_id is not sha256.
 Result<UnpackStats> ApplyLayer(Reader& layer, const std::string& target_dir,
                                const UnpackOptions& options = {});
 

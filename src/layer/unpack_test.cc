@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <filesystem>
 
@@ -66,6 +67,21 @@ std::string MakeTar(const std::vector<TarEntry>& entries) {
   return std::string(buf.data(), used);
 }
 
+// gzip (RFC 1952) of `data`, as registries serve layers.
+std::string Gzip(const std::string& data) {
+  z_stream z{};
+  EXPECT_EQ(deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+  std::string out(deflateBound(&z, data.size()) + 64, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  z.avail_in = static_cast<uInt>(data.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  EXPECT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return out;
+}
+
 class Hostile : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -78,9 +94,10 @@ class Hostile : public ::testing::Test {
     fs::create_directories(outside_);
     ASSERT_TRUE(WriteFileAtomic(outside_ / "host-file", "host secret"));
   }
-  Result<UnpackStats> Apply(const std::vector<TarEntry>& entries) {
+  Result<UnpackStats> Apply(const std::vector<TarEntry>& entries,
+                            const UnpackOptions& options = {}) {
     StringReader r(MakeTar(entries));
-    return ApplyLayer(r, root_.string());
+    return ApplyLayer(r, root_.string(), options);
   }
   // The sentinel directory holds exactly what SetUp put there.
   void ExpectOutsideUntouched() {
@@ -194,12 +211,62 @@ TEST_F(Hostile, WhiteoutsAndOpaqueDirectories) {
   ExpectOutsideUntouched();
 }
 
+// `tar -C dir -c .` starts with a "./" entry for the root: it is accepted (and skipped), while
+// ".." stays refused.
+TEST_F(Hostile, RootEntryIsAccepted) {
+  auto r = Apply({{"./", 'd', ""}, {"./bin/", 'd', ""}, {"./bin/tool", 'f', "x"}});
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_EQ(*ReadFile(root_ / "bin/tool"), "x");
+  EXPECT_EQ(r->dirs, 1u);  // bin; the root is not an entry of its own
+  ASSERT_TRUE(Apply({{".", 'd', ""}, {"/", 'd', ""}}));
+  auto file_root = Apply({{"./", 'f', "x"}});
+  ASSERT_FALSE(file_root);
+  EXPECT_EQ(file_root.error().code(), ErrorCode::kInvalid);
+  auto link_to_root = Apply({{"a", 'h', "./"}});
+  ASSERT_FALSE(link_to_root);
+  auto dotdot = Apply({{"./", 'd', ""}, {"./../outside/evil", 'f', "x"}});
+  ASSERT_FALSE(dotdot);
+  EXPECT_NE(dotdot.error().message().find("unsafe path"), std::string::npos);
+  ExpectOutsideUntouched();
+}
+
+// The uncompressed stream is the layer's diff_id; a config naming another one is refused.
+TEST_F(Hostile, DiffIdIsChecked) {
+  std::vector<TarEntry> entries = {{"etc/", 'd', ""},
+                                   {"etc/passwd", 'f', "root:x:0:0::/:/bin/sh\n"}};
+  std::string tar = MakeTar(entries);
+  Digest want = Sha256Of(tar);
+  for (bool gz : {false, true}) {
+    SCOPED_TRACE(gz ? "gzip" : "plain");
+    StringReader ok(gz ? Gzip(tar) : tar);
+    auto r = ApplyLayer(ok, root_.string(), {.diff_id = want});
+    ASSERT_TRUE(r) << r.error().ToString();
+    EXPECT_EQ(r->diff_id, want);
+    Digest other = Sha256Of("something else");
+    StringReader bad(gz ? Gzip(tar) : tar);
+    auto r2 = ApplyLayer(bad, root_.string(), {.diff_id = other});
+    ASSERT_FALSE(r2);
+    EXPECT_EQ(r2.error().code(), ErrorCode::kDigestMismatch);
+    EXPECT_NE(r2.error().message().find(want.ToString()), std::string::npos)
+        << r2.error().message();
+    EXPECT_NE(r2.error().message().find(other.ToString()), std::string::npos);
+  }
+  // Bytes after the end-of-archive blocks are part of the uncompressed stream too.
+  StringReader trailing(tar + std::string(512, '\0'));
+  auto r3 = ApplyLayer(trailing, root_.string(), {.diff_id = want});
+  ASSERT_FALSE(r3);
+  EXPECT_EQ(r3.error().code(), ErrorCode::kDigestMismatch);
+}
+
 TEST(CleanEntryPath, Table) {
   EXPECT_EQ(*CleanEntryPath("./a//b/"), "a/b");
   EXPECT_EQ(*CleanEntryPath("/abs/x"), "abs/x");
   EXPECT_FALSE(CleanEntryPath("a/../b"));
   EXPECT_FALSE(CleanEntryPath(".."));
-  EXPECT_FALSE(CleanEntryPath("./"));
+  EXPECT_FALSE(CleanEntryPath("./.."));
+  EXPECT_EQ(*CleanEntryPath("./"), "");  // the root entry of `tar -C dir -c .`
+  EXPECT_EQ(*CleanEntryPath("."), "");
+  EXPECT_EQ(*CleanEntryPath("/"), "");
 }
 
 }  // namespace

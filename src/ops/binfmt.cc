@@ -175,17 +175,22 @@ Result<BinfmtReport> BinfmtInstall(const BinfmtOptions& o) {
         r.arches.push_back(std::move(ar));
         continue;
       }
-      if (auto rm = emulation::Remove(ar.entry, o.mount); !rm) {
+      // Put back if the kernel refuses the new line: --force must not leave the host without
+      // the emulator it had.
+      if (auto rep = emulation::Replace(
+              *have, emulation::RegisterLine(*a, interp->path, arch_flags), o.mount);
+          !rep) {
         ar.action = "error";
         ar.ok = false;
-        ar.message = rm.error().ToString();
+        ar.message = rep.error().ToString();
         r.arches.push_back(std::move(ar));
         continue;
       }
       ar.action = "replaced";
-    } else {
-      ar.action = "installed";
+      r.arches.push_back(std::move(ar));
+      continue;
     }
+    ar.action = "installed";
     if (auto reg =
             emulation::Register(emulation::RegisterLine(*a, interp->path, arch_flags), o.mount);
         !reg) {

@@ -111,7 +111,7 @@ DoctorCheck ConfigCheck(const std::string& path) {
   } else {
     c.status = "fail";
     c.detail = path + ": " + Join(problems, "; ");
-    c.fix = "see docs/registries.md for the [registry.\"host\"] keys";
+    c.fix = "see \"Registries\" in docs/transfer.md for the [registry.\"host\"] keys";
   }
   return c;
 }

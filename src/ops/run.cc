@@ -14,8 +14,9 @@
 #include "image/manifest.h"
 #include "image/media_types.h"
 #include "isolation/container.h"
-#include "layer/unpack.h"
 #include "ops/location.h"
+#include "ops/snapshot.h"
+#include "ops/user.h"
 
 namespace anyarch::ops {
 
@@ -37,112 +38,6 @@ std::string RandomHex(int n) {
   std::string s;
   for (int i = 0; i < n; ++i) s.push_back(d[rd() % 16]);
   return s;
-}
-
-// Looks a user or group up in the rootfs's /etc/passwd or /etc/group.
-std::optional<std::pair<unsigned, unsigned>> LookupPasswd(const fs::path& rootfs,
-                                                          const std::string& name) {
-  auto text = ReadFile(rootfs / "etc/passwd", 1 << 20);
-  if (!text) return std::nullopt;
-  std::istringstream in(*text);
-  std::string line;
-  while (std::getline(in, line)) {
-    auto f = Split(line, ':');
-    if (f.size() >= 4 && f[0] == name) return std::make_pair(std::stoul(f[2]), std::stoul(f[3]));
-  }
-  return std::nullopt;
-}
-
-std::optional<unsigned> LookupGroup(const fs::path& rootfs, const std::string& name) {
-  auto text = ReadFile(rootfs / "etc/group", 1 << 20);
-  if (!text) return std::nullopt;
-  std::istringstream in(*text);
-  std::string line;
-  while (std::getline(in, line)) {
-    auto f = Split(line, ':');
-    if (f.size() >= 3 && f[0] == name) return static_cast<unsigned>(std::stoul(f[2]));
-  }
-  return std::nullopt;
-}
-
-bool AllDigits(const std::string& s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
-Result<std::pair<unsigned, unsigned>> ResolveUser(const fs::path& rootfs, const std::string& spec) {
-  if (spec.empty()) return std::make_pair(0u, 0u);
-  std::string user = spec.substr(0, spec.find(':'));
-  std::string group = spec.find(':') == std::string::npos ? "" : spec.substr(spec.find(':') + 1);
-  unsigned uid = 0, gid = 0;
-  if (AllDigits(user)) {
-    uid = static_cast<unsigned>(std::stoul(user));
-    auto pw = LookupPasswd(rootfs, user);
-    gid = uid;
-    (void)pw;
-  } else {
-    auto pw = LookupPasswd(rootfs, user);
-    if (!pw)
-      return MakeError(ErrorCode::kNotFound,
-                       "user \"" + user + "\" is not in the image's /etc/passwd");
-    uid = pw->first;
-    gid = pw->second;
-  }
-  if (!group.empty()) {
-    if (AllDigits(group)) {
-      gid = static_cast<unsigned>(std::stoul(group));
-    } else {
-      auto g = LookupGroup(rootfs, group);
-      if (!g)
-        return MakeError(ErrorCode::kNotFound,
-                         "group \"" + group + "\" is not in the image's /etc/group");
-      gid = *g;
-    }
-  }
-  return std::make_pair(uid, gid);
-}
-
-// The rootfs for a layer chain, unpacked once and cached under <store>/snapshots/<chain id>.
-Result<fs::path> Snapshot(image::ImageSource& src, const image::Manifest& m,
-                          const image::ImageConfig& cfg, const std::string& store, Reporter& rep,
-                          std::vector<std::string>& skipped) {
-  if (cfg.diff_ids.size() != m.layers.size()) {
-    return MakeError(ErrorCode::kInvalid,
-                     "the image config lists " + std::to_string(cfg.diff_ids.size()) +
-                         " layers but the manifest has " + std::to_string(m.layers.size()));
-  }
-  fs::path base = fs::path(store) / "snapshots";
-  std::string id = m.layers.empty() ? "empty" : ChainId(cfg.diff_ids).hex();
-  fs::path final_dir = base / id;
-  std::error_code ec;
-  if (fs::is_directory(final_dir / "rootfs", ec)) return final_dir / "rootfs";
-  fs::create_directories(base, ec);
-  if (ec) return MakeError(ErrorCode::kIo, base.string() + ": " + ec.message());
-  ANYARCH_TRY(TempDir tmp, TempDir::Create(".unpack", base));
-  fs::path rootfs = tmp.path() / "rootfs";
-  fs::create_directories(rootfs, ec);
-  ::chmod(rootfs.c_str(), 0755);
-  int i = 0;
-  for (const auto& l : m.layers) {
-    ++i;
-    rep.Progress(
-        {.id = l.digest.ToString(),
-         .action = "unpack",
-         .current = static_cast<std::uint64_t>(i),
-         .total = m.layers.size(),
-         .detail = "layer " + std::to_string(i) + " of " + std::to_string(m.layers.size())});
-    ANYARCH_TRY(auto reader, src.OpenBlob(l));
-    auto stats = layer::ApplyLayer(*reader, rootfs.string());
-    if (!stats)
-      return Unexpected(std::move(stats.error()).With("unpacking layer " + l.digest.ToString()));
-    skipped.insert(skipped.end(), stats->skipped.begin(), stats->skipped.end());
-  }
-  // Publish atomically: a killed unpack leaves only a .unpack.* directory, never a half rootfs.
-  if (::rename(tmp.path().c_str(), final_dir.c_str()) != 0) {
-    if (fs::is_directory(final_dir / "rootfs", ec)) return final_dir / "rootfs";  // another run won
-    return Unexpected(ErrnoError(errno, "publishing " + final_dir.string()));
-  }
-  tmp.Release();
-  return final_dir / "rootfs";
 }
 
 }  // namespace
@@ -189,7 +84,7 @@ Result<RunOutcome> Run(const RunRequest& req) {
     }
     out.emulated = true;
   }
-  ANYARCH_TRY(fs::path rootfs, Snapshot(*src, m, cfg, req.store_root, rep, out.skipped));
+  ANYARCH_TRY(fs::path rootfs, UnpackSnapshot(*src, m, cfg, req.store_root, rep, out.skipped));
 
   isolation::ContainerSpec spec;
   spec.rootfs = rootfs.string();
@@ -220,9 +115,13 @@ Result<RunOutcome> Run(const RunRequest& req) {
     spec.env.push_back("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
   }
   spec.cwd = !req.workdir.empty() ? req.workdir : (cfg.working_dir.empty() ? "/" : cfg.working_dir);
-  ANYARCH_TRY(auto ids, ResolveUser(rootfs, !req.user.empty() ? req.user : cfg.user));
-  spec.uid = ids.first;
-  spec.gid = ids.second;
+  const std::string& user = !req.user.empty() ? req.user : cfg.user;
+  auto ids = ResolveUser(rootfs, user);
+  if (!ids)
+    return Unexpected(
+        std::move(ids.error()).With(req.user.empty() ? "the image's User" : "--user"));
+  spec.uid = ids->uid;
+  spec.gid = ids->gid;
   spec.timeout = req.timeout;
   spec.linux32 = (out.platform.architecture == "386" && host.architecture == "amd64") ||
                  (out.platform.architecture == "arm" && host.architecture == "arm64");

@@ -28,7 +28,8 @@ struct Node {
   layer::EntryType type = layer::EntryType::kOther;
   std::string link;
   std::optional<elf::ElfInfo> elf;
-  std::string elf_error;
+  std::optional<Error> elf_error;  // an ELF file that could not be placed on a platform
+  bool elf_truncated = false;      // only its first kMaxElfRead bytes were inspected
   int layer = 0;
 };
 
@@ -163,7 +164,8 @@ Status WalkImage(image::ImageSource& src, const image::Manifest& m, VirtualFs& f
               if (info)
                 n.elf = *info;
               else
-                n.elf_error = info.error().message();
+                n.elf_error = info.error();
+              n.elf_truncated = e.size > static_cast<std::int64_t>(want);
             }
           }
           fs.Put(e.path, std::move(n));
@@ -229,6 +231,17 @@ Result<VerifyReport> Verify(const VerifyRequest& req) {
                       pr.platform.ToString() + " image " + pr.manifest_digest);
     fs.ForEach([&](const std::string& path, const Node& n) {
       if (n.type == layer::EntryType::kFile || n.type == layer::EntryType::kHardlink) ++pr.files;
+      if (n.elf_error) {
+        // A program nobody can place on a platform is not a pass: it may well not run here.
+        bool unsupported = n.elf_error->code() == ErrorCode::kUnsupported;
+        // A file cut at kMaxElfRead may only look malformed because its end was not read.
+        if (!unsupported && n.elf_truncated) return;
+        ++pr.elf_files;
+        pr.mismatches.push_back({"/" + path, unsupported ? "unsupported-elf" : "malformed-elf",
+                                 unsupported ? "ELF with no OCI platform" : "malformed ELF",
+                                 pr.platform.ToString(), n.elf_error->message()});
+        return;
+      }
       if (!n.elf) return;
       ++pr.elf_files;
       const elf::ElfInfo& e = *n.elf;

@@ -11,11 +11,13 @@
 namespace anyarch::ops {
 
 struct VerifyMismatch {
-  std::string path;      // absolute path in the image
-  std::string kind;      // "wrong-platform", "missing-interpreter", "config-platform"
-  std::string found;     // the file's platform (or the interpreter path)
+  std::string path;  // absolute path in the image
+  // "wrong-platform", "missing-interpreter", "config-platform", "unsupported-elf" (an ELF file
+  // whose e_machine has no OCI platform), "malformed-elf" (one that cannot be parsed)
+  std::string kind;
+  std::string found;     // the file's platform (or the interpreter path, or what the file is)
   std::string expected;  // the image's platform
-  std::string detail;
+  std::string detail;    // for unsupported-elf and malformed-elf: why, from the ELF reader
 };
 
 struct VerifyPlatformResult {
@@ -37,7 +39,7 @@ struct VerifyRequest {
   std::vector<platform::Platform> platforms;  // empty: every platform of the index
   bool insecure = false;
   std::string config_path;  // registries config
-  std::string store_root;  // for local:REF
+  std::string store_root;   // for local:REF
   Reporter* reporter = nullptr;
 };
 

@@ -21,6 +21,19 @@ assert_contains "$OUT" "bad.toml:1:" "position of the syntax error"
 printf '[registry."127.0.0.1:5000"]\nhttp = "yes"\nmirrors = ["a"]\n' >"$WORK/wrong-type.toml"
 expect_fail "$AA" --config "$WORK/wrong-type.toml" doctor
 assert_contains "$OUT" 'key "http" must be true or false' "wrong type"
+# The fix names documentation that exists.
+set +e
+out=$("$AA" --config "$WORK/wrong-type.toml" doctor --json)
+set -e
+python3 - "$out" "$SRC" <<'PY'
+import json, os, re, sys
+d = json.loads(sys.argv[1])
+cfg = [c for c in d["checks"] if c["check"] == "config"][0]
+docs = re.findall(r"docs/[\w.-]+\.md", cfg["fix"])
+assert docs, cfg
+for p in docs:
+    assert os.path.isfile(os.path.join(sys.argv[2], p)), "fix points at missing " + p
+PY
 printf '[registry."127.0.0.1:5000"]\nhttp = true\ninsecure = true\nca = ["/etc/ca.pem"]\n' >"$WORK/good.toml"
 out=$("$AA" --config "$WORK/good.toml" doctor)
 assert_contains "$out" "[ok]   config" "valid config"

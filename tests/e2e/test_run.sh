@@ -79,3 +79,166 @@ assert_eq "$out" "pwned" "the write landed inside the image"
 [ ! -e "$sentinel/evil" ] || fail "a layer wrote outside the rootfs"
 assert_eq "$(cat "$sentinel/host-file")" "secret" "host file untouched"
 pass "hostile layers stay inside"
+
+# pids_of UID REGEX: processes of that uid whose command line (arguments joined by spaces)
+# matches REGEX.
+pids_of() {
+  local d uid cmd
+  for d in /proc/[0-9]*; do
+    uid=$(awk '/^Uid:/ {print $2}' "$d/status" 2>/dev/null) || continue
+    [ "$uid" = "$1" ] || continue
+    cmd=$(tr '\0' ' ' <"$d/cmdline" 2>/dev/null) || continue
+    if [[ "$cmd" =~ $2 ]]; then echo "${d#/proc/}"; fi
+  done
+  return 0
+}
+
+# The container's root is not the host's: Docker's 14 default capabilities, no_new_privs, device
+# nodes unusable (nodev), /proc/sys and friends read-only, /proc/timer_list and friends masked.
+# Emulated programs keep working (binfmt's F flag holds qemu open across pivot_root).
+for p in linux/amd64 linux/arm64; do
+  out=$("$AA" run --rm --platform "$p" "$img" sh -c '
+    grep -E "^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs):" /proc/self/status | tr -d "\t"
+    busybox mknod /tmp/mem c 1 1 && echo made-node
+    head -c 1 /tmp/mem >/dev/null 2>&1 && echo READ-HOST-MEMORY
+    busybox mknod /tmp/zero c 1 5 && head -c 1 /tmp/zero >/dev/null 2>&1 && echo OPENED-DEVICE-NODE
+    busybox mknod /dev/zero2 c 1 5 && head -c 1 /dev/zero2 >/dev/null 2>&1 && echo OPENED-NODE-IN-DEV
+    read v </proc/sys/kernel/domainname
+    (echo "$v" >/proc/sys/kernel/domainname) 2>/dev/null && echo PROC-SYS-WRITABLE
+    busybox awk "\$5 ~ /^\/proc\/(sys|sysrq-trigger|irq|bus)\$/ {print \$5, substr(\$6, 1, 2)}" /proc/self/mountinfo
+    for f in /proc/timer_list /proc/keys /proc/kcore; do
+      [ -e $f ] && echo "$f $(cat $f 2>/dev/null | wc -c)"
+    done
+    busybox mount -t tmpfs none /tmp 2>/dev/null && echo MOUNTED
+    id -u' 2>/dev/null)
+  assert_contains "$out" "CapEff:00000000a80425fb" "$p: Docker's default capabilities"
+  assert_contains "$out" "CapBnd:00000000a80425fb" "$p: bounding set"
+  assert_contains "$out" "CapInh:0000000000000000" "$p: no inheritable capabilities"
+  assert_contains "$out" "NoNewPrivs:1" "$p: no_new_privs"
+  assert_contains "$out" "made-node" "$p: mknod is allowed (CAP_MKNOD, as in Docker)"
+  for bad in READ-HOST-MEMORY OPENED-DEVICE-NODE OPENED-NODE-IN-DEV PROC-SYS-WRITABLE MOUNTED "rw"; do
+    assert_not_contains "$out" "$bad" "$p: $bad"
+  done
+  assert_contains "$out" "/proc/sys ro" "$p: /proc/sys read-only"
+  if [ -e /proc/sysrq-trigger ]; then
+    assert_contains "$out" "/proc/sysrq-trigger ro" "$p: /proc/sysrq-trigger read-only"
+  fi
+  if [ -e /proc/timer_list ]; then
+    assert_contains "$out" "/proc/timer_list 0" "$p: /proc/timer_list masked"
+  fi
+  [ -e /proc/kcore ] && assert_contains "$out" "/proc/kcore 0" "$p: /proc/kcore masked"
+  out=$("$AA" run --rm --platform "$p" -u 1000 "$img" grep CapEff /proc/self/status | tr -d '\t')
+  assert_eq "$out" "CapEff:0000000000000000" "$p: no capabilities for a user"
+done
+pass "privileges of the container's root"
+
+# --timeout ends the whole container, also when the program runs as another user (setuid used to
+# clear the parent-death signal, and only the process between anyarch and the program was killed).
+for p in linux/amd64:37 linux/arm64:38; do
+  plat=${p%:*} secs=${p#*:}
+  set +e
+  "$AA" run --rm --timeout 2 --user 1000 --platform "$plat" "$img" sleep "$secs" 2>/dev/null
+  rc=$?
+  set -e
+  assert_eq "$rc" 124 "$plat: timeout exit code with --user"
+  left=$(pids_of 1000 "sleep $secs \$")
+  if [ -n "$left" ]; then
+    kill -9 $left
+    fail "$plat: the program outlived --timeout: pids $left"
+  fi
+done
+# However anyarch ends (here SIGKILL, which it cannot catch), the container ends with it.
+"$AA" run --rm --user 1000 --platform linux/amd64 "$img" sleep 41 2>/dev/null &
+apid=$!
+for ((i = 0; i < 100; i++)); do
+  [ -n "$(pids_of 1000 '^sleep 41 $')" ] && break
+  sleep 0.1
+done
+[ -n "$(pids_of 1000 '^sleep 41 $')" ] || fail "the program did not start"
+kill -KILL "$apid"
+wait "$apid" 2>/dev/null || true
+for ((i = 0; i < 30; i++)); do
+  [ -z "$(pids_of 1000 '^sleep 41 $')" ] && break
+  sleep 0.1
+done
+left=$(pids_of 1000 '^sleep 41 $')
+if [ -n "$left" ]; then
+  kill -9 $left
+  fail "the program outlived a killed anyarch: pids $left"
+fi
+pass "timeout with --user leaves nothing behind"
+
+# A native program is not pid 1 (which ignores signals it has no handler for): a minimal init
+# forwards SIGTERM to it, and anyarch ends with 128+15.
+"$AA" run --rm --platform linux/amd64 "$img" sleep 39 &
+apid=$!
+on_exit "kill -9 $apid 2>/dev/null"
+for ((i = 0; i < 100; i++)); do
+  [ -n "$(pids_of 0 '^sleep 39 $')" ] && break
+  sleep 0.1
+done
+[ -n "$(pids_of 0 '^sleep 39 $')" ] || fail "the program did not start"
+kill -TERM "$apid"
+for ((i = 0; i < 50; i++)); do
+  kill -0 "$apid" 2>/dev/null || break
+  sleep 0.1
+done
+kill -0 "$apid" 2>/dev/null && fail "anyarch run still running 5 s after SIGTERM"
+set +e
+wait "$apid"
+rc=$?
+set -e
+assert_eq "$rc" 143 "exit code after SIGTERM"
+[ -z "$(pids_of 0 '^sleep 39 $')" ] || fail "the program survived SIGTERM"
+# The program is not pid 1; the init reaps orphans and passes the program's status on.
+out=$("$AA" run --rm --platform linux/amd64 "$img" sh -c 'echo $$; (sleep 0.2 &); sleep 0.5
+  ps -o stat | grep -c "^Z"; exit 7' || echo "rc=$?")
+assert_eq "$out" $'2\n0\nrc=7' "pid, zombies and exit status"
+pass "signals reach the program"
+
+# The rootfs cache is keyed by the config's diff_ids: a layer whose content is not its diff_id is
+# refused before anything is published under that chain ID.
+python3 "$SRC/tests/tools/make_image.py" "$layout" --tag poisoned --image "linux/arm64=busybox:$(busybox_bin arm64)" \
+  --layer "linux/arm64:etc/motd#=not what the config says" --bad-diff-id linux/arm64 >/dev/null
+before=$(ls -A "$ANYARCH_ROOT/snapshots" | sort)
+expect_fail "$AA" run --rm --platform linux/arm64 "oci:$layout:poisoned" true
+assert_eq "$RC" 125 "poisoned layer exit code"
+assert_contains "$ERR" "unpacking layer 2" "the layer is named"
+assert_contains "$ERR" "diff_id is sha256:$(printf 'not this layer' | sha256sum | cut -d' ' -f1)" "expected diff_id"
+assert_eq "$(ls -A "$ANYARCH_ROOT/snapshots" | sort)" "$before" "nothing published or left behind"
+pass "diff_ids are checked"
+
+# Layers made with `tar -C dir -c .` start with a "./" entry for the root.
+mkdir -p "$WORK/dirlayer/etc"
+echo hello >"$WORK/dirlayer/etc/greeting"
+python3 "$SRC/tests/tools/make_image.py" "$layout" --tag dotroot --image "linux/amd64=busybox:$(busybox_bin amd64)" \
+  --dir-layer "linux/amd64:$WORK/dirlayer" >/dev/null
+tar -tzf "$layout/blobs/sha256/$(python3 -c 'import json,sys; m=json.load(open(sys.argv[1]+"/index.json"))
+i=[x for x in m["manifests"] if x["annotations"]["org.opencontainers.image.ref.name"]=="dotroot"][0]
+idx=json.load(open(sys.argv[1]+"/blobs/sha256/"+i["digest"][7:]))
+man=json.load(open(sys.argv[1]+"/blobs/sha256/"+idx["manifests"][0]["digest"][7:]))
+print(man["layers"][-1]["digest"][7:])' "$layout")" | sed -n 1p | grep -qx './' || fail "the test layer has no ./ entry"
+out=$("$AA" run --rm --platform linux/amd64 "oci:$layout:dotroot" cat /etc/greeting)
+assert_eq "$out" "hello" "layer with a ./ entry"
+pass "root entries in layers"
+
+# --user: numbers and names from the image's own /etc/passwd, malformed input refused cleanly,
+# and an /etc/passwd symlinked to the host's file resolved inside the image.
+python3 "$SRC/tests/tools/make_image.py" "$layout" --tag users --image "linux/amd64=busybox:$(busybox_bin amd64)" \
+  --layer 'linux/amd64:etc/passwd#=root:x:0:0:root:/root:/bin/sh\napp:x:1000:1001::/:/bin/sh\nbob:x:abc:100::/:/bin/sh\n' >/dev/null
+out=$("$AA" run --rm --platform linux/amd64 -u 1000 "oci:$layout:users" sh -c 'echo $(id -u):$(id -g)')
+assert_eq "$out" "1000:1001" "numeric user takes the gid of its passwd entry"
+out=$("$AA" run --rm --platform linux/amd64 -u 4242 "oci:$layout:users" sh -c 'echo $(id -u):$(id -g)')
+assert_eq "$out" "4242:0" "numeric user without an entry gets gid 0"
+expect_fail "$AA" run --rm --platform linux/amd64 -u 99999999999999999999 "oci:$layout:users" true
+assert_eq "$RC" 125 "huge uid"
+assert_contains "$ERR" 'user "99999999999999999999" is not a valid uid' "huge uid named"
+expect_fail "$AA" run --rm --platform linux/amd64 -u bob "oci:$layout:users" true
+assert_eq "$RC" 125 "malformed passwd line"
+assert_contains "$ERR" 'invalid uid "abc"' "malformed uid named"
+echo 'evil:x:4242:4242::/:/bin/sh' >"$WORK/host-passwd"
+python3 "$SRC/tests/tools/make_image.py" "$layout" --tag hostpasswd --image "linux/amd64=busybox:$(busybox_bin amd64)" \
+  --raw-layer "linux/amd64:etc/passwd@=$WORK/host-passwd" >/dev/null
+expect_fail "$AA" run --rm --platform linux/amd64 -u evil "oci:$layout:hostpasswd" true
+assert_contains "$ERR" 'user "evil" is not in the image' "the host's passwd is not read"
+pass "user lookup"

@@ -56,6 +56,40 @@ python3 "$mk" "$layout" --tag dynok --image "linux/amd64=busybox:$(bb amd64)" \
 "$AA" verify "oci:$layout:dynok" >/dev/null || fail "interpreter through a symlink should be found"
 pass "dynamic interpreters"
 
+# ELF files verify cannot place on a platform are reported, not passed over: an e_machine with no
+# OCI platform (m68k), and a truncated header.
+python3 - "$WORK" <<'PY'
+import struct, sys
+ident = b"\x7fELF" + bytes([2, 1, 1, 0]) + bytes(8)  # 64-bit, little endian
+hdr = ident + struct.pack("<HHIQQQIHHHHHH", 2, 4, 1, 0x400000, 0, 0, 0, 64, 56, 0, 64, 0, 0)
+open(sys.argv[1] + "/m68k.elf", "wb").write(hdr)
+open(sys.argv[1] + "/short.elf", "wb").write(ident + b"\x02\x00")
+PY
+python3 "$mk" "$layout" --tag oddelf --image "linux/arm64=busybox:$(bb arm64)" \
+  --layer "linux/arm64:opt/m68k=$WORK/m68k.elf,opt/short=$WORK/short.elf" >/dev/null
+expect_fail "$AA" verify "oci:$layout:oddelf"
+assert_eq "$RC" 1 "odd ELF files fail verify"
+assert_contains "$OUT" "3 ELF, 2 mismatch(es)" "counted"
+assert_contains "$OUT" "unsupported-elf /opt/m68k:" "unsupported machine reported"
+assert_contains "$OUT" "ELF e_machine 4 has no OCI architecture" "machine named once"
+assert_contains "$OUT" "malformed-elf /opt/short:" "malformed file reported"
+json=$("$AA" verify --json "oci:$layout:oddelf" || true)
+python3 - "$json" <<'PY'
+import json, sys
+d = json.loads(sys.argv[1])
+assert d["ok"] is False
+m = {x["path"]: x for x in d["platforms"][0]["mismatches"]}
+assert set(m) == {"/opt/m68k", "/opt/short"}, m
+for x in m.values():
+    assert set(x) == {"path", "kind", "found", "expected", "detail"}, x
+    assert x["expected"] == "linux/arm64", x
+assert m["/opt/m68k"]["kind"] == "unsupported-elf", m
+assert m["/opt/m68k"]["detail"] == "ELF e_machine 4 has no OCI architecture", m
+assert m["/opt/short"]["kind"] == "malformed-elf", m
+assert "truncated" in m["/opt/short"]["detail"] or "past the end" in m["/opt/short"]["detail"], m
+PY
+pass "unsupported and malformed ELF files"
+
 # --platform narrows; an absent platform lists what the index has.
 out=$("$AA" verify --platform linux/s390x "oci:$layout:latest")
 assert_eq "$(echo "$out" | wc -l)" 1 "one platform checked"

@@ -13,7 +13,9 @@ ROOTFS_SPEC / SPEC is a comma-separated list of entries:
   path/~~                an opaque-directory marker for path
   path#=TEXT             a regular file (0644) holding TEXT
 Each --image makes the first layer of that platform's image; each --layer adds one more layer
-on top of the named platform's image. Tars are sorted, mtimes are 0 and gzip has no timestamp,
+on top of the named platform's image. --dir-layer PLATFORM:DIR adds a layer made by
+`tar -C DIR -c .` (GNU tar, so it starts with a "./" entry). --bad-diff-id PLATFORM writes a
+config whose last diff_id does not match that platform's last layer (a poisoned image). Tars are sorted, mtimes are 0 and gzip has no timestamp,
 so the same inputs always give the same digests. Written only inside OUT.
 """
 import argparse
@@ -22,6 +24,7 @@ import hashlib
 import io
 import json
 import os
+import subprocess
 import sys
 import tarfile
 
@@ -108,6 +111,16 @@ def tar_layer(spec, parents=True):
     return raw, gz.getvalue()
 
 
+def dir_layer(directory):
+    raw = subprocess.run(["tar", "-C", directory, "-c", "--sort=name", "--mtime=@0", "--owner=0",
+                          "--group=0", "--numeric-owner", "."], check=True,
+                         stdout=subprocess.PIPE).stdout
+    gz = io.BytesIO()
+    with gzip.GzipFile(fileobj=gz, mode="wb", mtime=0, compresslevel=6) as g:
+        g.write(raw)
+    return raw, gz.getvalue()
+
+
 def busybox_spec(binary):
     items = ["bin/busybox=" + binary, "tmp/", "root/", "etc/passwd#=root:x:0:0:root:/root:/bin/sh\\n",
              "etc/group#=root:x:0:\\n"]
@@ -139,6 +152,10 @@ def main():
     ap.add_argument("--layer", action="append", default=[], help="PLATFORM:SPEC")
     ap.add_argument("--raw-layer", action="append", default=[],
                     help="PLATFORM:SPEC without entries for parent directories (for hostile layers)")
+    ap.add_argument("--dir-layer", action="append", default=[],
+                    help="PLATFORM:DIR, a layer made by tar -C DIR -c .")
+    ap.add_argument("--bad-diff-id", action="append", default=[],
+                    help="PLATFORM whose config gets a wrong diff_id for its last layer")
     ap.add_argument("--docker-types", action="store_true")
     ap.add_argument("--single", action="store_true", help="tag the one image's manifest, no index")
     a = ap.parse_args()
@@ -154,6 +171,9 @@ def main():
     for l in a.raw_layer:
         plat, spec = l.split(":", 1)
         extra.setdefault(plat, []).append((spec, False))
+    for l in a.dir_layer:
+        plat, directory = l.split(":", 1)
+        extra.setdefault(plat, []).append((directory, "dir"))
     manifests = []
     for img in a.image:
         plat, spec = img.split("=", 1)
@@ -161,10 +181,12 @@ def main():
             spec = busybox_spec(spec[len("busybox:"):])
         layers, diff_ids = [], []
         for s, parents in [(spec, True)] + extra.get(plat, []):
-            raw, gz = tar_layer(s, parents)
+            raw, gz = dir_layer(s) if parents == "dir" else tar_layer(s, parents)
             dg, size = w.blob(gz)
             layers.append({"mediaType": mt_layer, "digest": dg, "size": size})
             diff_ids.append("sha256:" + hashlib.sha256(raw).hexdigest())
+        if plat in a.bad_diff_id:
+            diff_ids[-1] = "sha256:" + hashlib.sha256(b"not this layer").hexdigest()
         p = parse_platform(plat)
         config = {"architecture": p["architecture"], "os": p["os"]}
         if "variant" in p:

@@ -1,0 +1,64 @@
+#include "ops/snapshot.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+
+#include "base/fs.h"
+#include "layer/unpack.h"
+#include "ops/run.h"
+
+namespace anyarch::ops {
+
+namespace fs = std::filesystem;
+
+Result<fs::path> UnpackSnapshot(image::ImageSource& src, const image::Manifest& m,
+                                const image::ImageConfig& cfg, const std::string& store_root,
+                                Reporter& rep, std::vector<std::string>& skipped) {
+  if (cfg.diff_ids.size() != m.layers.size()) {
+    return MakeError(ErrorCode::kInvalid,
+                     "the image config lists " + std::to_string(cfg.diff_ids.size()) +
+                         " layers but the manifest has " + std::to_string(m.layers.size()));
+  }
+  fs::path base = fs::path(store_root) / "snapshots";
+  std::string id = m.layers.empty() ? "empty" : ChainId(cfg.diff_ids).hex();
+  fs::path final_dir = base / id;
+  std::error_code ec;
+  if (fs::is_directory(final_dir / "rootfs", ec)) return final_dir / "rootfs";
+  fs::create_directories(base, ec);
+  if (ec) return MakeError(ErrorCode::kIo, base.string() + ": " + ec.message());
+  // Removed on every early return below: a refused layer leaves nothing behind.
+  ANYARCH_TRY(TempDir tmp, TempDir::Create(".unpack", base));
+  fs::path rootfs = tmp.path() / "rootfs";
+  fs::create_directories(rootfs, ec);
+  if (ec) return MakeError(ErrorCode::kIo, rootfs.string() + ": " + ec.message());
+  ::chmod(rootfs.c_str(), 0755);
+  std::vector<std::string> layer_skipped;
+  for (std::size_t i = 0; i < m.layers.size(); ++i) {
+    const auto& l = m.layers[i];
+    rep.Progress(
+        {.id = l.digest.ToString(),
+         .action = "unpack",
+         .current = static_cast<std::uint64_t>(i + 1),
+         .total = m.layers.size(),
+         .detail = "layer " + std::to_string(i + 1) + " of " + std::to_string(m.layers.size())});
+    ANYARCH_TRY(auto reader, src.OpenBlob(l));
+    auto stats = layer::ApplyLayer(*reader, rootfs.string(), {.diff_id = cfg.diff_ids[i]});
+    if (!stats) {
+      return Unexpected(
+          std::move(stats.error())
+              .With("unpacking layer " + std::to_string(i + 1) + " (" + l.digest.ToString() + ")"));
+    }
+    layer_skipped.insert(layer_skipped.end(), stats->skipped.begin(), stats->skipped.end());
+  }
+  skipped.insert(skipped.end(), layer_skipped.begin(), layer_skipped.end());
+  // Publish atomically: a killed unpack leaves only a .unpack.* directory, never a half rootfs.
+  if (::rename(tmp.path().c_str(), final_dir.c_str()) != 0) {
+    if (fs::is_directory(final_dir / "rootfs", ec)) return final_dir / "rootfs";  // another run won
+    return Unexpected(ErrnoError(errno, "publishing " + final_dir.string()));
+  }
+  tmp.Release();
+  return final_dir / "rootfs";
+}
+
+}  // namespace anyarch::ops
