@@ -6,7 +6,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <toml++/toml.h>
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -15,6 +14,7 @@
 #include "base/strings.h"
 #include "emulation/binfmt.h"
 #include "platform/platform.h"
+#include "registry/config.h"
 
 namespace anyarch::ops {
 
@@ -49,8 +49,8 @@ bool FilesystemKnown(const std::string& name) {
   return false;
 }
 
-// Checks the registries config: TOML with [registry."host"] tables whose keys are http,
-// insecure (booleans), ca and mirrors (arrays of strings).
+// Checks the registries config with the parser the registry client uses, so doctor and every
+// command agree on what the file means.
 DoctorCheck ConfigCheck(const std::string& path) {
   DoctorCheck c{.name = "config"};
   std::error_code ec;
@@ -60,58 +60,24 @@ DoctorCheck ConfigCheck(const std::string& path) {
         "no config file at " + (path.empty() ? std::string("(none)") : path) + " (defaults apply)";
     return c;
   }
-  // Debian's toml++ is built with exceptions: they stay inside this function.
-  toml::table root;
-  try {
-    root = toml::parse_file(path);
-  } catch (const toml::parse_error& err) {
+  auto cfg = registry::LoadRegistriesConfig(path);
+  if (!cfg) {
     c.status = "fail";
-    c.detail = path + ":" + std::to_string(err.source().begin.line) + ":" +
-               std::to_string(err.source().begin.column) + ": " + std::string(err.description());
-    c.fix = "correct the TOML syntax at that line";
+    c.detail = cfg.error().ToString();
+    c.fix = "correct it; see \"The registries config\" in docs/transfer.md for the keys";
     return c;
   }
-  std::vector<std::string> problems;
-  for (const auto& [key, value] : root) {
-    if (key.str() != "registry") {
-      problems.push_back("unknown top-level key \"" + std::string(key.str()) + "\"");
-      continue;
-    }
-    const toml::table* regs = value.as_table();
-    if (!regs) {
-      problems.push_back("\"registry\" must be a table of [registry.\"host\"] tables");
-      continue;
-    }
-    for (const auto& [host, t] : *regs) {
-      const toml::table* tab = t.as_table();
-      if (!tab) {
-        problems.push_back("registry \"" + std::string(host.str()) + "\" must be a table");
-        continue;
-      }
-      for (const auto& [k, v] : *tab) {
-        std::string kk(k.str());
-        std::string where = "registry \"" + std::string(host.str()) + "\" key \"" + kk + "\"";
-        if (kk == "http" || kk == "insecure") {
-          if (!v.is_boolean()) problems.push_back(where + " must be true or false");
-        } else if (kk == "ca" || kk == "mirrors") {
-          const toml::array* arr = v.as_array();
-          if (!arr || !std::all_of(arr->begin(), arr->end(),
-                                   [](const toml::node& n) { return n.is_string(); })) {
-            problems.push_back(where + " must be an array of strings");
-          }
-        } else {
-          problems.push_back(where + " is not known (expected http, insecure, ca, mirrors)");
-        }
-      }
-    }
-  }
-  if (problems.empty()) {
+  std::vector<std::string> hosts;
+  for (const auto& [host, h] : cfg->hosts) hosts.push_back(host);
+  c.detail = path + ": " +
+             (hosts.empty() ? std::string("no registries configured")
+                            : "settings for " + Join(hosts, ", "));
+  if (cfg->warnings.empty()) {
     c.status = "ok";
-    c.detail = path + " is valid";
   } else {
-    c.status = "fail";
-    c.detail = path + ": " + Join(problems, "; ");
-    c.fix = "see \"Registries\" in docs/transfer.md for the [registry.\"host\"] keys";
+    c.status = "warn";
+    c.detail += "; " + Join(cfg->warnings, "; ");
+    c.fix = "remove what anyarch ignores, or keep it if the file is shared with buildkitd";
   }
   return c;
 }

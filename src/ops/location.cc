@@ -1,7 +1,10 @@
 #include "ops/location.h"
 
+#include "base/io.h"
 #include "content/archive.h"
 #include "content/layout.h"
+#include "image/manifest.h"
+#include "image/media_types.h"
 #include "ref/reference.h"
 
 namespace anyarch::ops {
@@ -102,6 +105,34 @@ Result<Location> ParseLocation(const std::string& text) {
   l.transport = "registry";
   l.reference = r.ToString();
   return l;
+}
+
+std::string PreferLocal(const std::string& location, const std::string& store_root,
+                        const platform::Platform& want) {
+  auto loc = ParseLocation(location);
+  if (!loc || loc->transport != "registry" || store_root.empty()) return location;
+  auto layout = content::Layout::Open(store_root);
+  if (!layout) return location;
+  auto desc = layout->Find(loc->reference);
+  if (!desc) return location;
+  auto raw = layout->ReadManifest(*desc);
+  if (!raw) return location;
+  std::string local = "local:" + loc->reference;
+  if (image::IsIndex(raw->media_type)) {
+    auto idx = image::ParseIndex(*raw);
+    if (!idx) return location;
+    auto child = image::SelectPlatform(*idx, want);
+    // The child must be here too: a name can point at an index whose children were not pulled.
+    return child && layout->ReadManifest(*child) ? local : location;
+  }
+  auto m = image::ParseManifest(*raw);
+  if (!m) return location;
+  auto reader = layout->OpenBlob(m->config);
+  if (!reader) return location;
+  auto bytes = ReadAll(**reader, 8 << 20);
+  if (!bytes) return location;
+  auto cfg = image::ParseConfig(std::move(*bytes));
+  return cfg && platform::Matches(want, platform::Normalize(cfg->platform)) ? local : location;
 }
 
 Result<std::string> LocalName(const std::string& reference) {

@@ -13,6 +13,7 @@
 #include "base/error.h"
 #include "base/reporter.h"
 #include "image/source.h"
+#include "platform/platform.h"
 #include "registry/client.h"
 
 namespace anyarch::ops {
@@ -62,6 +63,11 @@ Result<std::unique_ptr<image::ImageSource>> OpenSource(const std::string& locati
                                                        const Env& env = {});
 Result<std::unique_ptr<image::ImageSink>> OpenSink(const std::string& location,
                                                    const Env& env = {});
+
+// For a registry reference that the local store also holds with an image for `want`: the
+// local:REF location to use instead (as docker run uses a pulled image). Else `location` itself.
+std::string PreferLocal(const std::string& location, const std::string& store_root,
+                        const platform::Platform& want);
 
 // The name a local:REF image has in the store ("docker.io/library/busybox:latest").
 Result<std::string> LocalName(const std::string& reference);

@@ -47,7 +47,11 @@ Result<RunOutcome> Run(const RunRequest& req) {
   RunOutcome out;
   platform::Platform host = platform::Host();
   platform::Platform want = req.platform.value_or(host);
-  ANYARCH_TRY(auto src, OpenSource(req.image, {.insecure = req.insecure, .store_root = req.store_root, .config_path = req.config_path}));
+  // An image pulled into the local store is run from there, as docker run does.
+  std::string where = PreferLocal(req.image, req.store_root, want);
+  ANYARCH_TRY(auto src, OpenSource(where, {.insecure = req.insecure,
+                                           .store_root = req.store_root,
+                                           .config_path = req.config_path}));
   ANYARCH_TRY(auto root, src->GetRootManifest());
   image::Descriptor target = root.ToDescriptor();
   if (image::IsIndex(root.media_type)) {

@@ -8,7 +8,6 @@
 #include <functional>
 #include <map>
 #include <mutex>
-#include <regex>
 #include <set>
 #include <string>
 #include <vector>
@@ -65,7 +64,7 @@ struct RecordedRequest {
 
 struct Fault {
   std::string method;  // empty: any
-  std::regex path;
+  std::string path;    // applies to requests whose path contains this
   int left = 1;
   long status = 503;             // answer this instead (0: pass through and apply the rest)
   std::string retry_after;       // header on the answer
@@ -107,11 +106,12 @@ class FakeRegistry final : public HttpTransport {
     manifests[repo + "@" + ref] = {type, bytes};
     manifests[repo + "@" + Sha256Of(bytes).ToString()] = {type, bytes};
   }
-  std::size_t Count(const std::string& method, const std::string& path_regex) const {
-    std::regex re(path_regex);
+  // Requests with this method whose path contains `part` ("^/v2/$" means exactly "/v2/").
+  std::size_t Count(const std::string& method, const std::string& part) const {
     std::size_t n = 0;
     for (const auto& r : requests) {
-      if (r.method == method && std::regex_search(r.path, re)) ++n;
+      bool match = part == "^/v2/$" ? r.path == "/v2/" : r.path.find(part) != std::string::npos;
+      if (r.method == method && match) ++n;
     }
     return n;
   }
@@ -152,7 +152,7 @@ class FakeRegistry final : public HttpTransport {
     for (auto& f : faults) {
       if (f.left <= 0) continue;
       if (!f.method.empty() && f.method != req.method) continue;
-      if (!std::regex_search(rec.path, f.path)) continue;
+      if (rec.path.find(f.path) == std::string::npos) continue;
       --f.left;
       if (f.transport_error) return MakeError(ErrorCode::kUnavailable, "connection refused");
       if (f.status) {
@@ -219,81 +219,11 @@ class FakeRegistry final : public HttpTransport {
     return h.rfind("Bearer tok-", 0) == 0;
   }
 
-  FakeResponseData Handle(const RecordedRequest& r) {
-    if (r.path == "/token") {
-      std::string basic = r.Header("Authorization");
-      if (!basic.empty() && basic != "Basic " + Base64Encode(user + ":" + password)) {
-        return Error(401, "UNAUTHORIZED");
-      }
-      ++tokens_issued;
-      for (const auto& kv : Split(r.query, '&')) {
-        if (kv.rfind("scope=", 0) == 0) token_scopes.push_back(QueryParam(kv, "scope"));
-      }
-      return {
-          .status = 200,
-          .headers = {{"content-type", "application/json"}},
-          .body = "{\"token\":\"tok-" + std::to_string(tokens_issued) + "\",\"expires_in\":300}"};
-    }
-    if (r.path == "/v2/" || r.path == "/v2") {
-      if (!Authorized(r)) return Unauthorized("");
-      return {.status = 200, .headers = {}, .body = "{}"};
-    }
-    std::smatch m;
-    static const std::regex manifest_re("^/v2/(.+)/manifests/([^/]+)$");
-    static const std::regex blob_re("^/v2/(.+)/blobs/(sha256:[0-9a-f]{64})$");
-    static const std::regex uploads_re("^/v2/(.+)/blobs/uploads/$");
-    static const std::regex upload_re("^/v2/(.+)/blobs/uploads/([0-9]+)$");
-    static const std::regex tags_re("^/v2/(.+)/tags/list$");
-    std::string repo;
-    bool push = r.method != "GET" && r.method != "HEAD";
-    auto scope_for = [&](const std::string& rp) {
-      return "repository:" + rp + (push ? ":pull,push" : ":pull");
-    };
-    if (std::regex_match(r.path, m, manifest_re)) {
-      repo = m[1];
-      if (!Authorized(r)) return Unauthorized(scope_for(repo));
-      std::string key = repo + "@" + std::string(m[2]);
-      if (r.method == "PUT") {
-        AddManifest(repo, m[2], r.Header("Content-Type"), r.body);
-        return {.status = 201,
-                .headers = {{"docker-content-digest", Sha256Of(r.body).ToString()}},
-                .body = ""};
-      }
-      auto it = manifests.find(key);
-      if (it == manifests.end()) return Error(404, "MANIFEST_UNKNOWN");
-      FakeResponseData d{
-          .status = 200,
-          .headers = {{"content-type", it->second.first},
-                      {"docker-content-digest", Sha256Of(it->second.second).ToString()},
-                      {"content-length", std::to_string(it->second.second.size())}},
-          .body = r.method == "HEAD" ? "" : it->second.second};
-      return d;
-    }
-    if (std::regex_match(r.path, m, blob_re)) {
-      repo = m[1];
-      if (!Authorized(r)) return Unauthorized(scope_for(repo));
-      std::string d = m[2];
-      if (!repo_blobs[repo].count(d)) return Error(404, "BLOB_UNKNOWN");
-      const std::string& bytes = blobs[d];
-      std::string range = r.Header("Range");
-      if (!range.empty() && range_support && r.method == "GET") {
-        std::size_t start = std::stoull(range.substr(range.find('=') + 1));
-        return {.status = 206,
-                .headers = {{"content-range", "bytes " + std::to_string(start) + "-" +
-                                                  std::to_string(bytes.size() - 1) + "/" +
-                                                  std::to_string(bytes.size())}},
-                .body = bytes.substr(start)};
-      }
-      return {.status = 200,
-              .headers = {{"content-length", std::to_string(bytes.size())},
-                          {"docker-content-digest", d}},
-              .body = r.method == "HEAD" ? "" : bytes};
-    }
-    if (std::regex_match(r.path, m, uploads_re)) {
-      repo = m[1];
-      std::string from = QueryParam(r.query, "from");
-      std::string scope = scope_for(repo);
+  FakeResponseData Upload(const RecordedRequest& r, const std::string& repo,
+                          const std::string& id_part, const std::string& scope) {
+    if (id_part.empty()) {
       if (!Authorized(r)) return Unauthorized(scope);
+      std::string from = QueryParam(r.query, "from");
       std::string mount = QueryParam(r.query, "mount");
       if (!mount.empty() && repo_blobs[from].count(mount)) {
         repo_blobs[repo].insert(mount);
@@ -305,10 +235,9 @@ class FakeRegistry final : public HttpTransport {
               .headers = {{"location", "/v2/" + repo + "/blobs/uploads/" + id}, {"range", "0-0"}},
               .body = ""};
     }
-    if (std::regex_match(r.path, m, upload_re)) {
-      repo = m[1];
-      if (!Authorized(r)) return Unauthorized(scope_for(repo));
-      std::string id = m[2];
+    {
+      if (!Authorized(r)) return Unauthorized(scope);
+      std::string id = id_part;
       if (!uploads.count(id)) return Error(404, "BLOB_UPLOAD_UNKNOWN");
       std::string& data = uploads[id];
       std::string loc = "/v2/" + repo + "/blobs/uploads/" + id;
@@ -338,8 +267,84 @@ class FakeRegistry final : public HttpTransport {
         return {.status = 201, .headers = {{"docker-content-digest", want}}, .body = ""};
       }
     }
-    if (std::regex_match(r.path, m, tags_re)) {
-      repo = m[1];
+    return Error(404, "NOT_FOUND");
+  }
+
+  FakeResponseData Handle(const RecordedRequest& r) {
+    if (r.path == "/token") {
+      std::string basic = r.Header("Authorization");
+      if (!basic.empty() && basic != "Basic " + Base64Encode(user + ":" + password)) {
+        return Error(401, "UNAUTHORIZED");
+      }
+      ++tokens_issued;
+      for (const auto& kv : Split(r.query, '&')) {
+        if (kv.rfind("scope=", 0) == 0) token_scopes.push_back(QueryParam(kv, "scope"));
+      }
+      return {
+          .status = 200,
+          .headers = {{"content-type", "application/json"}},
+          .body = "{\"token\":\"tok-" + std::to_string(tokens_issued) + "\",\"expires_in\":300}"};
+    }
+    if (r.path == "/v2/" || r.path == "/v2") {
+      if (!Authorized(r)) return Unauthorized("");
+      return {.status = 200, .headers = {}, .body = "{}"};
+    }
+    std::string repo;
+    bool push = r.method != "GET" && r.method != "HEAD";
+    auto scope_for = [&](const std::string& rp) {
+      return "repository:" + rp + (push ? ":pull,push" : ":pull");
+    };
+    // Routes: /v2/<repo>/manifests/<ref>, /blobs/<digest>, /blobs/uploads/[<id>], /tags/list.
+    auto split = [&](const std::string& marker, std::string& tail) {
+      auto at = r.path.rfind(marker);
+      if (r.path.rfind("/v2/", 0) != 0 || at == std::string::npos || at < 4) return false;
+      repo = r.path.substr(4, at - 4);
+      tail = r.path.substr(at + marker.size());
+      return true;
+    };
+    std::string tail;
+    if (split("/manifests/", tail) && !tail.empty() && tail.find('/') == std::string::npos) {
+      if (!Authorized(r)) return Unauthorized(scope_for(repo));
+      std::string key = repo + "@" + tail;
+      if (r.method == "PUT") {
+        AddManifest(repo, tail, r.Header("Content-Type"), r.body);
+        return {.status = 201,
+                .headers = {{"docker-content-digest", Sha256Of(r.body).ToString()}},
+                .body = ""};
+      }
+      auto it = manifests.find(key);
+      if (it == manifests.end()) return Error(404, "MANIFEST_UNKNOWN");
+      FakeResponseData d{
+          .status = 200,
+          .headers = {{"content-type", it->second.first},
+                      {"docker-content-digest", Sha256Of(it->second.second).ToString()},
+                      {"content-length", std::to_string(it->second.second.size())}},
+          .body = r.method == "HEAD" ? "" : it->second.second};
+      return d;
+    }
+    if (split("/blobs/uploads/", tail)) {
+      return Upload(r, repo, tail, scope_for(repo));
+    }
+    if (split("/blobs/", tail) && tail.rfind("sha256:", 0) == 0) {
+      if (!Authorized(r)) return Unauthorized(scope_for(repo));
+      std::string d = tail;
+      if (!repo_blobs[repo].count(d)) return Error(404, "BLOB_UNKNOWN");
+      const std::string& bytes = blobs[d];
+      std::string range = r.Header("Range");
+      if (!range.empty() && range_support && r.method == "GET") {
+        std::size_t start = std::stoull(range.substr(range.find('=') + 1));
+        return {.status = 206,
+                .headers = {{"content-range", "bytes " + std::to_string(start) + "-" +
+                                                  std::to_string(bytes.size() - 1) + "/" +
+                                                  std::to_string(bytes.size())}},
+                .body = bytes.substr(start)};
+      }
+      return {.status = 200,
+              .headers = {{"content-length", std::to_string(bytes.size())},
+                          {"docker-content-digest", d}},
+              .body = r.method == "HEAD" ? "" : bytes};
+    }
+    if (split("/tags/list", tail) && tail.empty()) {
       if (!Authorized(r)) return Unauthorized(scope_for(repo));
       std::vector<std::string> tags;
       for (const auto& [k, v] : manifests) {

@@ -24,6 +24,17 @@ PY
 assert_contains "$("$AA" images)" "docker.io/example/busybox:stable" "tag"
 pass "pull --all-platforms, images, tag"
 
+# run takes a pulled image from the store, as docker run does; a platform the store lacks comes
+# from the registry.
+gets=$(blob_gets "$REG_LOG")
+assert_eq "$("$AA" run --rm --platform linux/arm64 "$REG/busybox:latest" uname -m)" aarch64 "run of a pulled image"
+assert_eq "$(blob_gets "$REG_LOG")" "$gets" "blob downloads when running a pulled image"
+"$AA" "${q[@]}" pull --platform linux/arm64 "$REG/busybox:latest" >/dev/null
+assert_eq "$("$AA" run --rm --platform linux/s390x "$REG/busybox:latest" uname -m)" s390x "run of a platform not pulled"
+[ "$(blob_gets "$REG_LOG")" -gt "$gets" ] || fail "the s390x image did not come from the registry"
+"$AA" "${q[@]}" pull --all-platforms "$REG/busybox:latest" >/dev/null
+pass "run uses the local store first"
+
 # push from the store: the registry gets the same index
 out=$("$AA" "${q[@]}" push --json example/busybox:stable "$REG/pushed:1")
 assert_contains "$out" "$digest" "push reports the digest"
