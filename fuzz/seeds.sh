@@ -17,6 +17,17 @@ case "$target" in
       'a\ b "c d" $S' '`$A `${B}' '${A%x} ${' "'open" '"open'; do
       printf 'x%s' "$s" >"$out/seed$((i++))"
     done
+    # Raw mode (second bit of the first byte), as for COPY heredoc bodies.
+    for s in $'echo "$A" \'$B\' \\$C\n${D:-\'x y\'}\n' '${A:?msg} "open'; do
+      printf 'z%s' "$s" >"$out/seed$((i++))"
+    done
+    ;;
+  dockerignore_fuzz)
+    # Patterns, a NUL byte, then paths one per line.
+    printf '%s\0%s' $'**.go\n!cmd/**\n/build\n../x\n[^a]b\n*.md\n!README.md' \
+      $'main.go\ncmd/app/main.go\nbuild/out\nx\nab\nxb\ndocs/a.md\nREADME.md' >"$out/seed$((i++))"
+    printf '%s\0%s' $'a/**/b\nfoo**\n\\*x\n**/vendor\na**/*.txt' \
+      $'a/b\na/x/y/b\nfoobar/q\n*x\nvendor/z\na/dir/f.txt' >"$out/seed$((i++))"
     ;;
   ref_fuzz)
     for s in busybox docker.io/library/busybox:1.36 'UPPER/x' '[::1]:5000/x' \

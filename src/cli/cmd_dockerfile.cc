@@ -16,6 +16,7 @@ struct LintFlags {
   std::string target;
   std::string build_platform;
   bool plan = false;
+  bool steps = false;
   bool json = false;
   bool no_fail = false;
 };
@@ -48,7 +49,7 @@ void RunLint(Cli& cli, const LintFlags& f) {
 
   if (f.plan) {
     cli.out() << (f.json ? dockerfile::PlansToJson(report->plans) + "\n"
-                         : dockerfile::PlansToText(report->plans));
+                         : dockerfile::PlansToText(report->plans, {.steps = f.steps}));
     return;
   }
   if (f.json) {
@@ -101,11 +102,15 @@ void RegisterDockerfileCommands(CLI::App& app, Cli& cli) {
   lint->add_flag("--plan", flags->plan,
                  "Print the build plan per platform (stages, where each runs, dependencies) "
                  "instead of the findings");
+  lint->add_flag("--steps", flags->steps,
+                 "With --plan: also list every instruction of every stage with its expanded "
+                 "arguments");
   lint->add_flag("--json", flags->json, "Print JSON instead of text");
   lint->add_flag("--no-fail", flags->no_fail, "Exit 0 even when there are findings");
   lint->footer(
-      "\nRules: hardcoded-arch, arch-specific-base, pinned-platform, undeclared-arg, json-form,\n"
-      "apt-get-yes, unused-stage, maintainer, empty-continuation, unused-build-arg\n"
+      "\nRules: hardcoded-arch, arch-specific-base, pinned-platform, undeclared-arg,\n"
+      "undefined-arg-in-from, json-form, apt-get-yes, unused-stage, maintainer,\n"
+      "empty-continuation, unused-build-arg\n"
       "(see docs/dockerfile.md).\n\n"
       "Examples:\n"
       "  anyarch lint                                   # ./Dockerfile, amd64 + arm64\n"

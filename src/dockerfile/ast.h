@@ -2,6 +2,7 @@
 // (exec/JSON form or shell form) and heredocs, each with its source position.
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <optional>
 #include <string>
@@ -14,19 +15,35 @@ struct Position {
   int column = 0;  // 1-based, in bytes
 };
 
+// The position of byte `offset` of a text whose bytes came from `where` (one entry per byte; a
+// logical line joins continuation lines, so its bytes span several physical lines). Past the
+// end: the column after the last byte. Without a map: `fallback`.
+Position PositionIn(const std::vector<Position>& where, std::size_t offset, Position fallback);
+
 struct Flag {
   std::string name;  // without the leading "--", lowercase
   std::string value;
   bool has_value = false;  // "--link" vs "--link=true"
   Position pos;
+  std::vector<Position> value_where;  // where each byte of `value` is in the file
+
+  // Where byte `offset` of the value is in the file.
+  Position ValuePos(std::size_t offset) const { return PositionIn(value_where, offset, pos); }
 };
 
 struct Heredoc {
   std::string delimiter;
-  std::string body;         // lines joined with "\n", ending in "\n" when non-empty
-  bool strip_tabs = false;  // <<-EOF
-  bool expand = true;       // false when the delimiter was quoted
-  Position pos;             // of the "<<" marker
+  std::string body;               // lines joined with "\n", ending in "\n" when non-empty
+  bool strip_tabs = false;        // <<-EOF
+  bool expand = true;             // false when the delimiter was quoted
+  Position pos;                   // of the "<<" marker
+  std::size_t marker_offset = 0;  // of the marker ("<<-'EOF'") in Instruction::args
+  std::size_t marker_size = 0;
+  int body_line = 0;               // line of the body's first line
+  std::vector<int> tabs_stripped;  // per body line, for <<-
+
+  // Where byte `offset` of the body is in the file.
+  Position BodyPos(std::size_t offset) const;
 };
 
 enum class Kind {
@@ -61,6 +78,7 @@ struct Instruction {
   std::vector<Flag> flags;
   std::string args;  // everything after the flags, continuation lines joined, trimmed
   Position args_pos;
+  std::vector<Position> args_where;    // where each byte of `args` is in the file
   bool json_form = false;              // args parsed as a JSON array of strings
   std::vector<std::string> json_args;  // when json_form
   std::vector<Heredoc> heredocs;
@@ -76,6 +94,8 @@ struct Instruction {
   // All values of a repeatable flag, e.g. every --mount.
   std::vector<const Flag*> FlagsNamed(const std::string& name) const;
   const Flag* FindFlag(const std::string& name) const;
+  // Where byte `offset` of `args` is in the file.
+  Position ArgPos(std::size_t offset) const { return PositionIn(args_where, offset, args_pos); }
 };
 
 struct Directive {

@@ -61,6 +61,87 @@ TEST(DockerIgnore, DockerSemantics) {
   for (const auto& c : cases) EXPECT_EQ(m->Excluded(c.path), c.excluded) << c.path;
 }
 
+// "**" as moby/patternmatcher compiles it: it crosses '/' also inside a component.
+TEST(DockerIgnore, DoubleStarAnywhere) {
+  struct Case {
+    std::string pattern;
+    std::string path;
+    bool excluded;
+  };
+  const Case cases[] = {
+      // A leading "**" followed by text: every path that ends in the text.
+      {"**.go", "main.go", true},
+      {"**.go", "cmd/app/main.go", true},
+      {"**.go", "main.go.txt", false},
+      {"**.go", "go", false},
+      {"**.go", "cmd/main.go/x", true},  // below an excluded directory
+      {"**/*.go", "cmd/app/main.go", true},
+      {"**/*.go", "main.go", true},
+      {"**/vendor", "a/b/vendor/x", true},
+      {"**/vendor", "vendor", true},
+      {"**/vendor", "myvendor", false},
+      // Inside the pattern, "**" is "any directories": a/**.go is a/ + directories + ".go".
+      {"a/**.go", "a/.go", true},
+      {"a/**.go", "a/b/c/.go", true},
+      {"a/**.go", "a/b/c.go", false},
+      {"a/**/b", "a/b", true},
+      {"a/**/b", "a/x/y/b", true},
+      {"a/**/b", "a/x/yb", false},
+      {"a**/*.txt", "a/file.txt", true},
+      {"a**/*.txt", "a/dir/dir/file.txt", true},
+      {"**/dir2/*", "dir/dir2/file", true},
+      {"**/.foo", "bar.foo", false},
+      {"**/.foo", ".foo", true},
+      {"a/**b", "a/x/b", true},
+      // A trailing "**": everything below; after plain text, a prefix.
+      {"a/**", "a/x/y", true},
+      {"a/**", "a", false},
+      {"foo**", "foobar/x", true},
+      {"foo**", "xfoo", false},
+      {"a*/**", "ab/c/d", true},
+      {"**", "anything/at/all", true},
+      // '*' and '?' stay within a component.
+      {"a/*.go", "a/b/c.go", false},
+      {"a?c", "a/c", false},
+      // Character classes, as in Go's regexp: '^' negates, '!' is a member.
+      {"[^a]b", "xb", true},
+      {"[^a]b", "ab", false},
+      {"[!a]b", "!b", true},
+      {"[!a]b", "xb", false},
+      {"[a-c]x", "bx", true},
+      {"\\*x", "*x", true},
+      {"\\*x", "ax", false},
+  };
+  for (const auto& c : cases) {
+    auto m = IgnoreMatcher::Parse(c.pattern + "\n");
+    ASSERT_TRUE(m) << c.pattern << ": " << m.error().ToString();
+    EXPECT_EQ(m->Excluded(c.path), c.excluded) << c.pattern << " vs " << c.path;
+  }
+}
+
+// Patterns are cleaned like Go's filepath.Clean: one that climbs out of the context matches
+// nothing; a rooted one cannot climb above the root.
+TEST(DockerIgnore, PatternsOutsideTheContextMatchNothing) {
+  struct Case {
+    std::string pattern;
+    std::string text;  // cleaned
+    std::string path;
+    bool excluded;
+  };
+  const Case cases[] = {
+      {"../foo", "../foo", "foo", false}, {"x/../../foo", "../foo", "foo", false},
+      {"../*", "../*", "foo", false},     {"/../foo", "foo", "foo", true},
+      {"a/../foo", "foo", "foo", true},   {"./foo/", "foo", "foo/x", true},
+  };
+  for (const auto& c : cases) {
+    auto m = IgnoreMatcher::Parse(c.pattern + "\n");
+    ASSERT_TRUE(m) << c.pattern;
+    ASSERT_EQ(m->patterns().size(), 1u);
+    EXPECT_EQ(m->patterns()[0].text, c.text) << c.pattern;
+    EXPECT_EQ(m->Excluded(c.path), c.excluded) << c.pattern << " vs " << c.path;
+  }
+}
+
 TEST(DockerIgnore, LastMatchWins) {
   auto m = IgnoreMatcher::Parse("!keep.txt\n*.txt\n");
   ASSERT_TRUE(m);

@@ -2,12 +2,15 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <functional>
+#include <optional>
 
 #include "base/json.h"
 #include "base/strings.h"
 #include "dockerfile/expand.h"
 #include "dockerfile/syntax_error.h"
+#include "ref/reference.h"
 
 namespace anyarch::dockerfile {
 
@@ -38,6 +41,14 @@ bool IsPlatformArg(const std::string& name) {
   return std::find(std::begin(kArgs), std::end(kArgs), name) != std::end(kArgs);
 }
 
+const std::string* Step::FindFlag(const std::string& name) const {
+  const std::string* found = nullptr;
+  for (const auto& [k, v] : flags) {
+    if (k == name) found = &v;
+  }
+  return found;
+}
+
 namespace {
 
 bool IsTargetArg(const std::string& name) {
@@ -61,6 +72,28 @@ std::pair<std::string, std::optional<std::string>> KeyValue(const std::string& w
   return {word.substr(0, eq), word.substr(eq + 1)};
 }
 
+bool AllDigits(const std::string& s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isdigit(static_cast<unsigned char>(c));
+  });
+}
+
+// Where byte i of a piece of text being expanded is in the file.
+using PosFn = std::function<Position(std::size_t)>;
+
+PosFn InArgs(const Instruction& in, std::size_t base) {
+  return [&in, base](std::size_t o) { return in.ArgPos(base + o); };
+}
+PosFn InFlag(const Flag& f) {
+  return [&f](std::size_t o) { return f.ValuePos(o); };
+}
+PosFn InBody(const Heredoc& h) {
+  return [&h](std::size_t o) { return h.BodyPos(o); };
+}
+PosFn At(Position p) {
+  return [p](std::size_t) { return p; };
+}
+
 class Evaluator {
  public:
   Evaluator(const Dockerfile& df, const EvalOptions& opt) : df_(df), opt_(opt) {}
@@ -69,6 +102,11 @@ class Evaluator {
     plan_.target = platform::Normalize(opt_.target);
     plan_.build = platform::Normalize(opt_.build);
     auto automatic = AutomaticArgs(plan_.target, plan_.build);
+    for (const auto& in : df_.instructions) {
+      if (in.kind != Kind::kFrom) continue;
+      auto words = SplitRawWords(in.args, df_.escape);
+      stage_names_.push_back(words.size() == 3 ? ToLower(words[2].text) : "");
+    }
 
     // Global scope: ARGs before the first FROM.
     std::size_t i = 0;
@@ -82,17 +120,17 @@ class Evaluator {
       for (const auto& w : SplitRawWords(in.args, df_.escape)) {
         auto [name, def] = KeyValue(w.text);
         declared_.insert(name);
+        global_declared_.insert(name);
         std::string value;
         if (auto it = opt_.build_args.find(name); it != opt_.build_args.end()) {
           value = it->second;
         } else if (def) {
-          ANYARCH_TRY(auto r, Expand(*def, in, MapLookup(globals)));
-          value = r;
+          ANYARCH_TRY(value,
+                      Expand(*def, InArgs(in, w.offset + name.size() + 1), MapLookup(globals)));
         } else if (auto a = automatic.find(name); a != automatic.end()) {
           value = a->second;
         } else {
           // Declared without a value: unset, not empty.
-          unset_globals_.insert(name);
           globals.erase(name);
           plan_.global_args[name] = "";
           continue;
@@ -107,20 +145,30 @@ class Evaluator {
     }
 
     Stage* cur = nullptr;
-    std::map<std::string, std::string> stage_args;  // declared in this stage
+    std::map<std::string, std::string> stage_args;  // declared in this stage, with a value
     std::map<std::string, std::string> env;
     for (; i < df_.instructions.size(); ++i) {
       const Instruction& in = df_.instructions[i];
       if (in.kind == Kind::kFrom) {
-        if (cur) cur->args = stage_args;
-        stage_args.clear();
-        env.clear();
+        if (cur) {
+          cur->args = stage_args;
+          cur->env = env;
+        }
         ANYARCH_CHECK(BeginStage(in, globals));
         cur = &plan_.stages.back();
+        // A stage built on another starts where that one ended.
+        if (cur->base_stage >= 0) {
+          const Stage& parent = plan_.stages[static_cast<std::size_t>(cur->base_stage)];
+          stage_args = parent.args;
+          env = parent.env;
+        } else {
+          stage_args.clear();
+          env.clear();
+        }
         continue;
       }
       // Within a stage: ENV wins over ARG.
-      auto lookup = [&](const std::string& name) -> std::optional<std::string> {
+      Lookup lookup = [&](const std::string& name) -> std::optional<std::string> {
         if (auto e = env.find(name); e != env.end()) return e->second;
         if (auto a = stage_args.find(name); a != stage_args.end()) return a->second;
         return std::nullopt;
@@ -129,39 +177,45 @@ class Evaluator {
       step.inst = &in;
       switch (in.kind) {
         case Kind::kArg:
+          step.expanded = true;
           for (const auto& w : SplitRawWords(in.args, df_.escape)) {
             auto [name, def] = KeyValue(w.text);
             declared_.insert(name);
-            std::string value;
             if (auto it = opt_.build_args.find(name); it != opt_.build_args.end()) {
-              value = it->second;
+              stage_args[name] = it->second;
             } else if (def) {
-              ANYARCH_TRY(auto r, Expand(*def, in, lookup));
-              value = r;
+              ANYARCH_TRY(stage_args[name],
+                          Expand(*def, InArgs(in, w.offset + name.size() + 1), lookup));
             } else if (auto g = globals.find(name); g != globals.end()) {
-              value = g->second;
-            } else {
-              value = "";
+              stage_args[name] = g->second;
             }
-            stage_args[name] = value;
-            step.words.push_back(name + "=" + value);
+            // Otherwise the ARG keeps the value it has (from an earlier ARG here or in the
+            // parent stage), or stays unset.
+            auto v = stage_args.find(name);
+            step.words.push_back(v == stage_args.end() ? name : name + "=" + v->second);
           }
           break;
         case Kind::kEnv:
         case Kind::kLabel: {
+          step.expanded = true;
           auto words = SplitRawWords(in.args, df_.escape);
           std::vector<std::pair<std::string, std::string>> pairs;
           if (!words.empty() && words[0].text.find('=') == std::string::npos) {
             // Legacy form: key, then the rest of the line as the value.
-            std::string rest = in.args.substr(words[0].offset + words[0].text.size());
-            ANYARCH_TRY(auto v, Expand(std::string(TrimSpace(rest)), in, lookup));
-            ANYARCH_TRY(auto k, Expand(words[0].text, in, lookup));
+            std::size_t rest = words[0].offset + words[0].text.size();
+            while (rest < in.args.size() &&
+                   std::isspace(static_cast<unsigned char>(in.args[rest]))) {
+              ++rest;
+            }
+            ANYARCH_TRY(auto v, Expand(in.args.substr(rest), InArgs(in, rest), lookup));
+            ANYARCH_TRY(auto k, Expand(words[0].text, InArgs(in, words[0].offset), lookup));
             pairs.emplace_back(k, v);
           } else {
             for (const auto& w : words) {
               auto [k, v] = KeyValue(w.text);
-              ANYARCH_TRY(auto ek, Expand(k, in, lookup));
-              ANYARCH_TRY(auto ev, Expand(v.value_or(""), in, lookup));
+              ANYARCH_TRY(auto ek, Expand(k, InArgs(in, w.offset), lookup));
+              ANYARCH_TRY(auto ev,
+                          Expand(v.value_or(""), InArgs(in, w.offset + k.size() + 1), lookup));
               pairs.emplace_back(ek, ev);
             }
           }
@@ -178,43 +232,76 @@ class Evaluator {
         case Kind::kVolume:
         case Kind::kUser:
         case Kind::kStopsignal: {
+          step.expanded = true;
           if (in.json_form) {
             for (const auto& a : in.json_args) {
-              ANYARCH_TRY(auto v, Expand(a, in, lookup));
+              ANYARCH_TRY(auto v, Expand(a, At(in.args_pos), lookup));
               step.words.push_back(v);
             }
           } else {
-            std::set<std::string> refs;
-            auto r = ExpandWords(in.args, lookup, &refs, ExpandOptions{.escape = df_.escape});
-            if (!r) return Unexpected(Err(in.args_pos, r.error().message()));
+            // Heredoc markers are not paths: blank them out, keeping every other offset.
+            std::string text = in.args;
+            for (const auto& h : in.heredocs) {
+              for (std::size_t k = h.marker_offset;
+                   k < h.marker_offset + h.marker_size && k < text.size(); ++k) {
+                text[k] = ' ';
+              }
+            }
+            std::size_t off = 0;
+            auto r = ExpandWords(text, lookup, nullptr, ExpandOptions{.escape = df_.escape}, &off);
+            if (!r) return Unexpected(Err(in.ArgPos(off), r.error().message()));
             step.words = *r;
           }
           for (const auto& f : in.flags) {
-            ANYARCH_TRY(auto v, Expand(f.value, in, lookup));
-            step.flags[f.name] = v;
+            // A boolean flag without a value (--link) is true.
+            ANYARCH_TRY(auto v, Expand(f.has_value ? f.value : "true", InFlag(f), lookup));
+            step.flags.emplace_back(f.name, v);
           }
           if (in.kind == Kind::kCopy) {
-            if (auto it = step.flags.find("from"); it != step.flags.end()) {
-              ANYARCH_CHECK(AddFromDependency(*cur, it->second, "COPY --from", in));
+            if (const Flag* f = in.FindFlag("from")) {
+              ANYARCH_CHECK(
+                  AddFromDependency(*cur, *step.FindFlag("from"), "COPY --from", f->value, f->pos));
+            }
+          }
+          if (in.kind == Kind::kAdd || in.kind == Kind::kCopy) {
+            for (const auto& h : in.heredocs) {
+              std::string content = h.body;
+              if (h.expand) {
+                // BuildKit expands heredoc files with a fresh "\" lexer that leaves quotes alone.
+                ANYARCH_TRY(content,
+                            Expand(h.body, InBody(h), lookup,
+                                   ExpandOptions{.escape = '\\', .process_quotes = false}));
+              }
+              step.heredocs.emplace_back(h.delimiter, content);
             }
           }
           break;
         }
         case Kind::kWorkdir: {
-          ANYARCH_TRY(auto v, Expand(in.args, in, lookup));
+          step.expanded = true;
+          ANYARCH_TRY(auto v, Expand(in.args, InArgs(in, 0), lookup));
           step.words.push_back(v);
           break;
         }
         case Kind::kRun:
-          for (const Flag* f : in.FlagsNamed("mount")) {
-            ANYARCH_TRY(auto v, Expand(f->value, in, lookup));
+          for (const auto& f : in.flags) {
+            if (f.name != "mount") {
+              step.flags.emplace_back(f.name, f.value);
+              continue;
+            }
+            ANYARCH_TRY(auto v, Expand(f.value, InFlag(f), lookup));
             for (const auto& kv : Split(v, ',')) {
               auto [k, val] = KeyValue(kv);
               if (ToLower(k) == "from" && val) {
-                ANYARCH_CHECK(AddFromDependency(*cur, *val, "RUN --mount from", in));
+                std::string written;
+                for (const auto& raw : Split(f.value, ',')) {
+                  if (ToLower(KeyValue(raw).first) == "from")
+                    written = KeyValue(raw).second.value_or("");
+                }
+                ANYARCH_CHECK(AddFromDependency(*cur, *val, "RUN --mount from", written, f.pos));
               }
             }
-            step.flags["mount"] = v;
+            step.flags.emplace_back("mount", v);
           }
           break;
         default:
@@ -222,7 +309,10 @@ class Evaluator {
       }
       cur->steps.push_back(std::move(step));
     }
-    if (cur) cur->args = stage_args;
+    if (cur) {
+      cur->args = stage_args;
+      cur->env = env;
+    }
 
     ANYARCH_CHECK(SelectTarget());
     MarkModes();
@@ -246,59 +336,89 @@ class Evaluator {
     };
   }
 
-  Result<std::string> Expand(const std::string& text, const Instruction& in, const Lookup& lookup) {
-    auto r = ExpandWord(text, lookup, ExpandOptions{.escape = df_.escape});
-    if (!r) return Unexpected(Err(in.args_pos, r.error().message()));
+  // Expands `text`; an error points at the "$" or quote at fault through `pos`.
+  Result<std::string> Expand(const std::string& text, const PosFn& pos, const Lookup& lookup,
+                             std::optional<ExpandOptions> options = std::nullopt,
+                             std::set<std::string>* referenced = nullptr) {
+    std::size_t off = 0;
+    auto r = ExpandWord(text, lookup, options.value_or(ExpandOptions{.escape = df_.escape}), &off);
+    if (!r) return Unexpected(Err(pos(off), r.error().message()));
+    if (referenced) referenced->insert(r->referenced.begin(), r->referenced.end());
     return r->value;
   }
 
-  int FindStage(const std::string& name_or_index) const {
-    std::string n = ToLower(name_or_index);
-    bool digits = !n.empty() && std::all_of(n.begin(), n.end(), [](char c) {
-      return std::isdigit(static_cast<unsigned char>(c));
-    });
-    if (digits) {
-      long idx = std::strtol(n.c_str(), nullptr, 10);
-      if (idx >= 0 && idx < static_cast<long>(plan_.stages.size())) return static_cast<int>(idx);
-      return -2;  // an index that does not exist (yet)
-    }
+  // A stage by name (FROM); -1 when there is none.
+  int FindStageByName(const std::string& name) const {
+    std::string n = ToLower(name);
     for (const auto& s : plan_.stages) {
       if (!s.name.empty() && s.name == n) return s.index;
     }
     return -1;
   }
 
-  bool NamedLater(const std::string& name) const {
-    std::string n = ToLower(name);
-    for (const auto& in : df_.instructions) {
-      if (in.kind != Kind::kFrom) continue;
-      auto words = SplitRawWords(in.args, df_.escape);
-      if (words.size() == 3 && ToLower(words[2].text) == n) return true;
-    }
-    return false;
-  }
-
+  // COPY --from / RUN --mount from=: a stage by name or index, else an image.
   Status AddFromDependency(Stage& stage, const std::string& from, const std::string& via,
-                           const Instruction& in) {
-    int s = FindStage(from);
-    if (s >= 0) {
-      if (s == stage.index) {
-        return Unexpected(Err(in.pos, via + "=" + from + " refers to the stage it is in"));
+                           const std::string& written, Position pos) {
+    if (from.empty()) {
+      return Unexpected(Err(pos, via + "=" + written +
+                                     " expands to an empty string: it must name a stage or "
+                                     "an image (is the ARG declared in this stage and set?)"));
+    }
+    int s = -1;
+    std::string n = ToLower(from);
+    if (AllDigits(n)) {
+      long idx = n.size() > 9 ? -1 : std::strtol(n.c_str(), nullptr, 10);
+      if (idx < 0 || idx >= static_cast<long>(stage_names_.size())) {
+        return Unexpected(Err(pos, via + "=" + from + ": invalid stage index " + from +
+                                       " (the Dockerfile has " +
+                                       std::to_string(stage_names_.size()) + " stages)"));
       }
-      stage.deps.push_back({s, via, in.pos.line});
+      s = static_cast<int>(idx);
+    } else {
+      for (std::size_t k = 0; k < stage_names_.size(); ++k) {
+        if (!stage_names_[k].empty() && stage_names_[k] == n) {
+          s = static_cast<int>(k);
+          break;
+        }
+      }
+    }
+    if (s == stage.index) {
+      return Unexpected(Err(pos, via + "=" + from + " refers to the stage it is in"));
+    }
+    if (s > stage.index) {
+      return Unexpected(Err(pos, via + "=" + from + " refers to stage " + std::to_string(s) +
+                                     ", defined later in the file: a stage can only use "
+                                     "earlier stages (BuildKit: it needs to be defined before "
+                                     "the current stage)"));
+    }
+    if (s >= 0) {
+      stage.deps.push_back({s, via, pos.line});
       return Ok();
     }
-    if (s == -2) {
-      return Unexpected(
-          Err(in.pos, via + "=" + from + ": there is no earlier stage with index " + from));
-    }
-    if (NamedLater(from)) {
-      return Unexpected(Err(in.pos, via + "=" + from +
-                                        " refers to a stage defined later in the file; "
-                                        "stages can only use earlier stages"));
+    if (auto r = ref::Parse(from); !r) {
+      return Unexpected(Err(
+          pos, via + "=" + from +
+                   " names no stage and is not a valid image reference: " + r.error().message()));
     }
     stage.external_images.push_back(from);
     return Ok();
+  }
+
+  // Why the variables `refs` of a FROM line may have expanded to nothing.
+  std::string UnsetHint(const std::set<std::string>& refs,
+                        const std::map<std::string, std::string>& globals) const {
+    std::vector<std::string> notes;
+    for (const auto& name : refs) {
+      if (globals.count(name)) continue;
+      if (global_declared_.count(name)) {
+        notes.push_back("ARG " + name + " has no value (give it a default or --build-arg)");
+      } else {
+        notes.push_back("$" + name +
+                        " is not declared (FROM only sees ARGs declared before "
+                        "the first FROM)");
+      }
+    }
+    return notes.empty() ? "" : "; " + Join(notes, "; ");
   }
 
   Status BeginStage(const Instruction& in, const std::map<std::string, std::string>& globals) {
@@ -307,12 +427,14 @@ class Evaluator {
     st.pos = in.pos;
     auto words = SplitRawWords(in.args, df_.escape);
     auto lookup = MapLookup(globals);
-    ANYARCH_TRY(st.base, Expand(words[0].text, in, lookup));
+    std::set<std::string> refs;
+    Position image_pos = in.ArgPos(words[0].offset);
+    ANYARCH_TRY(st.base,
+                Expand(words[0].text, InArgs(in, words[0].offset), lookup, std::nullopt, &refs));
     if (st.base.empty()) {
-      return Unexpected(
-          Err(in.args_pos, "FROM \"" + words[0].text +
-                               "\" expands to an empty image name (is the ARG declared "
-                               "before the first FROM and given a value?)"));
+      return Unexpected(Err(image_pos, "FROM \"" + words[0].text +
+                                           "\" expands to an empty image name" +
+                                           UnsetHint(refs, globals)));
     }
     if (words.size() == 3) st.name = ToLower(words[2].text);
     for (const auto& s : plan_.stages) {
@@ -322,29 +444,35 @@ class Evaluator {
                                           ")"));
       }
     }
-    int base = FindStage(st.base);
+    // FROM resolves stages by name only: "FROM 0" is an image.
+    int base = FindStageByName(st.base);
     if (base >= 0) {
       st.base_stage = base;
       st.deps.push_back({base, "FROM", in.pos.line});
       st.platform = plan_.stages[static_cast<std::size_t>(base)].platform;
       st.mode = plan_.stages[static_cast<std::size_t>(base)].mode;
     } else {
+      if (auto r = ref::Parse(st.base); !r) {
+        return Unexpected(Err(image_pos, "FROM \"" + words[0].text + "\" expands to \"" + st.base +
+                                             "\", which is not a valid image reference: " +
+                                             r.error().message() + UnsetHint(refs, globals)));
+      }
       st.platform = plan_.target;
       st.mode = StageMode::kTarget;
     }
     if (const Flag* f = in.FindFlag("platform")) {
       st.platform_flag = f->value;
-      ANYARCH_TRY(std::string v, Expand(f->value, in, lookup));
-      auto refs = ReferencedVariables(f->value, df_.escape);
+      ANYARCH_TRY(std::string v, Expand(f->value, InFlag(*f), lookup));
+      auto frefs = ReferencedVariables(f->value, df_.escape);
       auto p = platform::Parse(v);
       if (!p) {
         return Unexpected(Err(f->pos, "--platform=" + f->value + " expands to \"" + v +
                                           "\": " + p.error().message()));
       }
       st.platform = *p;
-      if (refs.count("BUILDPLATFORM") || refs.count("BUILDARCH")) {
+      if (frefs.count("BUILDPLATFORM") || frefs.count("BUILDARCH")) {
         st.mode = StageMode::kBuildShared;
-      } else if (refs.count("TARGETPLATFORM") || refs.count("TARGETARCH")) {
+      } else if (frefs.count("TARGETPLATFORM") || frefs.count("TARGETARCH")) {
         st.mode = StageMode::kTarget;
       } else {
         st.mode = StageMode::kPinned;
@@ -358,7 +486,11 @@ class Evaluator {
     if (opt_.target_stage.empty()) {
       plan_.target_index = static_cast<int>(plan_.stages.size()) - 1;
     } else {
-      int s = FindStage(opt_.target_stage);
+      int s = FindStageByName(opt_.target_stage);
+      if (s < 0 && AllDigits(opt_.target_stage) && opt_.target_stage.size() < 9) {
+        long idx = std::strtol(opt_.target_stage.c_str(), nullptr, 10);
+        if (idx < static_cast<long>(plan_.stages.size())) s = static_cast<int>(idx);
+      }
       if (s < 0) {
         std::vector<std::string> names;
         for (const auto& st : plan_.stages) {
@@ -402,8 +534,9 @@ class Evaluator {
   const Dockerfile& df_;
   const EvalOptions& opt_;
   Plan plan_;
-  std::set<std::string> declared_;
-  std::set<std::string> unset_globals_;
+  std::set<std::string> declared_;         // every ARG name in the file
+  std::set<std::string> global_declared_;  // ARGs before the first FROM
+  std::vector<std::string> stage_names_;   // per FROM, lowercase; empty when unnamed
 };
 
 }  // namespace
@@ -432,9 +565,25 @@ std::string StageLabel(const Stage& s) {
   return std::to_string(s.index) + (s.name.empty() ? "" : " \"" + s.name + "\"");
 }
 
+// JSON text that never throws: bytes that are not UTF-8 become U+FFFD.
+template <typename J>
+std::string JsonText(const J& j, int indent = -1) {
+  return j.dump(indent, ' ', false, J::error_handler_t::replace);
+}
+
+// "    12 COPY --from=build ["/out/app","/usr/bin/app"]": an instruction as the plan sees it.
+std::string StepLine(const Step& st) {
+  std::string out = "    " + std::to_string(st.inst->pos.line) + " " + KindName(st.inst->kind);
+  for (const auto& [name, value] : st.flags) out += " --" + name + "=" + value;
+  out += st.expanded ? " " + JsonText(Json(st.words)) : " (not expanded)";
+  for (const auto& [name, content] : st.heredocs)
+    out += " <<" + name + " " + JsonText(Json(content));
+  return out + "\n";
+}
+
 }  // namespace
 
-std::string PlansToText(const std::vector<Plan>& plans) {
+std::string PlansToText(const std::vector<Plan>& plans, const PlanTextOptions& options) {
   std::string out;
   for (const auto& p : plans) {
     const Stage& t = p.stages[static_cast<std::size_t>(p.target_index)];
@@ -460,6 +609,9 @@ std::string PlansToText(const std::vector<Plan>& plans) {
       if (!s.external_images.empty())
         out += ", copies from images " + Join(s.external_images, ", ");
       out += ", " + std::to_string(s.steps.size()) + " instructions\n";
+      if (options.steps) {
+        for (const auto& st : s.steps) out += StepLine(st);
+      }
     }
     if (!pruned.empty()) out += "  not needed: " + Join(pruned, ", ") + "\n";
   }
@@ -490,13 +642,32 @@ std::string PlansToJson(const std::vector<Plan>& plans) {
       sj["external_images"] = s.external_images;
       sj["instructions"] = s.steps.size();
       sj["line"] = s.pos.line;
+      OrderedJson steps = OrderedJson::array();
+      for (const auto& st : s.steps) {
+        OrderedJson step;
+        step["line"] = st.inst->pos.line;
+        step["instruction"] = KindName(st.inst->kind);
+        step["expanded"] = st.expanded;
+        step["words"] = st.words;
+        OrderedJson flags = OrderedJson::array();
+        for (const auto& [name, value] : st.flags)
+          flags.push_back({{"name", name}, {"value", value}});
+        step["flags"] = flags;
+        OrderedJson heredocs = OrderedJson::array();
+        for (const auto& [name, content] : st.heredocs) {
+          heredocs.push_back({{"name", name}, {"content", content}});
+        }
+        step["heredocs"] = heredocs;
+        steps.push_back(step);
+      }
+      sj["steps"] = steps;
       stages.push_back(sj);
     }
     j["stages"] = stages;
     j["unused_build_args"] = p.unused_build_args;
     arr.push_back(j);
   }
-  return arr.dump(2);
+  return JsonText(arr, 2);
 }
 
 }  // namespace anyarch::dockerfile

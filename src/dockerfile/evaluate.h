@@ -4,7 +4,13 @@
 //
 // Docker's rules implemented here:
 // - ARGs before the first FROM are global: usable in FROM lines only; a stage sees one after
-//   redeclaring it ("ARG NAME" without a value takes the global value).
+//   redeclaring it ("ARG NAME" without a value takes the global value). "ARG NAME" with no
+//   default, no --build-arg and no global value leaves NAME unset (${NAME-x} gives x).
+// - A stage built FROM another stage starts with that stage's final ENV and declared ARGs
+//   (with their values), as BuildKit does.
+// - FROM names a stage by name only ("FROM 0" is the image "0"); COPY --from and
+//   RUN --mount from= also take a stage index. Only earlier stages can be used (BuildKit:
+//   "cannot copy from stage ..., it needs to be defined before current stage").
 // - TARGETPLATFORM, TARGETOS, TARGETARCH, TARGETVARIANT, BUILDPLATFORM, BUILDOS, BUILDARCH,
 //   BUILDVARIANT are predefined in the global scope; inside a stage they need "ARG NAME".
 // - The proxy ARGs (HTTP_PROXY, HTTPS_PROXY, FTP_PROXY, NO_PROXY, ALL_PROXY, either case) are
@@ -15,6 +21,9 @@
 //   ARG defaults, LABEL, EXPOSE, STOPSIGNAL, USER, VOLUME, WORKDIR, RUN --mount options.
 //   Not expanded: RUN/CMD/ENTRYPOINT commands (the shell does it), SHELL, HEALTHCHECK,
 //   MAINTAINER, ONBUILD triggers (expanded when they fire, in a child build).
+//   Heredoc bodies: an unquoted COPY/ADD heredoc is expanded with quotes left alone (BuildKit's
+//   raw mode); a quoted one is not; RUN heredocs are the shell's business.
+// Expansion errors point at the line and column of the "$" or quote at fault.
 #pragma once
 
 #include <map>
@@ -45,8 +54,17 @@ struct Dependency {
 
 struct Step {
   const Instruction* inst = nullptr;
-  std::vector<std::string> words;            // expanded arguments (expanded instructions only)
-  std::map<std::string, std::string> flags;  // expanded flag values (last wins for repeatables)
+  bool expanded = false;           // the frontend expands this instruction's arguments
+  std::vector<std::string> words;  // expanded arguments (expanded instructions only), without
+                                   // heredoc markers
+  // Flag values in order, repeats kept: expanded for ADD/COPY and RUN --mount, as written for
+  // RUN --network/--security.
+  std::vector<std::pair<std::string, std::string>> flags;
+  // COPY/ADD heredocs: delimiter and file content (expanded unless the delimiter was quoted).
+  std::vector<std::pair<std::string, std::string>> heredocs;
+
+  // The last value of a flag, or nullptr.
+  const std::string* FindFlag(const std::string& name) const;
 };
 
 struct Stage {
@@ -60,7 +78,8 @@ struct Stage {
   std::vector<Dependency> deps;
   std::vector<std::string> external_images;  // COPY --from=image / mount from=image
   std::vector<Step> steps;
-  std::map<std::string, std::string> args;  // declared ARGs and their values at the end
+  std::map<std::string, std::string> args;  // declared ARGs that have a value, at the end
+  std::map<std::string, std::string> env;   // ENV at the end
   bool needed = false;
   Position pos;
 };
@@ -81,9 +100,10 @@ struct Plan {
   std::vector<std::string> unused_build_args;
 };
 
-// Evaluates `df` for one target. kInvalid (with file:line:column) for a bad FROM, an
-// unresolvable --target, a reference to a stage defined later, an instruction other than ARG
-// before the first FROM, or a malformed expansion.
+// Evaluates `df` for one target. kInvalid (with file:line:column) for a bad FROM (empty or
+// invalid image reference after expansion), an unresolvable --target, a reference to a stage
+// defined later or to no stage at all (empty --from), an instruction other than ARG before the
+// first FROM, or a malformed expansion.
 Result<Plan> Evaluate(const Dockerfile& df, const EvalOptions& options);
 
 // Evaluates for several targets.
@@ -91,8 +111,13 @@ Result<std::vector<Plan>> EvaluateAll(const Dockerfile& df,
                                       const std::vector<platform::Platform>& targets,
                                       const EvalOptions& base_options);
 
-// Deterministic text and JSON forms of plans (what `anyarch lint --plan` prints).
-std::string PlansToText(const std::vector<Plan>& plans);
+struct PlanTextOptions {
+  bool steps = false;  // also one line per instruction with its expanded arguments
+};
+
+// Deterministic text and JSON forms of plans (what `anyarch lint --plan` prints). The JSON form
+// always has the steps.
+std::string PlansToText(const std::vector<Plan>& plans, const PlanTextOptions& options = {});
 std::string PlansToJson(const std::vector<Plan>& plans);
 
 // True for the proxy ARG names Docker predefines.

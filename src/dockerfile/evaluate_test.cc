@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "dockerfile/parser.h"
 #include "dockerfile/syntax_error.h"
 
@@ -109,7 +111,8 @@ TEST(Evaluate, DependenciesAndTargetPruning) {
       "FROM alpine AS deps\nRUN c\n"
       "FROM base AS test\nCOPY --from=1 /x /x\n"
       "FROM scratch AS final\nCOPY --from=build /out /\nCOPY --from=busybox:1.36 /bin/sh /sh\n";
-  // RUN --mount from=deps references a later stage: an error.
+  // RUN --mount from=deps references a later stage: an error, as in BuildKit ("cannot mount
+  // from stage ..., stage needs to be defined before current command").
   auto bad = Eval(df);
   ASSERT_FALSE(bad);
   EXPECT_NE(bad.error().message().find("defined later"), std::string::npos)
@@ -149,27 +152,212 @@ TEST(Evaluate, DependenciesAndTargetPruning) {
   EXPECT_NE(n.error().message().find("base, deps, build, test, final"), std::string::npos);
 }
 
+// Every error points at the line and column of the problem: the "$" or quote of a bad
+// expansion (in arguments, flags, heredoc bodies, on continuation lines), the flag of a bad
+// --from, the image of a bad FROM.
 TEST(Evaluate, Errors) {
   struct Case {
     std::string text, mentions;
-    int line;
+    int line, column;
   };
   const Case cases[] = {
-      {"RUN x\nFROM y\n", "only ARG may come before FROM", 1},
-      {"ARG A\n", "no FROM instruction", 1},
-      {"ARG IMG\nFROM $IMG\n", "expands to an empty image name", 2},
-      {"FROM x AS a\nFROM y AS A\n", "duplicate stage name", 2},
-      {"FROM x\nCOPY --from=0 a b\n", "refers to the stage it is in", 2},
-      {"FROM x\nCOPY --from=5 a b\n", "no earlier stage with index 5", 2},
-      {"FROM --platform=linux/amd46 x\n", "unknown architecture", 1},
-      {"FROM x\nWORKDIR ${A:?set A}\n", "set A", 2},
+      {"RUN x\nFROM y\n", "only ARG may come before FROM", 1, 1},
+      {"ARG A\n", "no FROM instruction", 1, 1},
+      {"ARG IMG\nFROM $IMG\n", "expands to an empty image name; ARG IMG has no value", 2, 6},
+      {"FROM $NOPE AS a\n", "expands to an empty image name; $NOPE is not declared", 1, 6},
+      {"FROM x AS a\nFROM y AS A\n", "duplicate stage name", 2, 1},
+      {"FROM x\nCOPY --from=0 a b\n", "refers to the stage it is in", 2, 6},
+      {"FROM x\nCOPY --from=5 a b\n", "invalid stage index 5", 2, 6},
+      {"FROM x AS a\nCOPY --from=b /x /y\nFROM y AS b\n", "defined later", 2, 6},
+      {"FROM x\nCOPY --chown=1 --from=1 /x /y\nFROM y\n", "defined later", 2, 16},
+      {"FROM --platform=linux/amd46 x\n", "unknown architecture", 1, 6},
+      // Malformed or failed expansions.
+      {"FROM x\nWORKDIR ${A:?set A}\n", "set A", 2, 9},
+      {"FROM x\nWORKDIR /a/${A:?set A}\n", "A: set A", 2, 12},
+      {"FROM x\nCOPY --chown=${U:?x} a b\n", "U: x", 2, 14},
+      {"FROM x\nCOPY --chown=u \\\n  --chmod=6${M a b\n", "missing '}'", 3, 12},
+      {"FROM x\nCOPY a \\\n  ${B:?b} /c\n", "B: b", 3, 3},
+      {"FROM x\nADD [\"${S:?s}\", \"/d\"]\n", "S: s", 2, 5},
+      {"FROM x\nENV A=1 \\\n    B=\"open\n", "unterminated double quote", 3, 7},
+      {"FROM x\nENV LEGACY one ${T:?t}\n", "T: t", 2, 16},
+      {"FROM x\nLABEL a=${b\n", "missing '}'", 2, 9},
+      {"FROM x\nARG A=1 B=${A}${C:?c}\n", "C: c", 2, 15},
+      {"FROM x\nUSER ${U:?who}\n", "U: who", 2, 6},
+      {"FROM x\nEXPOSE 80 ${P:?port}\n", "P: port", 2, 11},
+      {"FROM x\nVOLUME /a ${V%x}\n", "unsupported modifier", 2, 11},
+      {"FROM x\nSTOPSIGNAL ${S:?sig}\n", "S: sig", 2, 12},
+      {"FROM x\nRUN --mount=type=bind,from=${S:?s},target=/x true\n", "S: s", 2, 28},
+      {"FROM x\nCOPY <<EOF /a\nline one\n  ${X:?x}\nEOF\n", "X: x", 4, 3},
+      {"FROM x\nCOPY <<-EOF /a\n\t\t${X:?x}\nEOF\n", "X: x", 3, 3},
+      {"ARG V=${X:?need-X}\nFROM alpine\n", "X: need-X", 1, 7},
+      {"FROM ${IMG:?no-image}\n", "IMG: no-image", 1, 6},
+      {"FROM --platform=${P:?p} x\n", "P: p", 1, 17},
+      {"FROM a \\\n  AS b\nFROM --platform=linux/amd64 \\\n ${I:?i}\n", "I: i", 4, 2},
+      // Invalid image references after expansion.
+      {"FROM alpine:$NOPE\n", "expands to \"alpine:\", which is not a valid image reference", 1, 6},
+      {"ARG T\nFROM --platform=$BUILDPLATFORM \\\n  golang:$T\n", "ARG T has no value", 3, 3},
+      {"FROM x\nCOPY --from=img- a b\n", "not a valid image reference", 2, 6},
+      // An empty --from names nothing.
+      {"FROM x\nARG E\nCOPY --from=$E a b\n", "--from=$E expands to an empty string", 3, 6},
+      {"FROM x\nCOPY --from=${E} a b\n", "expands to an empty string", 2, 6},
+      {"FROM x\nRUN --mount=from=$E,target=/m true\n", "from=$E expands to an empty string", 2, 5},
   };
   for (const auto& c : cases) {
     auto r = Eval(c.text);
-    ASSERT_FALSE(r) << c.text;
+    ASSERT_FALSE(r) << c.text << PlansToText({*r}, {.steps = true});
     EXPECT_NE(r.error().message().find(c.mentions), std::string::npos) << r.error().message();
-    EXPECT_EQ(ErrorPosition(r.error()).line, c.line) << r.error().message();
+    EXPECT_EQ(r.error().message().find("offset"), std::string::npos) << r.error().message();
+    Position p = ErrorPosition(r.error());
+    EXPECT_EQ(p.line, c.line) << r.error().message();
+    EXPECT_EQ(p.column, c.column) << r.error().message();
   }
+}
+
+// A stage built FROM another stage starts with its ENV and its declared ARGs (BuildKit copies
+// the parent's state); unrelated earlier stages pass nothing on.
+TEST(Evaluate, ChildStagesInheritArgsAndEnv) {
+  struct Case {
+    std::string text;
+    std::vector<std::string> last_words;  // of the last instruction
+  };
+  const Case cases[] = {
+      {"FROM alpine AS base\nARG TARGETARCH\nENV GOARCH=$TARGETARCH\n"
+       "FROM base\nLABEL g=$GOARCH t=$TARGETARCH\n",
+       {"g=arm64", "t=arm64"}},
+      {"FROM alpine AS a\nARG V=1\nENV E=e\nFROM a AS b\nRUN true\nFROM b\nLABEL v=$V e=$E\n",
+       {"v=1", "e=e"}},
+      {"FROM alpine AS a\nENV X=1\nARG Y=2\nFROM alpine\nLABEL x=$X y=$Y\n", {"x=", "y="}},
+      // Redeclaring without a value keeps the inherited value, unless a global one exists.
+      {"FROM alpine AS a\nARG V=1\nFROM a\nARG V\nLABEL v=$V\n", {"v=1"}},
+      {"ARG V=g\nFROM alpine AS a\nARG V=1\nFROM a\nARG V\nLABEL v=$V\n", {"v=g"}},
+      {"FROM alpine AS a\nARG V=1\nFROM a\nARG V=2\nLABEL v=$V\n", {"v=2"}},
+      // The child's own ENV still wins over an inherited ARG.
+      {"FROM alpine AS a\nARG V=arg\nFROM a\nENV V=env\nWORKDIR /$V\n", {"/env"}},
+  };
+  for (const auto& c : cases) {
+    auto p = Eval(c.text);
+    ASSERT_TRUE(p) << c.text << ": " << p.error().ToString();
+    EXPECT_EQ(p->stages.back().steps.back().words, c.last_words) << c.text;
+  }
+  // The probe from the audit: an inherited ENV built from an ARG in COPY --from.
+  auto p = Eval(
+      "FROM alpine AS base\nARG TARGETARCH\nENV GOARCH=$TARGETARCH\n"
+      "FROM base\nCOPY --from=img-$GOARCH /a /b\n");
+  ASSERT_TRUE(p) << p.error().ToString();
+  EXPECT_EQ(p->stages[1].external_images, std::vector<std::string>{"img-arm64"});
+  EXPECT_EQ(p->stages[1].env.at("GOARCH"), "arm64");
+  EXPECT_EQ(p->stages[1].args.at("TARGETARCH"), "arm64");
+}
+
+// "ARG X" with no default, no --build-arg and no global value leaves X unset, not empty.
+TEST(Evaluate, ArgWithoutValueIsUnset) {
+  struct Case {
+    std::string text;
+    std::map<std::string, std::string> build_args;
+    std::vector<std::string> last_words;
+  };
+  const Case cases[] = {
+      {"FROM x\nARG X\nLABEL a=${X-d} b=${X:-e} c=${X+set}\n", {}, {"a=d", "b=e", "c="}},
+      {"ARG X\nFROM x\nARG X\nLABEL a=${X-d}\n", {}, {"a=d"}},
+      {"FROM x\nARG X\nLABEL a=${X-d} b=${X:-e} c=${X+set}\n", {{"X", ""}}, {"a=", "b=e", "c=set"}},
+      {"FROM x\nARG X=\nLABEL a=${X-d}\n", {}, {"a="}},
+      {"FROM x\nARG X\nARG X\n", {}, {"X"}},
+  };
+  for (const auto& c : cases) {
+    EvalOptions o = Opts();
+    o.build_args = c.build_args;
+    auto p = Eval(c.text, o);
+    ASSERT_TRUE(p) << c.text << ": " << p.error().ToString();
+    EXPECT_EQ(p->stages.back().steps.back().words, c.last_words) << c.text;
+  }
+}
+
+// FROM resolves stages by name only; a number is an image. COPY --from takes an index.
+TEST(Evaluate, FromResolvesStagesByNameOnly) {
+  auto p = Eval("FROM alpine\nRUN true\nFROM 0\nCOPY --from=0 /a /b\n");
+  ASSERT_TRUE(p) << p.error().ToString();
+  EXPECT_EQ(p->stages[1].base, "0");
+  EXPECT_EQ(p->stages[1].base_stage, -1);
+  ASSERT_EQ(p->stages[1].deps.size(), 1u);
+  EXPECT_EQ(p->stages[1].deps[0].via, "COPY --from");
+  auto named = Eval("FROM alpine AS Build\nFROM build\n");
+  ASSERT_TRUE(named);
+  EXPECT_EQ(named->stages[1].base_stage, 0);
+}
+
+// What the frontend expands, instruction by instruction (after ARG A=alpha, ARG M=644,
+// ENV P=/usr), and what it leaves to the shell or to later.
+TEST(Evaluate, WhatIsExpanded) {
+  struct Case {
+    std::string instruction;
+    bool expanded;
+    std::vector<std::string> words;
+    std::vector<std::pair<std::string, std::string>> flags;
+  };
+  const Case cases[] = {
+      {"RUN echo $A", false, {}, {}},
+      {"RUN [\"echo\", \"$A\"]", false, {}, {}},
+      {"CMD echo $A", false, {}, {}},
+      {"CMD [\"$A\"]", false, {}, {}},
+      {"ENTRYPOINT [\"/bin/$A\"]", false, {}, {}},
+      {"ENTRYPOINT exec $A", false, {}, {}},
+      {"HEALTHCHECK --interval=5s CMD curl $A", false, {}, {}},
+      {"SHELL [\"/bin/$A\", \"-c\"]", false, {}, {}},
+      {"MAINTAINER $A", false, {}, {}},
+      {"ONBUILD COPY $A /b", false, {}, {}},
+      {"RUN --mount=type=cache,id=$A,target=$P/cache --network=none make $A",
+       false,
+       {},
+       {{"mount", "type=cache,id=alpha,target=/usr/cache"}, {"network", "none"}}},
+      {"EXPOSE 80 ${PORT:-8080}/$A", true, {"80", "8080/alpha"}, {}},
+      {"VOLUME $P/data /$A", true, {"/usr/data", "/alpha"}, {}},
+      {"VOLUME [\"$P/data\"]", true, {"/usr/data"}, {}},
+      {"USER $A:${A}", true, {"alpha:alpha"}, {}},
+      {"STOPSIGNAL SIG${S:-TERM}", true, {"SIGTERM"}, {}},
+      {"WORKDIR $P/src", true, {"/usr/src"}, {}},
+      {"ENV B=$A/x C=\"$P $A\"", true, {"B=alpha/x", "C=/usr alpha"}, {}},
+      {"ENV D $A and $P", true, {"D=alpha and /usr"}, {}},
+      {"LABEL l=$A \"k $A\"=v", true, {"l=alpha", "k alpha=v"}, {}},
+      {"ARG B=$A-b", true, {"B=alpha-b"}, {}},
+      {"ADD --chown=$A --chmod=$M --checksum=sha256:$A $P/a.tgz /opt/$A/",
+       true,
+       {"/usr/a.tgz", "/opt/alpha/"},
+       {{"chown", "alpha"}, {"chmod", "644"}, {"checksum", "sha256:alpha"}}},
+      {"COPY --from=img-$A --chown=$A:$A --chmod=$M --exclude=*.$A a $P/b",
+       true,
+       {"a", "/usr/b"},
+       {{"from", "img-alpha"}, {"chown", "alpha:alpha"}, {"chmod", "644"}, {"exclude", "*.alpha"}}},
+      {"COPY [\"$P/a b\", \"/$A/\"]", true, {"/usr/a b", "/alpha/"}, {}},
+      {"COPY '$A' \\$A \"$A\" /d/", true, {"$A", "$A", "alpha", "/d/"}, {}},
+  };
+  for (const auto& c : cases) {
+    auto p = Eval("FROM x\nARG A=alpha\nARG M=644\nENV P=/usr\n" + c.instruction + "\n");
+    ASSERT_TRUE(p) << c.instruction << ": " << p.error().ToString();
+    const Step& st = p->stages[0].steps.back();
+    EXPECT_EQ(st.expanded, c.expanded) << c.instruction;
+    EXPECT_EQ(st.words, c.words) << c.instruction;
+    EXPECT_EQ(st.flags, c.flags) << c.instruction;
+  }
+}
+
+// COPY/ADD heredocs become files: unquoted ones are expanded in raw mode (quotes kept), quoted
+// ones are not, and the markers are not paths. RUN heredocs are left to the shell.
+TEST(Evaluate, HeredocBodies) {
+  auto p = Eval(
+      "FROM x\nARG A=alpha\n"
+      "COPY --chmod=755 <<EOF <<'Q' /dst/\n$A \"$A\" '$A' \\$A ${B:-b}\nEOF\n$A\nQ\n"
+      "ADD <<-\"T\" /t\n\t$A\n\tT\n"
+      "RUN <<EOF\necho $A\nEOF\n");
+  ASSERT_TRUE(p) << p.error().ToString();
+  const auto& steps = p->stages[0].steps;
+  ASSERT_EQ(steps.size(), 4u);
+  EXPECT_EQ(steps[1].words, std::vector<std::string>{"/dst/"});
+  using Files = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(steps[1].heredocs, (Files{{"EOF", "alpha \"alpha\" 'alpha' $A b\n"}, {"Q", "$A\n"}}));
+  EXPECT_EQ(steps[2].words, std::vector<std::string>{"/t"});
+  EXPECT_EQ(steps[2].heredocs, (Files{{"T", "$A\n"}}));
+  EXPECT_FALSE(steps[3].expanded);
+  EXPECT_TRUE(steps[3].heredocs.empty());
 }
 
 TEST(Evaluate, PlanTextIsDeterministic) {
@@ -190,6 +378,29 @@ TEST(Evaluate, PlanTextIsDeterministic) {
             "  stage 1: from alpine, runs on linux/arm64 (target), needs 0 via COPY --from, 1 "
             "instructions\n");
   EXPECT_NE(PlansToJson(*plans).find("\"mode\": \"build-shared\""), std::string::npos);
+  EXPECT_NE(PlansToJson(*plans).find("\"instruction\": \"COPY\""), std::string::npos);
+}
+
+TEST(Evaluate, PlanTextWithSteps) {
+  auto df = Parse(
+      "FROM --platform=$BUILDPLATFORM golang AS b\nARG TARGETARCH\n"
+      "RUN --mount=type=cache,target=/c go build -o /out/$TARGETARCH\n"
+      "FROM alpine\nARG TARGETARCH\nCOPY --from=b /out/$TARGETARCH /app\n"
+      "COPY <<EOF /etc/arch\n$TARGETARCH\nEOF\n");
+  ASSERT_TRUE(df);
+  auto plans = EvaluateAll(*df, {P("linux/arm64")}, Opts());
+  ASSERT_TRUE(plans);
+  EXPECT_EQ(PlansToText(*plans, {.steps = true}),
+            "platform linux/arm64 (built on linux/amd64), target stage 1\n"
+            "  stage 0 \"b\": from golang, runs on linux/amd64 (build-per-target), 2 "
+            "instructions\n"
+            "    2 ARG [\"TARGETARCH=arm64\"]\n"
+            "    3 RUN --mount=type=cache,target=/c (not expanded)\n"
+            "  stage 1: from alpine, runs on linux/arm64 (target), needs 0 via COPY --from, 3 "
+            "instructions\n"
+            "    5 ARG [\"TARGETARCH=arm64\"]\n"
+            "    6 COPY --from=b [\"/out/arm64\",\"/app\"]\n"
+            "    7 COPY [\"/etc/arch\"] <<EOF \"arm64\\n\"\n");
 }
 
 }  // namespace

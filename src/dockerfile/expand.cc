@@ -16,9 +16,11 @@ struct Piece {
 
 class Lexer {
  public:
+  // `tolerant`: only collect names; the shell's own modifiers (${A#p}, ${A%p}, ${A/p/r},
+  // ${A:=w} ...) are skipped instead of being errors, so the names after them are found too.
   Lexer(std::string_view text, const Lookup& lookup, const ExpandOptions& options,
-        std::set<std::string>& referenced)
-      : s_(text), lookup_(lookup), opt_(options), referenced_(referenced) {}
+        std::set<std::string>& referenced, bool tolerant = false)
+      : s_(text), lookup_(lookup), opt_(options), referenced_(referenced), tolerant_(tolerant) {}
 
   // Processes the whole input as one word sequence. When `split` is set, unquoted whitespace
   // ends a word.
@@ -43,10 +45,10 @@ class Lexer {
         } else {
           Add(cur, std::string(1, c));
         }
-      } else if (c == '\'') {
+      } else if (c == '\'' && opt_.process_quotes) {
         ANYARCH_TRY(std::string t, SingleQuoted());
         Add(cur, t);
-      } else if (c == '"') {
+      } else if (c == '"' && opt_.process_quotes) {
         ANYARCH_TRY(std::string t, DoubleQuoted());
         Add(cur, t);
       } else if (c == '$' && opt_.expand) {
@@ -69,10 +71,10 @@ class Lexer {
       if (c == opt_.escape) {
         ++pos_;
         if (pos_ < s_.size()) out.push_back(s_[pos_++]);
-      } else if (c == '\'') {
+      } else if (c == '\'' && opt_.process_quotes) {
         ANYARCH_TRY(std::string t, SingleQuoted());
         out += t;
-      } else if (c == '"') {
+      } else if (c == '"' && opt_.process_quotes) {
         ANYARCH_TRY(std::string t, DoubleQuoted());
         out += t;
       } else if (c == '$' && opt_.expand) {
@@ -86,6 +88,9 @@ class Lexer {
     return out;
   }
 
+  // The offset of the quote or "$" the last error is about.
+  std::size_t error_offset() const { return error_offset_; }
+
  private:
   static void Add(std::vector<Piece>& cur, std::string t) {
     if (!cur.empty() && !cur.back().splittable) {
@@ -96,7 +101,8 @@ class Lexer {
   }
 
   Error Bad(std::size_t at, const std::string& why) {
-    return Error(ErrorCode::kInvalid, why + " (at offset " + std::to_string(at) + ")");
+    error_offset_ = at;
+    return Error(ErrorCode::kInvalid, why);
   }
 
   Result<std::string> SingleQuoted() {
@@ -168,6 +174,13 @@ class Lexer {
       }
       if (pos_ >= s_.size()) return Unexpected(Bad(start, "missing '}' in ${...}"));
       char op = s_[pos_];
+      if (op != '-' && op != '+' && op != '?' && tolerant_) {
+        Get(name);
+        ANYARCH_TRY(std::string ignored, BraceWord());
+        if (pos_ >= s_.size()) return Unexpected(Bad(start, "missing '}' in ${...}"));
+        ++pos_;  // '}'
+        return std::string();
+      }
       if (op != '-' && op != '+' && op != '?') {
         return Unexpected(Bad(start, "bad substitution: unsupported modifier '" +
                                          std::string(colon ? ":" : "") + std::string(1, op) +
@@ -188,8 +201,7 @@ class Lexer {
           return use ? word : std::string();
         default:  // '?'
           if (use) return *v;
-          return Unexpected(
-              Error(ErrorCode::kInvalid, name + ": " + (word.empty() ? "is not set" : word)));
+          return Unexpected(Bad(start, name + ": " + (word.empty() ? "is not set" : word)));
       }
     }
     if (IsNameChar(c)) {
@@ -205,15 +217,22 @@ class Lexer {
   ExpandOptions opt_;
   std::set<std::string>& referenced_;
   std::size_t pos_ = 0;
+  std::size_t error_offset_ = 0;
+  bool tolerant_ = false;
 };
 
 }  // namespace
 
 Result<ExpandResult> ExpandWord(std::string_view text, const Lookup& lookup,
-                                const ExpandOptions& options) {
+                                const ExpandOptions& options, std::size_t* error_offset) {
   ExpandResult r;
   Lexer lx(text, lookup, options, r.referenced);
-  ANYARCH_TRY(auto words, lx.Run(/*split=*/false));
+  auto run = lx.Run(/*split=*/false);
+  if (!run) {
+    if (error_offset) *error_offset = lx.error_offset();
+    return Unexpected(std::move(run).error());
+  }
+  auto words = std::move(*run);
   for (auto& w : words) {
     for (auto& p : w) r.value += p.text;
   }
@@ -222,10 +241,16 @@ Result<ExpandResult> ExpandWord(std::string_view text, const Lookup& lookup,
 
 Result<std::vector<std::string>> ExpandWords(std::string_view text, const Lookup& lookup,
                                              std::set<std::string>* referenced,
-                                             const ExpandOptions& options) {
+                                             const ExpandOptions& options,
+                                             std::size_t* error_offset) {
   std::set<std::string> refs;
   Lexer lx(text, lookup, options, refs);
-  ANYARCH_TRY(auto words, lx.Run(/*split=*/true));
+  auto run = lx.Run(/*split=*/true);
+  if (!run) {
+    if (error_offset) *error_offset = lx.error_offset();
+    return Unexpected(std::move(run).error());
+  }
+  auto words = std::move(*run);
   if (referenced) referenced->insert(refs.begin(), refs.end());
   std::vector<std::string> out;
   for (auto& w : words) {
@@ -255,10 +280,15 @@ Result<std::vector<std::string>> ExpandWords(std::string_view text, const Lookup
 }
 
 std::set<std::string> ReferencedVariables(std::string_view text, char escape) {
+  return ReferencedVariables(text, ExpandOptions{.escape = escape});
+}
+
+std::set<std::string> ReferencedVariables(std::string_view text, const ExpandOptions& options) {
   std::set<std::string> refs;
-  ExpandOptions opt{.escape = escape};
+  ExpandOptions opt = options;
+  opt.expand = true;
   Lookup none = [](const std::string&) -> std::optional<std::string> { return std::string("x"); };
-  Lexer lx(text, none, opt, refs);
+  Lexer lx(text, none, opt, refs, /*tolerant=*/true);
   (void)lx.Run(false);
   return refs;
 }

@@ -6,8 +6,11 @@
 //   Single quotes are literal; double quotes expand; the escape character (\ or `) makes the
 //   next character literal, and inside double quotes only before ", $ or itself.
 //   Quotes are removed from the result. An unset variable expands to the empty string.
+//   The bodies of unquoted COPY/ADD heredocs are expanded in the "raw" mode BuildKit uses for
+//   them: quotes are ordinary characters, only $ and the escape character are special.
 // Traps: "$" not followed by a name stays a literal "$"; "${" with a bad name is an error;
-// an unterminated quote or brace is an error that gives the offset where the text started.
+// an unterminated quote or brace is an error. Errors give the byte offset of the offending
+// quote or "$" through `error_offset`, so callers can point at the line and column.
 #pragma once
 
 #include <functional>
@@ -26,7 +29,8 @@ using Lookup = std::function<std::optional<std::string>(const std::string& name)
 
 struct ExpandOptions {
   char escape = '\\';
-  bool expand = true;  // false: only quote and escape processing (e.g. quoted heredocs)
+  bool expand = true;          // false: only quote and escape processing
+  bool process_quotes = true;  // false: quotes are literal (heredoc bodies of COPY and ADD)
 };
 
 struct ExpandResult {
@@ -34,20 +38,25 @@ struct ExpandResult {
   std::set<std::string> referenced;  // every variable name the text referred to
 };
 
-// Expands one word (quotes removed, no splitting). kInvalid with the byte offset of the problem
-// in the message on malformed input.
+// Expands one word (quotes removed, no splitting). kInvalid on malformed input or a failed
+// ${NAME?msg}; then *error_offset (when given) is the byte offset of the quote or "$" at fault.
 Result<ExpandResult> ExpandWord(std::string_view text, const Lookup& lookup,
-                                const ExpandOptions& options = {});
+                                const ExpandOptions& options = {},
+                                std::size_t* error_offset = nullptr);
 
 // Splits on unquoted whitespace and expands each word; unquoted expansion results are split on
 // whitespace too, as Docker does for ADD/COPY/EXPOSE/VOLUME arguments.
+// Errors as for ExpandWord.
 Result<std::vector<std::string>> ExpandWords(std::string_view text, const Lookup& lookup,
                                              std::set<std::string>* referenced = nullptr,
-                                             const ExpandOptions& options = {});
+                                             const ExpandOptions& options = {},
+                                             std::size_t* error_offset = nullptr);
 
-// The variable names `text` refers to, without evaluating (for lint). Malformed text gives the
-// names found before the problem.
+// The variable names `text` refers to, without evaluating (for lint). The shell's own modifiers
+// (${A#p}, ${A%p}, ${A/p/r}, ${A:=w}) count as references; malformed text gives the names found
+// before the problem.
 std::set<std::string> ReferencedVariables(std::string_view text, char escape = '\\');
+std::set<std::string> ReferencedVariables(std::string_view text, const ExpandOptions& options);
 
 // Splits on unquoted whitespace, keeping quotes and escapes in the words (for flags and
 // key=value lists that are expanded later). Each word comes with its byte offset in `text`.

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <map>
+#include <optional>
 #include <set>
 
 #include "base/strings.h"
@@ -34,6 +36,47 @@ std::string FindArchWord(const std::string& text) {
   return {};
 }
 
+// Whether a token of a RUN command names a file: a URL, a path, or a file name with an archive
+// or package extension. Only these are checked for architecture names, so package names
+// (gcc-aarch64-linux-gnu), target triples and `dpkg --add-architecture arm64` are not reported.
+bool FileLikeToken(const std::string& token) {
+  if (token.find('/') != std::string::npos) return true;
+  static const char* const kExtensions[] = {
+      ".tar.gz",   ".tgz", ".tar.xz", ".txz", ".tar.bz2", ".tbz2", ".tar.zst", ".tar",
+      ".zip",      ".deb", ".rpm",    ".apk", ".gz",      ".xz",   ".bz2",     ".zst",
+      ".appimage", ".so",  ".run",    ".bin", ".msi",     ".exe",  ".jar",     ".whl"};
+  std::string lower = ToLower(token);
+  for (const char* e : kExtensions) {
+    std::string ext(e);
+    if (lower.size() > ext.size() && lower.compare(lower.size() - ext.size(), ext.size(), ext) == 0)
+      return true;
+  }
+  return false;
+}
+
+// The first architecture name in a file-like token of shell text.
+std::string FindArchInFiles(const std::string& text) {
+  std::string token;
+  auto flush = [&]() -> std::string {
+    std::string t = token;
+    token.clear();
+    while (!t.empty() && std::string("\"'`;&|)(<>,").find(t.back()) != std::string::npos)
+      t.pop_back();
+    while (!t.empty() && std::string("\"'`;&|)(<>,").find(t.front()) != std::string::npos)
+      t.erase(t.begin());
+    if (t.empty() || !FileLikeToken(t)) return {};
+    return FindArchWord(t);
+  };
+  for (char c : text) {
+    if (std::isspace(static_cast<unsigned char>(c))) {
+      if (auto a = flush(); !a.empty()) return a;
+    } else {
+      token.push_back(c);
+    }
+  }
+  return flush();
+}
+
 // An instruction that looks at the platform it runs for is architecture-aware.
 bool ArchAware(const std::string& text, char escape) {
   for (const auto& name : ReferencedVariables(text, escape)) {
@@ -46,11 +89,113 @@ bool ArchAware(const std::string& text, char escape) {
          lower.find("apk --print-arch") != std::string::npos;
 }
 
+// Everything an instruction says, heredoc bodies included (for the architecture checks).
 std::string FullText(const Instruction& in) {
   std::string text = in.args;
   for (const auto& f : in.flags) text += " --" + f.name + "=" + f.value;
   for (const auto& h : in.heredocs) text += "\n" + h.body;
   return text;
+}
+
+std::string Basename(const std::string& path) {
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+bool IsShell(const std::string& program) {
+  static const std::set<std::string> shells = {"sh", "bash", "ash", "dash", "zsh", "ksh", "mksh"};
+  return shells.count(Basename(program)) > 0;
+}
+
+// The script of an exec-form command that runs a shell (["sh", "-c", "script"]), if it is one.
+std::optional<std::string> ShellScriptOfExec(const std::vector<std::string>& argv) {
+  if (argv.size() < 3 || !IsShell(argv[0])) return std::nullopt;
+  const std::string& opt = argv[1];
+  if (opt.size() < 2 || opt[0] != '-' || opt.find('c') == std::string::npos) return std::nullopt;
+  return argv[2];
+}
+
+// Whether a heredoc body that is run as a script is a shell script: no "#!" line, or one that
+// names a shell (also through /usr/bin/env).
+bool ShellScriptBody(const std::string& body) {
+  if (body.rfind("#!", 0) != 0) return true;
+  std::string first = body.substr(2, body.find('\n') - 2);
+  std::vector<std::string> words;
+  for (const auto& w : Split(first, ' ')) {
+    if (!TrimSpace(w).empty()) words.push_back(std::string(TrimSpace(w)));
+  }
+  if (words.empty()) return true;
+  std::size_t k = 0;
+  if (Basename(words[0]) == "env") {
+    k = 1;
+    while (k < words.size() && words[k][0] == '-') ++k;
+  }
+  return k < words.size() && IsShell(words[k]);
+}
+
+// A piece of an instruction that variables are expanded in, by the frontend or by the shell of
+// a RUN, and how it is expanded.
+struct VariableText {
+  std::string text;
+  ExpandOptions options;
+};
+
+// What of `in` sees build variables: the frontend's expansions (ARG defaults, ENV, COPY args,
+// unquoted COPY/ADD heredocs in raw mode, flags ...) and what the RUN shell expands (the
+// command, heredoc bodies it runs as scripts or reads unquoted, the script of ["sh","-c",...]).
+// Empty for instructions nothing expands (CMD, ENTRYPOINT, HEALTHCHECK, SHELL, MAINTAINER,
+// ONBUILD: they run later or not at all).
+std::vector<VariableText> TextWithVariables(const Instruction& in, char escape) {
+  const ExpandOptions shell{.escape = escape};
+  std::vector<VariableText> out;
+  switch (in.kind) {
+    case Kind::kOnbuild:
+    case Kind::kCmd:
+    case Kind::kEntrypoint:
+    case Kind::kHealthcheck:
+    case Kind::kShell:
+    case Kind::kMaintainer:
+    case Kind::kFrom:
+      return out;
+    case Kind::kArg: {
+      // Only the defaults refer to variables.
+      std::string text;
+      for (const auto& w : SplitRawWords(in.args, escape)) {
+        auto eq = w.text.find('=');
+        if (eq != std::string::npos) text += " " + w.text.substr(eq + 1);
+      }
+      out.push_back({text, shell});
+      return out;
+    }
+    case Kind::kRun: {
+      if (!in.json_form) {
+        out.push_back({in.args, shell});
+      } else if (auto script = ShellScriptOfExec(in.json_args)) {
+        out.push_back({*script, shell});
+      }
+      for (const auto& f : in.FlagsNamed("mount")) out.push_back({f->value, shell});
+      // "RUN <<EOF" alone runs the body as a script (quoting the delimiter does not change
+      // that in BuildKit); otherwise the shell reads the heredoc, expanding it unless quoted.
+      bool alone = in.heredocs.size() == 1 && in.args.size() == in.heredocs[0].marker_size;
+      for (const auto& h : in.heredocs) {
+        if (alone ? ShellScriptBody(h.body) : h.expand) out.push_back({h.body, shell});
+      }
+      return out;
+    }
+    default: {
+      std::string text = in.args;
+      for (const auto& f : in.flags) text += " " + f.value;
+      out.push_back({text, shell});
+      if (in.kind == Kind::kAdd || in.kind == Kind::kCopy) {
+        for (const auto& h : in.heredocs) {
+          if (h.expand) {
+            out.push_back({h.body, ExpandOptions{.escape = '\\', .process_quotes = false}});
+          }
+        }
+      }
+      return out;
+    }
+  }
 }
 
 bool HasYesFlag(const std::vector<std::string>& words) {
@@ -60,6 +205,17 @@ bool HasYesFlag(const std::vector<std::string>& words) {
     if (w.size() > 1 && w[0] == '-' && w[1] != '-' && w.find('y') != std::string::npos) return true;
   }
   return false;
+}
+
+// One command's words: "apt-get install" (or "apt install") without a yes flag.
+bool AptCommandWithoutYes(const std::vector<std::string>& words) {
+  auto apt = std::find_if(words.begin(), words.end(), [](const std::string& w) {
+    return Basename(w) == "apt-get" || Basename(w) == "apt";
+  });
+  if (apt == words.end()) return false;
+  auto inst = std::find(apt, words.end(), "install");
+  if (inst == words.end()) return false;
+  return !HasYesFlag(std::vector<std::string>(apt, words.end()));
 }
 
 // Finds "apt-get install" (or "apt install") commands without a yes flag in shell text.
@@ -78,12 +234,7 @@ bool AptWithoutYes(const std::string& text) {
       auto tw = std::string(TrimSpace(w));
       if (!tw.empty()) words.push_back(tw);
     }
-    auto apt = std::find_if(words.begin(), words.end(),
-                            [](const std::string& w) { return w == "apt-get" || w == "apt"; });
-    if (apt == words.end()) continue;
-    auto inst = std::find(apt, words.end(), "install");
-    if (inst == words.end()) continue;
-    if (!HasYesFlag(std::vector<std::string>(apt, words.end()))) return true;
+    if (AptCommandWithoutYes(words)) return true;
   }
   return false;
 }
@@ -93,6 +244,95 @@ const std::set<std::string>& ArchOrgs() {
                                              "arm32v5",  "i386",    "ppc64le",      "s390x",
                                              "mips64le", "riscv64", "windows-amd64"};
   return orgs;
+}
+
+// For each stage, the stage it is built FROM (-1 for an image), by the literal names (used when
+// there are no plans to take them from).
+std::vector<int> LiteralParents(const Dockerfile& df) {
+  std::vector<int> parents;
+  std::vector<std::string> names;
+  for (const auto& in : df.instructions) {
+    if (in.kind != Kind::kFrom) continue;
+    auto words = SplitRawWords(in.args, df.escape);
+    int parent = -1;
+    std::string base = words.empty() ? "" : ToLower(words[0].text);
+    for (std::size_t k = 0; k < names.size(); ++k) {
+      if (!names[k].empty() && names[k] == base) parent = static_cast<int>(k);
+    }
+    parents.push_back(parent);
+    names.push_back(words.size() == 3 ? ToLower(words[2].text) : "");
+  }
+  return parents;
+}
+
+// undeclared-arg for one assignment of parent stages: a stage starts with the ARGs and ENV of
+// the stage it is built on. Findings go to `out` by instruction index, once each.
+void UndeclaredArgs(const Dockerfile& df, const std::set<std::string>& globals,
+                    const std::vector<int>& parents,
+                    std::map<std::size_t, std::vector<LintWarning>>& out,
+                    std::set<std::string>& seen) {
+  struct Vars {
+    std::set<std::string> declared, env;
+  };
+  std::vector<Vars> finals;  // per stage, at its end
+  Vars cur;
+  int stage = -1;
+  std::set<std::string> later_args;
+  for (std::size_t i = 0; i < df.instructions.size(); ++i) {
+    const Instruction& in = df.instructions[i];
+    if (in.kind == Kind::kFrom) {
+      if (stage >= 0) finals.push_back(cur);
+      ++stage;
+      int parent = static_cast<std::size_t>(stage) < parents.size()
+                       ? parents[static_cast<std::size_t>(stage)]
+                       : -1;
+      cur = parent >= 0 && static_cast<std::size_t>(parent) < finals.size()
+                ? finals[static_cast<std::size_t>(parent)]
+                : Vars{};
+      later_args.clear();
+      for (std::size_t k = i + 1;
+           k < df.instructions.size() && df.instructions[k].kind != Kind::kFrom; ++k) {
+        if (df.instructions[k].kind != Kind::kArg) continue;
+        for (const auto& w : SplitRawWords(df.instructions[k].args, df.escape)) {
+          later_args.insert(w.text.substr(0, w.text.find('=')));
+        }
+      }
+      continue;
+    }
+    if (stage < 0) continue;
+    std::set<std::string> reported;
+    for (const auto& piece : TextWithVariables(in, df.escape)) {
+      for (const auto& name : ReferencedVariables(piece.text, piece.options)) {
+        if (cur.declared.count(name) || cur.env.count(name) || IsProxyArg(name) ||
+            reported.count(name))
+          continue;
+        std::string why;
+        if (globals.count(name)) {
+          why = "is a global ARG; a stage must redeclare it (ARG " + name + ") before using it";
+        } else if (later_args.count(name)) {
+          why = "is declared by an ARG later in this stage; move the ARG up";
+        } else if (IsPlatformArg(name)) {
+          why =
+              "is an automatic platform ARG; declare it in this stage (ARG " + name + ") to use it";
+        } else {
+          continue;
+        }
+        reported.insert(name);
+        std::string message = "$" + name + " is empty here: it " + why;
+        if (seen.insert(std::to_string(i) + "\n" + message).second) {
+          out[i].push_back({"undeclared-arg", in.pos, message});
+        }
+      }
+    }
+    if (in.kind == Kind::kArg) {
+      for (const auto& w : SplitRawWords(in.args, df.escape))
+        cur.declared.insert(w.text.substr(0, w.text.find('=')));
+    }
+    if (in.kind == Kind::kEnv) {
+      for (const auto& w : SplitRawWords(in.args, df.escape))
+        cur.env.insert(w.text.substr(0, w.text.find('=')));
+    }
+  }
 }
 
 }  // namespace
@@ -111,7 +351,16 @@ Result<std::vector<LintWarning>> Lint(const Dockerfile& df, const LintOptions& o
          "empty line inside a continued instruction; remove it (BuildKit deprecates this)"});
   }
 
-  // Per-stage scan for ARG declarations and their uses.
+  // Every target platform is evaluated: which stage a stage is built on, whether it is needed
+  // and which build args are used can differ per platform (FROM base-${TARGETARCH}).
+  std::vector<Plan> plans;
+  if (!options.platforms.empty()) {
+    EvalOptions eo{.build = options.build,
+                   .build_args = options.build_args,
+                   .target_stage = options.target_stage};
+    ANYARCH_TRY(plans, EvaluateAll(df, options.platforms, eo));
+  }
+
   std::set<std::string> globals;
   for (const auto& in : df.instructions) {
     if (in.kind == Kind::kFrom) break;
@@ -120,22 +369,27 @@ Result<std::vector<LintWarning>> Lint(const Dockerfile& df, const LintOptions& o
         globals.insert(w.text.substr(0, w.text.find('=')));
     }
   }
+
+  // Variables used before the stage declares them, for every platform's stage graph.
+  std::map<std::size_t, std::vector<LintWarning>> undeclared;
+  {
+    std::vector<std::vector<int>> parent_sets;
+    if (plans.empty()) parent_sets.push_back(LiteralParents(df));
+    for (const auto& p : plans) {
+      std::vector<int> parents;
+      for (const auto& s : p.stages) parents.push_back(s.base_stage);
+      if (std::find(parent_sets.begin(), parent_sets.end(), parents) == parent_sets.end())
+        parent_sets.push_back(parents);
+    }
+    std::set<std::string> seen;
+    for (const auto& parents : parent_sets) UndeclaredArgs(df, globals, parents, undeclared, seen);
+  }
+
   bool in_stage = false;
-  std::set<std::string> declared, env_names, later_args;
   for (std::size_t i = 0; i < df.instructions.size(); ++i) {
     const Instruction& in = df.instructions[i];
     if (in.kind == Kind::kFrom) {
       in_stage = true;
-      declared.clear();
-      env_names.clear();
-      later_args.clear();
-      for (std::size_t k = i + 1;
-           k < df.instructions.size() && df.instructions[k].kind != Kind::kFrom; ++k) {
-        if (df.instructions[k].kind != Kind::kArg) continue;
-        for (const auto& w : SplitRawWords(df.instructions[k].args, df.escape)) {
-          later_args.insert(w.text.substr(0, w.text.find('=')));
-        }
-      }
       // FROM checks.
       auto words = SplitRawWords(in.args, df.escape);
       const std::string& image = words[0].text;
@@ -154,14 +408,27 @@ Result<std::vector<LintWarning>> Lint(const Dockerfile& df, const LintOptions& o
           }
         }
       }
-      if (const Flag* f = in.FindFlag("platform");
-          f && multi && f->value.find('$') == std::string::npos) {
-        out.push_back(
-            {"pinned-platform", f->pos,
-             "FROM --platform=" + f->value + " pins this stage to one platform in a build for " +
-                 platform_list +
-                 "; use $BUILDPLATFORM for build tools or $TARGETPLATFORM (the default)"});
+      const Flag* platform_flag = in.FindFlag("platform");
+      if (platform_flag && multi && platform_flag->value.find('$') == std::string::npos) {
+        out.push_back({"pinned-platform", platform_flag->pos,
+                       "FROM --platform=" + platform_flag->value +
+                           " pins this stage to one platform in a build for " + platform_list +
+                           "; use $BUILDPLATFORM for build tools or $TARGETPLATFORM (the "
+                           "default)"});
       }
+      // FROM sees only the global ARGs and the automatic platform ARGs.
+      auto undefined = [&](const std::string& text, Position pos, const std::string& what) {
+        for (const auto& name : ReferencedVariables(text, df.escape)) {
+          if (globals.count(name) || IsPlatformArg(name)) continue;
+          out.push_back({"undefined-arg-in-from", pos,
+                         "$" + name + " in the " + what +
+                             " of FROM is not an ARG declared before the first FROM, so it "
+                             "expands to nothing; declare it there (ARG " +
+                             name + "=...)"});
+        }
+      };
+      undefined(image, in.args_pos, "image");
+      if (platform_flag) undefined(platform_flag->value, platform_flag->pos, "--platform");
       continue;
     }
     if (!in_stage) continue;
@@ -173,45 +440,8 @@ Result<std::vector<LintWarning>> Lint(const Dockerfile& df, const LintOptions& o
            "MAINTAINER is deprecated; use LABEL org.opencontainers.image.authors=\"...\""});
     }
 
-    // Variables used before the stage declares them.
-    if (in.kind != Kind::kOnbuild && in.kind != Kind::kCmd && in.kind != Kind::kEntrypoint &&
-        in.kind != Kind::kHealthcheck && in.kind != Kind::kShell) {
-      std::string text = FullText(in);
-      if (in.kind == Kind::kArg) {
-        // Only the defaults refer to variables.
-        text.clear();
-        for (const auto& w : SplitRawWords(in.args, df.escape)) {
-          auto eq = w.text.find('=');
-          if (eq != std::string::npos) text += " " + w.text.substr(eq + 1);
-        }
-      }
-      std::set<std::string> reported;
-      for (const auto& name : ReferencedVariables(text, df.escape)) {
-        if (declared.count(name) || env_names.count(name) || IsProxyArg(name) ||
-            reported.count(name))
-          continue;
-        std::string why;
-        if (globals.count(name)) {
-          why = "is a global ARG; a stage must redeclare it (ARG " + name + ") before using it";
-        } else if (later_args.count(name)) {
-          why = "is declared by an ARG later in this stage; move the ARG up";
-        } else if (IsPlatformArg(name)) {
-          why =
-              "is an automatic platform ARG; declare it in this stage (ARG " + name + ") to use it";
-        } else {
-          continue;
-        }
-        reported.insert(name);
-        out.push_back({"undeclared-arg", in.pos, "$" + name + " is empty here: it " + why});
-      }
-    }
-    if (in.kind == Kind::kArg) {
-      for (const auto& w : SplitRawWords(in.args, df.escape))
-        declared.insert(w.text.substr(0, w.text.find('=')));
-    }
-    if (in.kind == Kind::kEnv) {
-      for (const auto& w : SplitRawWords(in.args, df.escape))
-        env_names.insert(w.text.substr(0, w.text.find('=')));
+    if (auto u = undeclared.find(i); u != undeclared.end()) {
+      out.insert(out.end(), u->second.begin(), u->second.end());
     }
 
     // JSON form that is not JSON.
@@ -225,9 +455,16 @@ Result<std::vector<LintWarning>> Lint(const Dockerfile& df, const LintOptions& o
     }
 
     if (eff.kind == Kind::kRun) {
-      std::string text = eff.args;
-      for (const auto& h : eff.heredocs) text += "\n" + h.body;
-      if (AptWithoutYes(text)) {
+      bool apt = false;
+      if (eff.json_form) {
+        auto script = ShellScriptOfExec(eff.json_args);
+        apt = script ? AptWithoutYes(*script) : AptCommandWithoutYes(eff.json_args);
+      } else {
+        std::string text = eff.args;
+        for (const auto& h : eff.heredocs) text += "\n" + h.body;
+        apt = AptWithoutYes(text);
+      }
+      if (apt) {
         out.push_back(
             {"apt-get-yes", eff.pos,
              "apt-get install without -y waits for an answer that never comes in a build; add -y "
@@ -238,13 +475,17 @@ Result<std::vector<LintWarning>> Lint(const Dockerfile& df, const LintOptions& o
     if (multi && (eff.kind == Kind::kAdd || eff.kind == Kind::kCopy || eff.kind == Kind::kRun)) {
       std::string text = FullText(eff);
       if (!ArchAware(text, df.escape)) {
-        std::string arch = FindArchWord(eff.kind == Kind::kRun ? text : eff.args + " " + [&] {
-          std::string f;
+        std::string arch;
+        if (eff.kind == Kind::kRun) {
+          // Only files: URLs, paths and archive names, not package names or target triples.
+          arch = FindArchInFiles(eff.json_form ? Join(eff.json_args, " ") : text);
+        } else {
+          std::string words = eff.args;
           for (const auto& fl : eff.flags) {
-            if (fl.name == "from") f += " " + fl.value;
+            if (fl.name == "from") words += " " + fl.value;
           }
-          return f;
-        }());
+          arch = FindArchWord(words);
+        }
         if (!arch.empty()) {
           out.push_back(
               {"hardcoded-arch", eff.pos,
@@ -257,16 +498,15 @@ Result<std::vector<LintWarning>> Lint(const Dockerfile& df, const LintOptions& o
     }
   }
 
-  // Unused stages and build args come from evaluation.
-  if (!options.platforms.empty()) {
-    EvalOptions eo{.target = options.platforms.front(),
-                   .build = options.build,
-                   .build_args = options.build_args,
-                   .target_stage = options.target_stage};
-    ANYARCH_TRY(Plan plan, Evaluate(df, eo));
+  // Unused stages and build args: not needed, or not consumed, for any platform.
+  if (!plans.empty()) {
     if (options.target_stage.empty()) {
-      for (const auto& s : plan.stages) {
-        if (s.needed) continue;
+      for (std::size_t k = 0; k < plans.front().stages.size(); ++k) {
+        bool needed = std::any_of(plans.begin(), plans.end(), [k](const Plan& p) {
+          return k < p.stages.size() && p.stages[k].needed;
+        });
+        if (needed) continue;
+        const Stage& s = plans.front().stages[k];
         out.push_back(
             {"unused-stage", s.pos,
              "stage " + (s.name.empty() ? std::to_string(s.index) : "\"" + s.name + "\"") +
@@ -274,7 +514,12 @@ Result<std::vector<LintWarning>> Lint(const Dockerfile& df, const LintOptions& o
                  "with --target"});
       }
     }
-    for (const auto& name : plan.unused_build_args) {
+    for (const auto& name : plans.front().unused_build_args) {
+      bool everywhere = std::all_of(plans.begin(), plans.end(), [&name](const Plan& p) {
+        return std::find(p.unused_build_args.begin(), p.unused_build_args.end(), name) !=
+               p.unused_build_args.end();
+      });
+      if (!everywhere) continue;
       out.push_back({"unused-build-arg",
                      {0, 0},
                      "--build-arg " + name + " is not consumed by any ARG instruction"});

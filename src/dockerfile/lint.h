@@ -4,15 +4,20 @@
 // Rules:
 //   hardcoded-arch      an architecture name (amd64, x86_64, aarch64, arm64, armhf ...) in ADD,
 //                       COPY or RUN of a build for several platforms, in an instruction that does
-//                       not look at TARGETARCH & co.: every platform gets the same binary.
+//                       not look at TARGETARCH & co.: every platform gets the same binary. In RUN
+//                       only files count (URLs, paths, archive and package file names), not
+//                       package names or target triples.
 //   arch-specific-base  FROM an architecture's own repository (arm64v8/..., amd64/...).
 //   pinned-platform     FROM --platform=<literal> in a build for several platforms.
 //   undeclared-arg      a variable that is an ARG (global, automatic or later in the stage) used
-//                       where the stage has not declared it: it expands to nothing.
+//                       where the stage has not declared it, itself or in the stage it is built
+//                       on: it expands to nothing. Only text that is expanded counts (by the
+//                       frontend, or by the RUN shell); checked for every platform's stages.
+//   undefined-arg-in-from  a variable in FROM that is no global or automatic ARG.
 //   json-form           CMD, ENTRYPOINT or RUN that starts like a JSON array but is not valid JSON,
 //                       so Docker runs it as a shell command.
 //   apt-get-yes         apt-get install without -y (the build stops at the prompt).
-//   unused-stage        a stage the target does not need (it is never built).
+//   unused-stage        a stage the target needs for no target platform (it is never built).
 //   maintainer          MAINTAINER is deprecated; use LABEL org.opencontainers.image.authors.
 //   empty-continuation  an empty line inside a continued instruction (deprecated syntax).
 //   unused-build-arg    a --build-arg no ARG consumes.
@@ -41,7 +46,8 @@ struct LintOptions {
   std::string target_stage;
 };
 
-// Runs every rule. Evaluation errors (bad --target, malformed expansion) are returned as errors.
+// Runs every rule, evaluating the file for every platform in `options`. Evaluation errors (bad
+// --target, malformed expansion, invalid FROM) are returned as errors.
 Result<std::vector<LintWarning>> Lint(const Dockerfile& df, const LintOptions& options);
 
 }  // namespace anyarch::dockerfile

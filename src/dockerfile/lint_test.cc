@@ -56,14 +56,45 @@ TEST(Lint, HardcodedArchitectures) {
       "ADD https://example.com/tool_Linux_x86_64.tar.gz /opt/\n"
       "RUN curl -L https://example.com/kubectl/linux/amd64/kubectl -o /k\n"
       "COPY bin/aarch64/app /app\n"
-      "RUN echo armhf > /arch\n"
+      "RUN echo armhf > /arch\n"  // a bare word, not a file: not reported
       "RUN echo not-an-arch-amd64ish\n");
-  EXPECT_EQ(Rules(ws), (std::vector<std::string>{"hardcoded-arch@3", "hardcoded-arch@4",
-                                                 "hardcoded-arch@5", "hardcoded-arch@6"}));
+  EXPECT_EQ(Rules(ws),
+            (std::vector<std::string>{"hardcoded-arch@3", "hardcoded-arch@4", "hardcoded-arch@5"}));
   EXPECT_NE(ws[0].message.find("x86_64"), std::string::npos);
   EXPECT_NE(ws[0].message.find("${TARGETARCH}"), std::string::npos);
   // Single-platform builds are not warned.
   EXPECT_TRUE(LintText("FROM debian\nADD https://e.com/x-amd64.tgz /\n", {"linux/amd64"}).empty());
+}
+
+// In RUN, only files are checked: URLs, paths and archive or package names. Package names,
+// target triples and dpkg architectures are how cross-compilation is written.
+TEST(Lint, HardcodedArchInRunOnlyInFiles) {
+  struct Case {
+    std::string run;
+    bool reported;
+  };
+  const Case cases[] = {
+      {"RUN apt-get install -y gcc-aarch64-linux-gnu g++-x86-64-linux-gnu", false},
+      {"RUN rustup target add aarch64-unknown-linux-musl x86_64-unknown-linux-musl", false},
+      {"RUN dpkg --add-architecture arm64 && dpkg --add-architecture armhf", false},
+      {"RUN cargo build --target aarch64-unknown-linux-gnu", false},
+      {"RUN CC=aarch64-linux-gnu-gcc make", false},
+      {"RUN echo armhf > /arch", false},
+      {"RUN curl -fsSLO https://example.com/v1/tool-linux-amd64.tar.gz", true},
+      {"RUN wget \"https://example.com/dl?arch=arm64&os=linux\"", true},
+      {"RUN tar xzf tool_linux_arm64.tar.gz -C /usr/local", true},
+      {"RUN dpkg -i pkg_1.0_amd64.deb", true},
+      {"RUN cp /usr/lib/x86_64-linux-gnu/libz.so.1 /out/", true},
+      {"RUN [\"curl\", \"-o\", \"/k\", \"https://dl.k8s.io/v1/bin/linux/amd64/kubectl\"]", true},
+      {"RUN <<EOF\ncurl -LO https://example.com/x86_64/tool\nEOF", true},
+      {"RUN case \"$(uname -m)\" in x86_64) curl -O https://e.com/amd64/t ;; esac", false},
+  };
+  for (const auto& c : cases) {
+    auto ws = LintText("FROM debian\n" + c.run + "\n");
+    std::vector<std::string> want;
+    if (c.reported) want.push_back("hardcoded-arch@2");
+    EXPECT_EQ(Rules(ws), want) << c.run;
+  }
 }
 
 TEST(Lint, ArchSpecificBaseAndPinnedPlatform) {
@@ -116,6 +147,116 @@ TEST(Lint, JsonFormAptMaintainerUnusedStage) {
       "ENTRYPOINT [\"/bin/app\"\n");
   EXPECT_EQ(Rules(ws), (std::vector<std::string>{"unused-stage@1", "maintainer@4", "apt-get-yes@5",
                                                  "apt-get-yes@8", "json-form@11", "json-form@12"}));
+}
+
+// A stage built on another sees the ARGs that stage declared and its ENV.
+TEST(Lint, ChildStagesSeeTheirParentsArgs) {
+  struct Case {
+    std::string text;
+    std::vector<std::string> rules;
+  };
+  const Case cases[] = {
+      {"FROM alpine AS base\nARG TARGETARCH\nENV GOARCH=$TARGETARCH\n"
+       "FROM base\nRUN echo $TARGETARCH $GOARCH\n",
+       {}},
+      {"ARG V=1\nFROM alpine AS a\nARG V\nFROM a AS b\nFROM b\nRUN echo $V\n", {}},
+      // An earlier stage that is not the base passes nothing on.
+      {"FROM alpine AS a\nARG TARGETARCH\nFROM alpine\nCOPY --from=a /x /x\nRUN echo $TARGETARCH\n",
+       {"undeclared-arg@5"}},
+  };
+  for (const auto& c : cases) EXPECT_EQ(Rules(LintText(c.text)), c.rules) << c.text;
+}
+
+// Per-architecture stages (FROM base-${TARGETARCH}) are used by some platform; each platform's
+// stage graph is checked.
+TEST(Lint, EveryPlatformIsEvaluated) {
+  struct Case {
+    std::string text;
+    std::vector<std::string> rules;
+  };
+  const Case cases[] = {
+      {"FROM alpine AS base-amd64\nRUN a\nFROM alpine AS base-arm64\nRUN b\n"
+       "FROM base-${TARGETARCH}\nRUN c\n",
+       {}},
+      {"FROM alpine AS base-amd64\nFROM alpine AS base-riscv64\nFROM alpine AS base-arm64\n"
+       "FROM base-${TARGETARCH}\n",
+       {"unused-stage@2"}},
+      {"FROM alpine AS tools-amd64\nFROM alpine AS tools-arm64\nFROM alpine\nARG TARGETARCH\n"
+       "COPY --from=tools-${TARGETARCH} /t /t\n",
+       {}},
+      // TARGETARCH is declared in the amd64 parent only: arm64 builds get an empty value.
+      {"FROM alpine AS base-amd64\nARG TARGETARCH\nFROM alpine AS base-arm64\n"
+       "FROM base-${TARGETARCH}\nRUN echo $TARGETARCH\n",
+       {"undeclared-arg@5"}},
+  };
+  for (const auto& c : cases) EXPECT_EQ(Rules(LintText(c.text)), c.rules) << c.text;
+}
+
+// undeclared-arg looks at what is expanded: by the frontend (unquoted COPY/ADD heredocs) or by
+// the shell of RUN (its command, heredocs it runs or reads unquoted), not at quoted bodies.
+TEST(Lint, VariablesInHeredocs) {
+  struct Case {
+    std::string text;
+    std::vector<std::string> rules;
+  };
+  const Case cases[] = {
+      {"COPY <<'EOF' /x\n$TARGETARCH\nEOF", {}},
+      {"COPY <<\"EOF\" /x\n${TARGETARCH}\nEOF", {}},
+      {"COPY <<EOF /x\n$TARGETARCH\nEOF", {"undeclared-arg@2"}},
+      {"ADD <<-EOF /x\n\t'$TARGETARCH'\n\tEOF", {"undeclared-arg@2"}},
+      {"RUN <<EOF\necho $TARGETARCH\nEOF", {"undeclared-arg@2"}},
+      {"RUN <<'EOF'\necho $TARGETARCH\nEOF", {"undeclared-arg@2"}},
+      {"RUN cat <<EOF > /x\n$TARGETARCH\nEOF", {"undeclared-arg@2"}},
+      {"RUN python3 <<'EOF'\nprint('$TARGETARCH')\nEOF", {}},
+      {"RUN <<EOF\n#!/usr/bin/env python3\nprint('$TARGETARCH')\nEOF", {}},
+      {"RUN <<EOF\n#!/bin/bash\necho $TARGETARCH\nEOF", {"undeclared-arg@2"}},
+      {"RUN [\"echo\", \"$TARGETARCH\"]", {}},
+      {"RUN [\"sh\", \"-c\", \"echo $TARGETARCH\"]", {"undeclared-arg@2"}},
+      {"CMD echo $TARGETARCH", {}},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(Rules(LintText("FROM alpine\n" + c.text + "\n")), c.rules) << c.text;
+  }
+}
+
+TEST(Lint, AptGetInExecForm) {
+  auto ws = LintText(
+      "FROM debian\n"
+      "RUN [\"apt-get\", \"install\", \"curl\"]\n"
+      "RUN [\"apt-get\", \"install\", \"-y\", \"curl\"]\n"
+      "RUN [\"/bin/sh\", \"-c\", \"apt-get update && apt-get install curl\"]\n"
+      "RUN [\"/usr/bin/apt-get\", \"install\", \"x\"]\n"
+      "RUN [\"bash\", \"-c\", \"apt-get install --yes x\"]\n"
+      "ONBUILD RUN [\"apt-get\", \"install\", \"y\"]\n");
+  EXPECT_EQ(Rules(ws), (std::vector<std::string>{"apt-get-yes@2", "apt-get-yes@4", "apt-get-yes@5",
+                                                 "apt-get-yes@7"}));
+}
+
+// FROM sees only global ARGs and the automatic platform ARGs; anything else expands to nothing.
+TEST(Lint, UndefinedArgInFrom) {
+  auto ws = LintText(
+      "ARG TAG=3.19\n"
+      "FROM ${REGISTRY}golang:1.22 AS build\n"
+      "FROM --platform=$BUILDPLATFORM alpine${FLAVOR}:$TAG AS tools\n"
+      "FROM alpine:$TAG\n"
+      "ARG LATE=1\n"
+      "COPY --from=build /a /a\nCOPY --from=tools /b /b\n");
+  EXPECT_EQ(Rules(ws),
+            (std::vector<std::string>{"undefined-arg-in-from@2", "undefined-arg-in-from@3"}));
+  EXPECT_NE(ws[0].message.find("$REGISTRY"), std::string::npos) << ws[0].message;
+  EXPECT_EQ(ws[1].pos.column, 32);
+  // When the reference it leaves is not valid, evaluation (and so lint) fails at the image.
+  auto df = Parse("FROM alpine:$NOPE\n");
+  ASSERT_TRUE(df);
+  LintOptions o{.platforms = {*platform::Parse("linux/amd64")},
+                .build = *platform::Parse("linux/amd64")};
+  auto r = Lint(*df, o);
+  ASSERT_FALSE(r);
+  EXPECT_NE(
+      r.error().message().find("Dockerfile:1:6: FROM \"alpine:$NOPE\" expands to \"alpine:\""),
+      std::string::npos)
+      << r.error().message();
+  EXPECT_NE(r.error().message().find("$NOPE is not declared"), std::string::npos);
 }
 
 TEST(Lint, EmptyContinuationAndUnusedBuildArg) {

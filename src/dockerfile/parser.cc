@@ -62,6 +62,7 @@ Instruction::Instruction(const Instruction& o)
       flags(o.flags),
       args(o.args),
       args_pos(o.args_pos),
+      args_where(o.args_where),
       json_form(o.json_form),
       json_args(o.json_args),
       heredocs(o.heredocs),
@@ -74,6 +75,30 @@ Instruction& Instruction::operator=(const Instruction& o) {
     *this = std::move(tmp);
   }
   return *this;
+}
+
+Position PositionIn(const std::vector<Position>& where, std::size_t offset, Position fallback) {
+  if (where.empty()) return fallback;
+  if (offset < where.size()) return where[offset];
+  Position p = where.back();
+  p.column += static_cast<int>(offset - where.size() + 1);
+  return p;
+}
+
+Position Heredoc::BodyPos(std::size_t offset) const {
+  Position p{body_line, 1};
+  std::size_t line_start = 0;
+  std::size_t index = 0;  // body line
+  for (std::size_t i = 0; i < offset && i < body.size(); ++i) {
+    if (body[i] == '\n') {
+      ++p.line;
+      ++index;
+      line_start = i + 1;
+    }
+  }
+  int tabs = index < tabs_stripped.size() ? tabs_stripped[index] : 0;
+  p.column = static_cast<int>(offset - line_start) + 1 + tabs;
+  return p;
 }
 
 std::vector<const Flag*> Instruction::FlagsNamed(const std::string& name) const {
@@ -177,14 +202,13 @@ struct Logical {
   std::vector<Position> where;  // one per byte of text
   int first_line = 0;
   int last_line = 0;
-  Position At(std::size_t offset) const {
-    if (where.empty()) return {first_line, 1};
-    if (offset >= where.size()) {
-      Position p = where.back();
-      p.column += static_cast<int>(offset - where.size() + 1);
-      return p;
-    }
-    return where[offset];
+  Position At(std::size_t offset) const { return PositionIn(where, offset, {first_line, 1}); }
+  // The positions of text[offset, offset + size).
+  std::vector<Position> Span(std::size_t offset, std::size_t size) const {
+    std::vector<Position> out;
+    out.reserve(size);
+    for (std::size_t i = 0; i < size; ++i) out.push_back(At(offset + i));
+    return out;
   }
 };
 
@@ -211,6 +235,8 @@ class Parser {
  public:
   Parser(std::string_view text, const ParseOptions& options) : opt_(options) {
     df_.filename = options.filename;
+    // A UTF-8 byte order mark is not part of the first instruction (editors on Windows add it).
+    if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
     df_.source = std::string(text);
     std::size_t start = 0;
     while (start <= df_.source.size()) {
@@ -368,6 +394,7 @@ class Parser {
       if (eq != std::string::npos) {
         f.value = body.substr(eq + 1);
         f.has_value = true;
+        f.value_where = l.Span(p + 2 + eq + 1, f.value.size());
       }
       if (f.name.empty()) {
         return Unexpected(Err(fpos, "a flag needs a name after \"--\""));
@@ -407,6 +434,7 @@ class Parser {
       rest.remove_suffix(1);
     inst.args = std::string(rest);
     inst.args_pos = l.At(p);
+    inst.args_where = l.Span(p, rest.size());
 
     if (spec->exec_form && !rest.empty() && rest.front() == '[') {
       auto j = ParseJson(rest, "arguments");
@@ -472,6 +500,7 @@ class Parser {
       std::size_t m = k + 2;
       Heredoc h;
       h.pos = l.At(args_offset + k);
+      h.marker_offset = k;
       if (m < a.size() && a[m] == '-') {
         h.strip_tabs = true;
         ++m;
@@ -496,12 +525,14 @@ class Parser {
         ++m;
         h.expand = false;
       }
+      h.marker_size = m - k;
       inst.heredocs.push_back(std::move(h));
       k = m - 1;
     }
     for (auto& h : inst.heredocs) {
       std::string body;
       bool closed = false;
+      h.body_line = static_cast<int>(i_ + 1);
       while (i_ < lines_.size()) {
         std::string_view line = lines_[i_++];
         std::string_view cmp = line;
@@ -514,6 +545,7 @@ class Parser {
         }
         body += std::string(h.strip_tabs ? cmp : line);
         body += "\n";
+        if (h.strip_tabs) h.tabs_stripped.push_back(static_cast<int>(line.size() - cmp.size()));
       }
       if (!closed) {
         return Unexpected(Err(h.pos, "heredoc <<" + h.delimiter +
@@ -757,13 +789,11 @@ class Parser {
     return Ok();
   }
 
-  Position PosOfWord(const Instruction& inst, const std::vector<RawWord>& words, std::size_t k) {
+  // Where word k of the arguments starts, also when it is on a continuation line.
+  static Position PosOfWord(const Instruction& inst, const std::vector<RawWord>& words,
+                            std::size_t k) {
     if (k >= words.size()) return inst.args_pos;
-    Position p = inst.args_pos;
-    // Words on the first line of the arguments: shift the column. (Good enough for the single
-    // physical line that most such instructions occupy.)
-    p.column += static_cast<int>(words[k].offset);
-    return p;
+    return inst.ArgPos(words[k].offset);
   }
 
   ParseOptions opt_;

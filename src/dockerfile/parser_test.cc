@@ -266,6 +266,26 @@ TEST(Parser, ErrorsPointAtTheProblem) {
       {"# escape=x\nFROM y\n", "invalid escape directive", 1, 1},
       {"# escape=`\n# escape=\\\nFROM y\n", "given twice", 2, 1},
       {"FROM x\nCMD\n", "CMD needs at least one argument", 2, 1},
+      // Words on continuation lines point at their own line and column.
+      {"FROM x\nUSER a \\\n  b\n", "USER takes exactly one argument", 3, 3},
+      {"FROM x\r\nUSER a \\\r\n b\r\n", "USER takes exactly one argument", 3, 2},
+      {"FROM x\nUSER a \\\n# a comment\n\tb\n", "USER takes exactly one argument", 4, 2},
+      {"FROM alpine AS \\\n1bad\n", "invalid stage name", 2, 1},
+      {"FROM a \\\n  FOR b\n", "expected \"AS\"", 2, 3},
+      {"FROM a \\\n b \\\n  c d\n", "FROM takes an image", 2, 2},
+      {"FROM x\nENV A=1 \\\n    B\n", "ENV expects key=value, found \"B\"", 3, 5},
+      {"FROM x\nLABEL a=1 \\\n  b=2 \\\n  =3\n", "LABEL expects key=value", 4, 3},
+      {"FROM x\nARG A \\\n  9lives\n", "invalid ARG name", 3, 3},
+      {"FROM x\nSTOPSIGNAL SIGTERM \\\n   SIGKILL\n", "takes exactly one argument", 3, 4},
+      {"FROM x\nCOPY --chown=1 \\\n  --chmdo=644 a b\n", "unknown flag --chmdo for COPY", 3, 3},
+      {"# escape=`\nFROM x\nUSER a `\n  b\n", "USER takes exactly one argument", 4, 3},
+      // After a UTF-8 byte order mark, columns count from the first visible character.
+      {"\xEF\xBB\xBF"
+       "FROMM x\n",
+       "unknown instruction \"FROMM\"", 1, 1},
+      {"\xEF\xBB\xBF"
+       "FROM a b\n",
+       "FROM takes an image", 1, 8},
   };
   for (const auto& c : cases) {
     auto r = Parse(c.text);
@@ -280,6 +300,71 @@ TEST(Parser, ErrorsPointAtTheProblem) {
     EXPECT_NE(msg.find("\n    "), std::string::npos) << msg;
     EXPECT_NE(msg.find('^'), std::string::npos) << msg;
   }
+}
+
+TEST(Parser, ByteOrderMarkIsIgnored) {
+  struct Case {
+    std::string text;
+    std::size_t directives;
+    Kind first;
+  };
+  const Case cases[] = {
+      {"\xEF\xBB\xBF"
+       "FROM alpine\nRUN true\n",
+       0, Kind::kFrom},
+      {"\xEF\xBB\xBF# syntax=docker/dockerfile:1\nFROM alpine\n", 1, Kind::kFrom},
+      {"\xEF\xBB\xBF# escape=`\nFROM alpine\nRUN a `\n b\n", 1, Kind::kFrom},
+      {"\xEF\xBB\xBF"
+       "ARG A=1\nFROM alpine\n",
+       0, Kind::kArg},
+  };
+  for (const auto& c : cases) {
+    auto r = Parse(c.text);
+    ASSERT_TRUE(r) << c.text << ": " << r.error().ToString();
+    EXPECT_EQ(r->directives.size(), c.directives) << c.text;
+    ASSERT_FALSE(r->instructions.empty());
+    EXPECT_EQ(r->instructions[0].kind, c.first) << c.text;
+    EXPECT_EQ(r->instructions[0].keyword, KindName(c.first)) << c.text;
+    EXPECT_EQ(r->instructions[0].pos.column, 1) << c.text;
+  }
+  EXPECT_EQ(MustParse("\xEF\xBB\xBF# escape=`\nFROM x\n").escape, '`');
+}
+
+TEST(Parser, PositionsOfArgumentsFlagsAndHeredocBodies) {
+  auto df = MustParse(
+      "FROM x\n"
+      "COPY --chown=a \\\n"
+      "   --chmod=7${M} src \\\n"
+      "# comment\n"
+      "  dst\n"
+      "COPY <<-EOF <<B /d/\n"
+      "\t\tone\n"
+      "\t$X\n"
+      "\tEOF\n"
+      "b $Y\n"
+      "B\n");
+  const Instruction& copy = df.instructions[1];
+  ASSERT_EQ(copy.args, "src   dst");
+  ASSERT_EQ(copy.args_where.size(), copy.args.size());
+  EXPECT_EQ(copy.ArgPos(0).line, 3);
+  EXPECT_EQ(copy.ArgPos(0).column, 18);
+  EXPECT_EQ(copy.ArgPos(6).line, 5);  // "dst"
+  EXPECT_EQ(copy.ArgPos(6).column, 3);
+  ASSERT_EQ(copy.flags.size(), 2u);
+  EXPECT_EQ(copy.flags[1].value, "7${M}");
+  EXPECT_EQ(copy.flags[1].ValuePos(1).line, 3);  // "$"
+  EXPECT_EQ(copy.flags[1].ValuePos(1).column, 13);
+  const Instruction& hd = df.instructions[2];
+  ASSERT_EQ(hd.heredocs.size(), 2u);
+  EXPECT_EQ(hd.heredocs[0].body, "one\n$X\n");
+  EXPECT_EQ(hd.heredocs[0].body_line, 7);
+  EXPECT_EQ(hd.heredocs[0].BodyPos(4).line, 8);  // "$X", after one stripped tab
+  EXPECT_EQ(hd.heredocs[0].BodyPos(4).column, 2);
+  EXPECT_EQ(hd.heredocs[1].body_line, 10);
+  EXPECT_EQ(hd.heredocs[1].BodyPos(2).line, 10);  // "$Y"
+  EXPECT_EQ(hd.heredocs[1].BodyPos(2).column, 3);
+  EXPECT_EQ(hd.args.substr(hd.heredocs[0].marker_offset, hd.heredocs[0].marker_size), "<<-EOF");
+  EXPECT_EQ(hd.args.substr(hd.heredocs[1].marker_offset, hd.heredocs[1].marker_size), "<<B");
 }
 
 TEST(Parser, ErrorNamesTheFile) {

@@ -9,7 +9,7 @@ assert_eq "$RC" 1 "lint exit code with findings"
 for want in "3:6: warning [arch-specific-base]" "4:6: warning [pinned-platform]" \
   "3:1: warning [unused-stage]" "6:1: warning [unused-stage]" "8:1: warning [maintainer]" "9:1: warning [undeclared-arg]" "9:1: warning [hardcoded-arch]" \
   "10:1: warning [hardcoded-arch]" "12:1: warning [undeclared-arg]" "13:1: warning [apt-get-yes]" \
-  "14:5: warning [json-form]"; do
+  "14:5: warning [json-form]" "6:6: warning [undefined-arg-in-from]" "15:1: warning [apt-get-yes]"; do
   assert_contains "$OUT" "traps.Dockerfile:$want" "lint output"
 done
 pass "traps reported"
@@ -17,9 +17,9 @@ pass "traps reported"
 # JSON output carries the same findings.
 json=$("$AA" lint --json --no-fail -f "$dir/traps.Dockerfile" "$dir")
 n=$(python3 -c 'import json,sys; print(len(json.load(sys.stdin)))' <<<"$json")
-assert_eq "$n" 11 "number of JSON findings"
+assert_eq "$n" 13 "number of JSON findings"
 rules=$(python3 -c 'import json,sys; print(",".join(sorted({w["rule"] for w in json.load(sys.stdin)})))' <<<"$json")
-assert_eq "$rules" "apt-get-yes,arch-specific-base,hardcoded-arch,json-form,maintainer,pinned-platform,undeclared-arg,unused-stage" "rules"
+assert_eq "$rules" "apt-get-yes,arch-specific-base,hardcoded-arch,json-form,maintainer,pinned-platform,undeclared-arg,undefined-arg-in-from,unused-stage" "rules"
 pass "json output"
 
 # A single-platform build does not get the multi-platform warnings.
@@ -32,9 +32,24 @@ out=$("$AA" lint --platform linux/amd64,linux/arm64,linux/arm/v7 -f "$dir/clean.
 assert_contains "$out" "no problems found for linux/amd64, linux/arm64, linux/arm/v7" "clean file"
 pass "clean file is silent"
 
+# Stages inherit their base stage's ARGs and ENV, per-architecture stages are used by their
+# platform, quoted heredocs are not expanded and cross-compiler package names are no trap.
+out=$("$AA" lint --platform linux/amd64,linux/arm64 -f "$dir/stages.Dockerfile" "$dir" 2>&1)
+assert_contains "$out" "no problems found for linux/amd64, linux/arm64" "stages file"
+plan=$("$AA" lint --plan --steps --platform linux/amd64,linux/arm64 --build-platform linux/amd64 \
+  -f "$dir/stages.Dockerfile" "$dir")
+assert_contains "$plan" '5 ENV ["GOARCH=arm64"]' "inherited ARG expands in ENV"
+assert_contains "$plan" 'stage 3: from tools-arm64, runs on linux/arm64 (target), needs 2 via FROM' \
+  "per-architecture base"
+assert_contains "$plan" '11 COPY ["/etc/motd"] <<EOF "built for $TARGETARCH\n"' "quoted heredoc"
+json=$("$AA" lint --plan --json --platform linux/arm64 -f "$dir/stages.Dockerfile" "$dir")
+steps=$(python3 -c 'import json,sys; p=json.load(sys.stdin)[0]; print(p["stages"][0]["steps"][1]["words"][0])' <<<"$json")
+assert_eq "$steps" "GOARCH=arm64" "steps in the JSON plan"
+pass "stages, inheritance and steps"
+
 # Plans printed by the binary match the checked-in expectations for a sample of the corpus.
 for name in go-cross-buildplatform go-xx-cgo rust-cargo-chef java-gradle-jlink heredoc-heavy; do
-  got=$("$AA" lint --plan --platform linux/amd64,linux/arm64 --build-platform linux/amd64 \
+  got=$("$AA" lint --plan --steps --platform linux/amd64,linux/arm64 --build-platform linux/amd64 \
     -f "$SRC/tests/dockerfiles/$name/Dockerfile" "$SRC/tests/dockerfiles/$name")
   assert_eq "$got" "$(cat "$SRC/tests/dockerfiles/$name/plan.txt")" "plan of $name"
 done
@@ -46,6 +61,22 @@ expect_fail "$AA" lint -f "$WORK/bad.Dockerfile" "$WORK"
 assert_contains "$ERR" "bad.Dockerfile:2:6: unknown flag --chmdo for COPY" "syntax error"
 assert_contains "$ERR" "^" "caret"
 assert_eq "$RC" 1 "exit code of a syntax error"
+
+# Words on continuation lines are reported where they are, also after a byte order mark.
+printf '\xEF\xBB\xBFFROM alpine\nUSER a \\\n  b\n' >"$WORK/cont.Dockerfile"
+expect_fail "$AA" lint -f "$WORK/cont.Dockerfile" "$WORK"
+assert_contains "$ERR" "cont.Dockerfile:3:3: USER takes exactly one argument" "continuation line"
+
+# An expansion error points at the "$" at fault, also inside a flag.
+printf 'FROM alpine\nCOPY --chown=${U:?no-user} a b\n' >"$WORK/expand.Dockerfile"
+expect_fail "$AA" lint -f "$WORK/expand.Dockerfile" "$WORK"
+assert_contains "$ERR" "expand.Dockerfile:2:14: U: no-user" "expansion error position"
+
+# A FROM that expands to an invalid reference fails where the image is written.
+printf 'FROM alpine:$NOPE\n' >"$WORK/from.Dockerfile"
+expect_fail "$AA" lint -f "$WORK/from.Dockerfile" "$WORK"
+assert_contains "$ERR" 'from.Dockerfile:1:6: FROM "alpine:$NOPE" expands to "alpine:"' "invalid FROM"
+assert_contains "$ERR" '$NOPE is not declared' "invalid FROM names the variable"
 
 # A missing file is a clear error.
 expect_fail "$AA" lint -f "$WORK/nope/Dockerfile"

@@ -3,7 +3,7 @@ ARG VERSION=1.2.3
 FROM arm64v8/debian:bookworm AS base
 FROM --platform=linux/amd64 golang:1.22 AS tools
 RUN go install example.com/tool@latest
-FROM alpine:3.19 AS unused
+FROM alpine:3.19${FLAVOR} AS unused
 FROM debian:bookworm
 MAINTAINER ops@example.com
 ADD https://example.com/releases/tool-${VERSION}-linux-amd64.tar.gz /opt/
@@ -12,3 +12,4 @@ COPY --from=tools /go/bin/tool /usr/local/bin/
 RUN echo "building for $TARGETARCH"
 RUN apt-get update && apt-get install curl
 CMD ['helper', '--serve']
+RUN ["apt-get", "install", "jq"]
