@@ -191,4 +191,24 @@ fs::path TempDir::Release() {
   return p;
 }
 
+UniqueFd::~UniqueFd() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+UniqueFd& UniqueFd::operator=(UniqueFd&& o) noexcept {
+  if (this != &o) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = o.fd_;
+    o.fd_ = -1;
+  }
+  return *this;
+}
+
+Status UniqueFd::Close(const std::string& what) {
+  int fd = fd_;
+  fd_ = -1;
+  if (fd >= 0 && ::close(fd) != 0) return Unexpected(ErrnoError(errno, what));
+  return Ok();
+}
+
 }  // namespace anyarch

@@ -58,6 +58,23 @@ class AtomicFile {
   std::uint64_t written_ = 0;
 };
 
+// Owns a file descriptor: closes it when destroyed. Movable, not copyable.
+class UniqueFd {
+ public:
+  explicit UniqueFd(int fd = -1) : fd_(fd) {}
+  ~UniqueFd();
+  UniqueFd(UniqueFd&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+  UniqueFd& operator=(UniqueFd&& o) noexcept;
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  int get() const { return fd_; }
+  // Closes now, reporting the error close() may carry for a written file (named `what`).
+  Status Close(const std::string& what);
+
+ private:
+  int fd_;
+};
+
 // fsyncs a directory so that a rename inside it is durable.
 Status SyncDirectory(const std::filesystem::path& dir);
 

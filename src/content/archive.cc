@@ -73,27 +73,7 @@ constexpr int kMaxLinkHops = 16;
 
 std::string Quote(std::string_view s) { return "\"" + Printable(s) + "\""; }
 
-// Closes a file descriptor on scope exit.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  // Closes now, reporting the error close() may carry for a written file.
-  Status Close(const std::string& what) {
-    int fd = fd_;
-    fd_ = -1;
-    if (fd >= 0 && ::close(fd) != 0) return Unexpected(ErrnoError(errno, what));
-    return Ok();
-  }
-
- private:
-  int fd_;
-};
+using Fd = UniqueFd;
 
 Status WriteAll(int fd, const char* p, std::size_t n, const std::string& what) {
   while (n > 0) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "base/io.h"
 #include "base/json.h"
 #include "base/strings.h"
 
@@ -183,7 +184,7 @@ Result<Authenticator::Token> Authenticator::FetchToken(const std::vector<std::st
     return Unexpected(std::move(resp.error()).With("asking the token server of " + registry_));
   }
   long status = (*resp)->status();
-  auto text = ReadBody(**resp, 1 << 20);
+  auto text = ReadAll(**resp, 1 << 20);
   if (status == 401 || status == 403) {
     if (cred) {
       return MakeError(ErrorCode::kUnauthorized,

@@ -5,6 +5,7 @@
 #include <mutex>
 #include <thread>
 
+#include "base/io.h"
 #include "base/json.h"
 #include "base/strings.h"
 #include "image/manifest.h"
@@ -173,7 +174,7 @@ class RegistryImpl final : public Registry, public std::enable_shared_from_this<
                     .body_size = 0,
                     .tls = tls};
     ANYARCH_TRY(auto resp, opt_.transport->Send(req));
-    (void)ReadBody(*resp, 1 << 16);
+    (void)ReadAll(*resp, 1 << 16);
     return resp->status();
   }
 
@@ -258,7 +259,7 @@ class RegistryImpl final : public Registry, public std::enable_shared_from_this<
       }
       if (RetriableStatus(st) && replayable && attempt < opt_.max_attempts) {
         std::string ra = HeaderValue((*resp)->headers(), "retry-after");
-        (void)ReadBody(**resp, 1 << 16);
+        (void)ReadAll(**resp, 1 << 16);
         Warn(host_ + ": " + c.what + ": HTTP " + std::to_string(st) + "; retrying (attempt " +
              std::to_string(attempt + 1) + " of " + std::to_string(opt_.max_attempts) + ")");
         Backoff(attempt, ra);
@@ -273,7 +274,7 @@ class RegistryImpl final : public Registry, public std::enable_shared_from_this<
   Error StatusError(HttpResponse& r, const std::string& what) {
     long st = r.status();
     std::string detail;
-    auto body = ReadBody(r, 1 << 16);
+    auto body = ReadAll(r, 1 << 16);
     std::string reg_code;
     if (body) {
       if (auto j = ParseJson(*body, "error");
@@ -353,7 +354,7 @@ class RegistryImpl final : public Registry, public std::enable_shared_from_this<
         return MakeError(ErrorCode::kInvalid, what + " from " + host_ + " is " + len +
                                                   " bytes; manifests over 4 MiB are refused");
       }
-      auto body = ReadBody(*resp, image::kMaxManifestSize);
+      auto body = ReadAll(*resp, image::kMaxManifestSize);
       if (!body) {
         if (body.error().code() == ErrorCode::kInvalid) {
           return MakeError(
@@ -477,7 +478,7 @@ class RegistryImpl final : public Registry, public std::enable_shared_from_this<
     if (resp->status() != 202 || loc.empty()) return Unexpected(StatusError(*resp, what));
     std::uint64_t min_chunk =
         std::strtoull(HeaderValue(resp->headers(), "oci-chunk-min-length").c_str(), nullptr, 10);
-    (void)ReadBody(*resp, 1 << 16);
+    (void)ReadAll(*resp, 1 << 16);
     return std::make_pair(Absolute(loc), min_chunk);
   }
 
@@ -648,7 +649,7 @@ class RegistryImpl final : public Registry, public std::enable_shared_from_this<
       ANYARCH_TRY(auto resp, Do(c));
       if (resp->status() != 200) return Unexpected(StatusError(*resp, what));
       std::string link = HeaderValue(resp->headers(), "link");
-      ANYARCH_TRY(std::string body, ReadBody(*resp, 16 << 20));
+      ANYARCH_TRY(std::string body, ReadAll(*resp, 16 << 20));
       ANYARCH_TRY(Json j, ParseJson(body, "tag list of " + repo + " from " + host_));
       if (j.is_object() && j.contains("tags") && j["tags"].is_array()) {
         for (const auto& t : j["tags"]) {

@@ -41,17 +41,13 @@ struct HttpRequest {
   TlsOptions tls;
 };
 
-class HttpResponse {
+// The body is read through Reader::Read: 0 at its end, kUnavailable when the connection drops
+// before the end. ReadAll (base/io.h) reads a small body whole.
+class HttpResponse : public Reader {
  public:
-  virtual ~HttpResponse() = default;
   virtual long status() const = 0;
   virtual const Headers& headers() const = 0;
-  // Reads the body: 0 at its end. kUnavailable when the connection drops before the end.
-  virtual Result<std::size_t> Read(void* buf, std::size_t size) = 0;
 };
-
-// Reads a whole (small) body; kInvalid when it is longer than max_size.
-Result<std::string> ReadBody(HttpResponse& response, std::size_t max_size);
 
 class HttpTransport {
  public:

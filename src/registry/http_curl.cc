@@ -24,20 +24,6 @@ std::string HeaderValue(const Headers& headers, const std::string& lower_name) {
   return it == headers.end() ? std::string() : it->second;
 }
 
-Result<std::string> ReadBody(HttpResponse& response, std::size_t max_size) {
-  std::string out;
-  char buf[16384];
-  for (;;) {
-    ANYARCH_TRY(std::size_t n, response.Read(buf, sizeof buf));
-    if (n == 0) return out;
-    if (out.size() + n > max_size) {
-      return MakeError(ErrorCode::kInvalid,
-                       "response body is larger than " + std::to_string(max_size) + " bytes");
-    }
-    out.append(buf, n);
-  }
-}
-
 namespace {
 
 constexpr std::size_t kWindow = 1 << 20;  // unread bytes held before the transfer pauses
