@@ -38,11 +38,14 @@ skopeo copy -q --all --dest-tls-verify=false "oci:$layout:latest" "docker://$SRC
   || { echo "bench: seeding failed" >&2; exit 1; }
 want=$(skopeo inspect --tls-verify=false --raw "docker://$SRCREG/bench:latest" | sha256sum | cut -d' ' -f1)
 
-# run_once TOOL N SCENARIO: one timed copy to a fresh destination; prints "SECONDS KIB" or "fail".
-# Scenarios: registry (into a fresh registry: in one that already holds the blobs in another
-# repository, both tools would mount instead of copy) and layout (into a fresh oci: directory).
+# run_once TOOL N SCENARIO: one timed copy to a fresh destination; sets R to "SECONDS KIB" or
+# "fail". Scenarios: registry (into a fresh registry: in one that already holds the blobs in
+# another repository, both tools would mount instead of copy) and layout (a fresh oci: directory).
+# The destination is deleted afterwards and dirty pages are written back (sync) before the next
+# run, so no run pays for the writeback of an earlier one.
 run_once() {
   local tool=$1 n=$2 scenario=$3 tf="$WORK/time.$1.$2.$3" log="$WORK/out.$1.$2.$3" rc dst
+  sync
   if [ "$scenario" = registry ]; then
     start_plain_registry DSTREG
     dst=$DSTREG/bench-$tool-$n:latest
@@ -50,9 +53,9 @@ run_once() {
     dst=$WORK/layout-$tool-$n
   fi
   case $tool/$scenario in
-    anyarch/registry) /usr/bin/time -f '%e %M' -o "$tf" "$AA" --insecure copy --all \
+    anyarch/registry) /usr/bin/time -f '%e %M' -o "$tf" "$AA" --progress quiet copy --all \
                         "$SRCREG/bench:latest" "$dst" >"$log" 2>&1 ;;
-    anyarch/layout) /usr/bin/time -f '%e %M' -o "$tf" "$AA" copy --all \
+    anyarch/layout) /usr/bin/time -f '%e %M' -o "$tf" "$AA" --progress quiet copy --all \
                       "$SRCREG/bench:latest" "oci:$dst:latest" >"$log" 2>&1 ;;
     skopeo/registry) /usr/bin/time -f '%e %M' -o "$tf" skopeo copy -q --all --src-tls-verify=false \
                        --dest-tls-verify=false "docker://$SRCREG/bench:latest" "docker://$dst" >"$log" 2>&1 ;;
@@ -63,6 +66,7 @@ run_once() {
   local got
   if [ "$scenario" = registry ]; then
     got=$(skopeo inspect --tls-verify=false --raw "docker://$dst" 2>/dev/null | sha256sum | cut -d' ' -f1)
+    stop_registry DSTREG
   else
     got=$(skopeo inspect --raw "oci:$dst:latest" 2>/dev/null | sha256sum | cut -d' ' -f1)
     rm -rf "$dst"
@@ -75,21 +79,23 @@ run_once() {
   R=$(tail -1 "$tf")
 }
 
-declare -A med_s med_kib
+# The tools take turns, run by run, so a slow phase of the machine hits both alike.
+declare -A times rss med_s med_kib
 for scenario in registry layout; do
-  for tool in skopeo anyarch; do
-    times=() rss=()
-    for ((i = 1; i <= runs; i++)); do
+  for ((i = 1; i <= runs; i++)); do
+    for tool in skopeo anyarch; do
       run_once "$tool" "$i" "$scenario"  # sets R (not in a subshell: registries must outlive it)
       [ "$R" = fail ] && continue
-      times+=("${R% *}") rss+=("${R#* }")
+      times[$tool/$scenario]+="${R% *} " rss[$tool/$scenario]+="${R#* } "
       echo "bench: $tool $scenario run $i: ${R% *} s, peak RSS ${R#* } KiB" >&2
     done
-    if [ "${#times[@]}" -eq 0 ]; then
+  done
+  for tool in skopeo anyarch; do
+    if [ -z "${times[$tool/$scenario]:-}" ]; then
       med_s[$tool/$scenario]=- med_kib[$tool/$scenario]=-
     else
-      med_s[$tool/$scenario]=$(printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-      med_kib[$tool/$scenario]=$(printf '%s\n' "${rss[@]}" | sort -g | tail -1)
+      med_s[$tool/$scenario]=$(printf '%s\n' ${times[$tool/$scenario]} | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+      med_kib[$tool/$scenario]=$(printf '%s\n' ${rss[$tool/$scenario]} | sort -g | tail -1)
     fi
   done
 done

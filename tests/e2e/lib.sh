@@ -118,7 +118,7 @@ _serve_registry() {
     exec docker-registry serve "$dir/config.yml"
   ) >"$dir/log" 2>&1 &
   pid=$!
-  on_exit "kill $pid; wait $pid 2>/dev/null"
+  on_exit "kill $pid 2>/dev/null; wait $pid 2>/dev/null"
   for ((i = 0; i < 100; i++)); do
     curl -s -o /dev/null --max-time 1 "$@" "$scheme://127.0.0.1:$port/v2/" && break
     kill -0 "$pid" 2>/dev/null || fail "docker-registry exited: $(tail -n 5 "$dir/log")"
@@ -128,6 +128,16 @@ _serve_registry() {
   printf -v "$var" '%s' "127.0.0.1:$port"
   printf -v "${var}_LOG" '%s' "$dir/log"
   printf -v "${var}_DIR" '%s' "$dir"
+  printf -v "${var}_PID" '%s' "$pid"
+}
+
+# stop_registry VAR: stops a registry started by one of the start_*_registry helpers now (not at
+# exit) and deletes its data, e.g. between benchmark runs.
+stop_registry() {
+  local pid_var="${1}_PID" dir_var="${1}_DIR"
+  kill "${!pid_var}" 2>/dev/null || true
+  wait "${!pid_var}" 2>/dev/null || true
+  rm -rf "${!dir_var}/data"
 }
 
 # start_plain_registry VAR: starts docker-registry over plain HTTP on 127.0.0.1 with deletes
@@ -293,7 +303,7 @@ start_faultproxy() {
   log="$pf.log"
   python3 "$SRC/tests/e2e/faultproxy.py" --upstream "$up" --port-file "$pf" "$@" >/dev/null 2>"$log" &
   pid=$!
-  on_exit "kill $pid; wait $pid 2>/dev/null"
+  on_exit "kill $pid 2>/dev/null; wait $pid 2>/dev/null"
   for ((i = 0; i < 100; i++)); do [ -s "$pf" ] && break; sleep 0.05; done
   [ -s "$pf" ] || fail "faultproxy did not start: $(cat "$log")"
   printf -v "$var" '%s' "127.0.0.1:$(cat "$pf")"
