@@ -130,7 +130,7 @@ void PrintBinfmt(Cli& cli, const ops::BinfmtReport& r, bool json, const char* wh
               << ", P visible to qemu: " << (r.kernel.argv0_visible ? "yes" : "no")
               << "), binfmt_misc " << (r.mounted ? "mounted at " + r.mount : "not mounted") << "\n";
     for (const auto& n : r.notes) cli.out() << "note: " << n << "\n";
-    cli.out() << Pad("ARCH", 12) << Pad("PLATFORM", 16) << Pad(what, 12) << Pad("FLAGS", 6)
+    cli.out() << Pad("ARCH", 13) << Pad("PLATFORM", 19) << Pad(what, 12) << Pad("FLAGS", 6)
               << "INTERPRETER / DETAIL\n";
     for (const auto& a : r.arches) {
       std::string detail = a.interpreter;
@@ -141,7 +141,7 @@ void PrintBinfmt(Cli& cli, const ops::BinfmtReport& r, bool json, const char* wh
           detail += " (" + a.probe.detail + ")";
       }
       if (!a.message.empty() && !a.probed) detail += (detail.empty() ? "" : "  ") + a.message;
-      cli.out() << Pad(a.cpu, 12) << Pad(a.platform, 16) << Pad(a.action, 12)
+      cli.out() << Pad(a.cpu, 13) << Pad(a.platform, 19) << Pad(a.action, 12)
                 << Pad(a.flags.empty() ? "-" : a.flags, 6) << detail << "\n";
       for (const auto& d : a.differences) cli.out() << "    " << d << "\n";
     }
