@@ -132,6 +132,32 @@ TEST(Elf, MachinesToPlatforms) {
   }
 }
 
+TEST(Elf, MipsAndRiscvAbis) {
+  struct AbiCase {
+    Spec spec;
+    std::string platform, abi;
+  } cases[] = {
+      {{.elf_class = 64, .machine = 8}, "linux/mips64le", "n64"},
+      {{.elf_class = 64, .le = false, .machine = 8}, "linux/mips64", "n64"},
+      {{.elf_class = 32, .machine = 8}, "linux/mipsle", "o32"},
+      {{.elf_class = 32, .le = false, .machine = 8}, "linux/mips", "o32"},
+      // EF_MIPS_ABI2 (0x20) marks n32: 32-bit ELF, 64-bit registers.
+      {{.elf_class = 32, .machine = 8, .flags = 0x20}, "linux/mips64p32le", "n32"},
+      {{.elf_class = 32, .le = false, .machine = 8, .flags = 0x20}, "linux/mips64p32", "n32"},
+      // EF_RISCV_FLOAT_ABI in bits 1-2.
+      {{.elf_class = 64, .machine = 243, .flags = 0x5}, "linux/riscv64", "lp64d (double-float)"},
+      {{.elf_class = 64, .machine = 243, .flags = 0x0}, "linux/riscv64", "lp64 (soft-float)"},
+      {{.elf_class = 64, .machine = 243, .flags = 0x2}, "linux/riscv64", "lp64f (single-float)"},
+      {{.elf_class = 32, .machine = 243, .flags = 0x4}, "linux/riscv32", "ilp32d (double-float)"},
+  };
+  for (const auto& c : cases) {
+    auto info = InspectBuffer(Build(c.spec));
+    ASSERT_TRUE(info) << c.platform << ": " << info.error().ToString();
+    EXPECT_EQ(info->platform.ToString(), c.platform) << c.abi;
+    EXPECT_EQ(info->abi, c.abi) << c.platform;
+  }
+}
+
 TEST(Elf, ArmVariantSource) {
   auto guessed = InspectBuffer(Build({.elf_class = 32, .machine = 40, .flags = 0x05000400}));
   ASSERT_TRUE(guessed);

@@ -539,4 +539,34 @@ ProbeResult Probe(const ArchSpec& arch, int timeout_seconds) {
   return {ProbeOutcome::kPass, "ran under emulation and printed \"" + Printable(output) + "\""};
 }
 
+FlagPlan PlanFlags(const KernelInfo& kernel, const Interpreter& interpreter, bool credentials) {
+  FlagPlan p;
+  std::string flags = credentials ? "C" : "";
+  if (kernel.fix_binary) {
+    flags += "F";
+  } else {
+    p.notes.push_back(
+        "kernel " + kernel.release +
+        " is older than 4.8 and has no F flag: entries are registered without it, so emulation "
+        "only works where the interpreter exists at the same path (not inside chroots or "
+        "containers that lack it)");
+  }
+  if (!kernel.argv0_visible) {
+    p.notes.push_back("kernel " + kernel.release +
+                      " is older than 5.12: qemu cannot see the P flag, so it is not used and "
+                      "programs see their full path as argv[0]");
+  } else if (std::atoi(interpreter.version.c_str()) >= 7) {
+    // qemu learns about P through AT_FLAGS from 6.1 on; 7 is the first release that relies on it.
+    flags = "P" + flags;
+  }
+  if (!interpreter.is_static && kernel.fix_binary) {
+    p.refusal = interpreter.path +
+                " is dynamically linked: with the F flag the kernel keeps only the file open, "
+                "not its shared libraries, so it would fail inside chroots and containers; "
+                "install a static qemu (apt-get install qemu-user-static)";
+  }
+  p.flags = flags;
+  return p;
+}
+
 }  // namespace anyarch::emulation

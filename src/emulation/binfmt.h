@@ -63,6 +63,18 @@ struct Interpreter {
   std::string version;  // "7.2.22" when known
 };
 
+// The flags an entry gets on this kernel with this interpreter: C when `credentials` (setuid
+// programs keep their credentials), F on 4.8+ (the kernel opens qemu at registration, so it
+// works inside chroots and containers), P on 5.12+ with qemu 7+ (qemu sees argv[0] as given).
+// `notes` explains each fallback; `refusal` is set when the interpreter cannot be used: a
+// dynamically linked qemu with F (F pins only the file, not its shared libraries).
+struct FlagPlan {
+  std::string flags;  // in the order anyarch writes them, e.g. "PCF"
+  std::vector<std::string> notes;
+  std::string refusal;
+};
+FlagPlan PlanFlags(const KernelInfo& kernel, const Interpreter& interpreter, bool credentials);
+
 // Finds qemu for `arch`: qemu-<cpu>-static and qemu-<cpu> in PATH, /usr/bin, /usr/local/bin,
 // and Debian's /usr/libexec/qemu-binfmt/<cpu>-binfmt-P. Static ones first. kNotFound lists
 // where it looked and which package provides it.

@@ -22,12 +22,16 @@ TEST(ArchTable, MagicAndMaskAreConsistent) {
     SCOPED_TRACE(std::string(a.cpu));
     ASSERT_EQ(a.magic.size(), a.mask.size());
     ASSERT_GE(a.magic.size(), 20u);
-    EXPECT_EQ(a.magic.substr(0, 4), std::string("\x7f" "ELF", 4));
+    EXPECT_EQ(a.magic.substr(0, 4), std::string("\x7f"
+                                                "ELF",
+                                                4));
     EXPECT_EQ(a.magic[4], a.elf_class == 64 ? 2 : 1);
     EXPECT_EQ(a.magic[5], a.little_endian ? 1 : 2);
     // e_machine sits at bytes 18-19 in the file's byte order.
-    unsigned m = a.little_endian ? (static_cast<unsigned char>(a.magic[18]) | static_cast<unsigned char>(a.magic[19]) << 8)
-                                 : (static_cast<unsigned char>(a.magic[18]) << 8 | static_cast<unsigned char>(a.magic[19]));
+    unsigned m = a.little_endian ? (static_cast<unsigned char>(a.magic[18]) |
+                                    static_cast<unsigned char>(a.magic[19]) << 8)
+                                 : (static_cast<unsigned char>(a.magic[18]) << 8 |
+                                    static_cast<unsigned char>(a.magic[19]));
     EXPECT_EQ(m, a.machine);
     // EI_OSABI 0 (SYSV) and 3 (GNU) both match, and e_type's low bit is masked so PIE
     // (ET_DYN) matches too.
@@ -200,6 +204,49 @@ TEST(Binfmt, KernelVersionParsed) {
   KernelInfo k = DetectKernel();
   EXPECT_GT(k.major, 2);
   EXPECT_FALSE(k.release.empty());
+}
+
+TEST(Binfmt, FlagsFollowTheKernelAndTheInterpreter) {
+  struct Case {
+    int major, minor;
+    bool fix_binary, argv0_visible;
+    bool is_static;
+    std::string qemu_version;
+    bool credentials;
+    std::string flags;
+    std::size_t notes;
+    bool refused;
+  } cases[] = {
+      {6, 1, true, true, true, "7.2.22", true, "PCF", 0, false},
+      {6, 1, true, true, true, "6.2.0", true, "CF", 0, false},     // qemu too old for P
+      {5, 10, true, false, true, "7.2.22", true, "CF", 1, false},  // kernel too old for P
+      {4, 19, true, false, true, "7.2.22", false, "F", 1, false},  // --no-credentials
+      {4, 4, false, false, true, "7.2.22", true, "C", 2, false},   // no F before 4.8
+      {6, 1, true, true, false, "7.2.22", true, "PCF", 0, true},   // dynamic qemu with F
+      {4, 4, false, false, false, "7.2.22", true, "C", 2, false},  // dynamic is fine without F
+  };
+  for (const auto& c : cases) {
+    KernelInfo k{.major = c.major,
+                 .minor = c.minor,
+                 .release = std::to_string(c.major) + "." + std::to_string(c.minor),
+                 .fix_binary = c.fix_binary,
+                 .argv0_visible = c.argv0_visible};
+    Interpreter q{
+        .path = "/usr/bin/qemu-aarch64", .is_static = c.is_static, .version = c.qemu_version};
+    FlagPlan p = PlanFlags(k, q, c.credentials);
+    std::string what =
+        k.release + " qemu " + c.qemu_version + (c.is_static ? " static" : " dynamic");
+    EXPECT_EQ(p.flags, c.flags) << what;
+    EXPECT_EQ(p.notes.size(), c.notes) << what;
+    EXPECT_EQ(!p.refusal.empty(), c.refused) << what;
+    if (c.refused) {
+      EXPECT_NE(p.refusal.find("dynamically linked"), std::string::npos);
+      EXPECT_NE(p.refusal.find("qemu-user-static"), std::string::npos);
+    }
+    if (!c.fix_binary) {
+      EXPECT_NE(p.notes.front().find("older than 4.8"), std::string::npos) << what;
+    }
+  }
 }
 
 }  // namespace

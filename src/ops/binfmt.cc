@@ -104,21 +104,9 @@ Result<BinfmtReport> BinfmtInstall(const BinfmtOptions& o) {
   BinfmtReport r = Base(o);
   ANYARCH_CHECK(emulation::EnsureMounted(o.mount));
   r.mounted = true;
-  std::string flags = o.credentials ? "C" : "";
-  if (r.kernel.fix_binary) {
-    flags += "F";
-  } else {
-    r.notes.push_back(
-        "kernel " + r.kernel.release +
-        " is older than 4.8 and has no F flag: entries are registered without it, so emulation "
-        "only works where the interpreter exists at the same path (not inside chroots or "
-        "containers that lack it)");
-  }
-  if (!r.kernel.argv0_visible) {
-    r.notes.push_back(
-        "kernel " + r.kernel.release +
-        " is older than 5.12: qemu cannot see the P flag, so it is not used and programs see "
-        "their full path as argv[0]");
+  // The kernel's notes do not depend on the interpreter.
+  for (auto& n : emulation::PlanFlags(r.kernel, {}, o.credentials).notes) {
+    r.notes.push_back(std::move(n));
   }
   for (const ArchSpec* a : arches) {
     BinfmtArchReport ar;
@@ -141,21 +129,15 @@ Result<BinfmtReport> BinfmtInstall(const BinfmtOptions& o) {
     }
     ar.interpreter = interp->path;
     ar.interpreter_static = interp->is_static;
-    if (!interp->is_static && flags.find('F') != std::string::npos) {
+    emulation::FlagPlan plan = emulation::PlanFlags(r.kernel, *interp, o.credentials);
+    if (!plan.refusal.empty()) {
       ar.action = "error";
       ar.ok = false;
-      ar.message =
-          interp->path +
-          " is dynamically linked: with the F flag the kernel keeps only the file open, not its "
-          "shared libraries, so it would fail inside chroots and containers; install a static qemu "
-          "(apt-get install qemu-user-static)";
+      ar.message = plan.refusal;
       r.arches.push_back(std::move(ar));
       continue;
     }
-    // P: qemu learns about it through AT_FLAGS (kernel 5.12+, qemu 6.1+).
-    std::string arch_flags = flags;
-    int qemu_major = std::atoi(interp->version.c_str());
-    if (r.kernel.argv0_visible && qemu_major >= 7) arch_flags = "P" + arch_flags;
+    std::string arch_flags = plan.flags;
     ar.flags = arch_flags;
     emulation::Entry want = emulation::ExpectedEntry(*a, interp->path, arch_flags);
     auto have = emulation::ReadEntry(ar.entry, o.mount);
