@@ -82,7 +82,7 @@ int Main(int argc, char** argv) {
                "Allow plain HTTP and unverified TLS for every registry in this command");
   app.add_flag("--debug", cli.global.debug, "Show error codes with errors");
   app.add_option("--progress", cli.global.progress,
-                 "How long operations show progress on stderr: auto (tty on a terminal, else "
+                 "How long-running operations show progress on stderr: auto (tty on a terminal, else "
                  "plain), plain, tty, json or quiet")
       ->check(CLI::IsMember({"auto", "plain", "tty", "json", "quiet"}));
 

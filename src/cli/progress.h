@@ -1,4 +1,4 @@
-// How long operations show their progress on stderr (--progress):
+// How long-running operations show their progress on stderr (--progress):
 //   plain  one line per finished unit of work ("copied sha256:0123abcd 12.0 MiB") and warnings
 //   tty    one status line rewritten in place (units done, bytes, speed), warnings above it
 //   json   one JSON object per event, for scripts

@@ -223,8 +223,7 @@ TEST(Client, PushesBlobsInOneRequestOrInChunks) {
 TEST(Client, AChunkThatFailsIsSentAgainAfterAskingTheRegistry) {
   Fixture f;
   auto reg = f.Reg({.chunk_size = 4096});
-  f.fake->faults.push_back(
-      Fault{.method = "PATCH", .path = "/blobs/uploads/", .status = 503});
+  f.fake->faults.push_back(Fault{.method = "PATCH", .path = "/blobs/uploads/", .status = 503});
   std::string blob(9000, 'q');
   StringReader r(blob);
   auto st = reg->PushBlob("app", BlobDesc(blob), r);
@@ -308,6 +307,31 @@ TEST(Client, BearerTokensAreFetchedPerScopeAndReused) {
   for (const auto& rq : f.fake->requests) {
     EXPECT_EQ(rq.url.find("s3cret-pw"), std::string::npos);
   }
+}
+
+TEST(Client, IdentityTokensUseTheOAuth2RefreshGrant) {
+  Fixture f;
+  f.fake->auth = "bearer";
+  f.fake->password = "refresh-token-123";
+  f.fake->AddManifest("app", "1", kOciManifest, ManifestFor("c", "l"));
+  auto got = f.Reg({.credential = Credential{"<token>", "refresh-token-123"}})
+                 ->GetManifest("app", "1", std::nullopt);
+  ASSERT_TRUE(got) << got.error().ToString();
+  EXPECT_EQ(f.fake->Count("POST", "/token"), 1u);
+  EXPECT_EQ(f.fake->Count("GET", "/token"), 0u);
+  EXPECT_EQ(f.fake->token_scopes, (std::vector<std::string>{"repository:app:pull"}));
+  // The refresh token travels in the POST body, never in a URL or a header we log.
+  for (const auto& rq : f.fake->requests)
+    EXPECT_EQ(rq.url.find("refresh-token-123"), std::string::npos);
+  Fixture g;
+  g.fake->auth = "bearer";
+  g.fake->password = "refresh-token-123";
+  g.fake->AddManifest("app", "1", kOciManifest, ManifestFor("c", "l"));
+  auto bad = g.Reg({.credential = Credential{"<token>", "expired"}})
+                 ->GetManifest("app", "1", std::nullopt);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code(), ErrorCode::kUnauthorized);
+  EXPECT_EQ(bad.error().ToString().find("expired"), std::string::npos);
 }
 
 TEST(Client, TokensAreRenewedBeforeTheyExpire) {

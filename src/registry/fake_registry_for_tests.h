@@ -271,6 +271,19 @@ class FakeRegistry final : public HttpTransport {
   }
 
   FakeResponseData Handle(const RecordedRequest& r) {
+    if (r.path == "/token" && r.method == "POST") {
+      // OAuth2 refresh-token grant (docker's identity tokens): the password is the refresh token.
+      if (QueryParam(r.body, "grant_type") != "refresh_token" ||
+          QueryParam(r.body, "refresh_token") != password) {
+        return Error(401, "UNAUTHORIZED");
+      }
+      ++tokens_issued;
+      for (const auto& sc : Split(QueryParam(r.body, "scope"), ' ')) token_scopes.push_back(sc);
+      return {.status = 200,
+              .headers = {{"content-type", "application/json"}},
+              .body = "{\"access_token\":\"tok-" + std::to_string(tokens_issued) +
+                      "\",\"expires_in\":300}"};
+    }
     if (r.path == "/token") {
       std::string basic = r.Header("Authorization");
       if (!basic.empty() && basic != "Basic " + Base64Encode(user + ":" + password)) {
