@@ -81,9 +81,10 @@ int Main(int argc, char** argv) {
   app.add_flag("--insecure", cli.global.insecure,
                "Allow plain HTTP and unverified TLS for every registry in this command");
   app.add_flag("--debug", cli.global.debug, "Show error codes with errors");
-  app.add_option("--progress", cli.global.progress,
-                 "How long-running operations show progress on stderr: auto (tty on a terminal, else "
-                 "plain), plain, tty, json or quiet")
+  app.add_option(
+         "--progress", cli.global.progress,
+         "How long-running operations show progress on stderr: auto (tty on a terminal, else "
+         "plain), plain, tty, json or quiet")
       ->check(CLI::IsMember({"auto", "plain", "tty", "json", "quiet"}));
 
   RegisterStoreCommands(app, cli);
