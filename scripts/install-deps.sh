@@ -11,7 +11,7 @@ build_pkgs=(
 )
 test_pkgs=(
   docker-registry apache2-utils openssl curl python3 skopeo buildah umoci oci-image-tool
-  qemu-user-static busybox-static file jq time dpkg-dev python3-cryptography
+  qemu-user-static busybox-static file jq time dpkg-dev docker.io python3-cryptography
 )
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -34,4 +34,7 @@ apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # instances on ephemeral ports, so the system one is stopped to keep the machine quiet.
 if command -v systemctl >/dev/null 2>&1; then
   systemctl disable --now docker-registry >/dev/null 2>&1 || true
+  # docker.io is there for the docker-archive test, which runs its own dockerd on a private
+  # socket; the system service is not needed.
+  systemctl disable --now docker.service docker.socket >/dev/null 2>&1 || true
 fi

@@ -309,3 +309,27 @@ start_faultproxy() {
   printf -v "$var" '%s' "127.0.0.1:$(cat "$pf")"
   printf -v "${var}_LOG" '%s' "$log"
 }
+
+# ---- A Docker engine for format checks ------------------------------------------------------------
+
+# start_dockerd VAR: starts Debian's dockerd (package docker.io) on a private socket in $WORK, with
+# vfs storage and no networking of its own (no bridge, no iptables), so `docker load`, `docker save`
+# and `docker run --network none` can check anyarch's archives. Sets VAR to the docker command
+# ("/usr/bin/docker -H unix://..."). Stopped when the test exits.
+start_dockerd() {
+  local var=$1 dir i
+  [ -x /usr/sbin/dockerd ] || fail "dockerd is missing (scripts/install-deps.sh installs docker.io)"
+  dir=$(mktemp -d "$WORK/dockerd.XXXXXX")
+  /usr/sbin/dockerd --host "unix://$dir/docker.sock" --data-root "$dir/root" --exec-root "$dir/exec" \
+    --pidfile "$dir/docker.pid" --iptables=false --ip-forward=false --ip-masq=false --bridge=none \
+    --storage-driver vfs >"$dir/log" 2>&1 &
+  local pid=$!
+  on_exit "kill $pid 2>/dev/null; wait $pid 2>/dev/null"
+  for ((i = 0; i < 300; i++)); do
+    /usr/bin/docker -H "unix://$dir/docker.sock" version >/dev/null 2>&1 && break
+    kill -0 "$pid" 2>/dev/null || fail "dockerd exited: $(tail -n 5 "$dir/log")"
+    sleep 0.1
+  done
+  ((i < 300)) || fail "dockerd did not start: $(tail -n 5 "$dir/log")"
+  printf -v "$var" '%s' "/usr/bin/docker -H unix://$dir/docker.sock"
+}
