@@ -93,6 +93,7 @@ int Main(int argc, char** argv) {
   RegisterEmulationCommands(app, cli);
   RegisterRunCommands(app, cli);
   RegisterDockerfileCommands(app, cli);
+  RegisterBuildCommands(app, cli);
 
   try {
     app.parse(argc, argv);

@@ -68,6 +68,7 @@ void RegisterTransferCommands(CLI::App& app, Cli& cli);    // inspect copy pull 
 void RegisterEmulationCommands(CLI::App& app, Cli& cli);   // binfmt doctor file
 void RegisterRunCommands(CLI::App& app, Cli& cli);         // run verify
 void RegisterDockerfileCommands(CLI::App& app, Cli& cli);  // lint
+void RegisterBuildCommands(CLI::App& app, Cli& cli);       // build
 
 // Runs the CLI; returns the process exit code.
 int Main(int argc, char** argv);

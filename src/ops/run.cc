@@ -10,7 +10,7 @@
 
 #include "base/fs.h"
 #include "base/strings.h"
-#include "emulation/binfmt.h"
+#include "emulation/readiness.h"
 #include "image/manifest.h"
 #include "image/media_types.h"
 #include "isolation/container.h"
@@ -69,25 +69,8 @@ Result<RunOutcome> Run(const RunRequest& req) {
                                                " image, not " + want.ToString());
   }
   // Foreign platforms need working emulation; check with the probe before unpacking anything.
-  if (!platform::Matches(host, out.platform)) {
-    const emulation::ArchSpec* arch = emulation::FindArch(out.platform.ToString());
-    if (!arch) arch = emulation::FindArch(out.platform.architecture);
-    if (!arch) {
-      return MakeError(ErrorCode::kUnsupported,
-                       "anyarch cannot emulate " + out.platform.ToString());
-    }
-    if (!arch->probe_code.empty()) {
-      auto probe = emulation::Probe(*arch);
-      if (probe.outcome != emulation::ProbeOutcome::kPass &&
-          probe.outcome != emulation::ProbeOutcome::kNative) {
-        return MakeError(ErrorCode::kUnavailable,
-                         out.platform.ToString() + " needs emulation, which does not work here (" +
-                             probe.detail + "); run: anyarch binfmt install " +
-                             std::string(arch->cpu));
-      }
-    }
-    out.emulated = true;
-  }
+  ANYARCH_TRY(auto ready, emulation::CheckReadiness(out.platform));
+  out.emulated = ready.emulated;
   ANYARCH_TRY(fs::path rootfs, UnpackSnapshot(*src, m, cfg, req.store_root, rep, out.skipped));
 
   isolation::ContainerSpec spec;
@@ -127,8 +110,7 @@ Result<RunOutcome> Run(const RunRequest& req) {
   spec.uid = ids->uid;
   spec.gid = ids->gid;
   spec.timeout = req.timeout;
-  spec.linux32 = (out.platform.architecture == "386" && host.architecture == "amd64") ||
-                 (out.platform.architecture == "arm" && host.architecture == "arm64");
+  spec.linux32 = ready.linux32;
   std::string id = RandomHex(12);
   spec.hostname = id;
   fs::path state = fs::path(req.store_root) / "containers" / id;

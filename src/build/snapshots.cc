@@ -1,0 +1,152 @@
+#include "build/snapshots.h"
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/json.h"
+#include "base/strings.h"
+#include "content/layout.h"
+
+namespace anyarch::build {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+Status MakePrivateDir(const fs::path& p) {
+  std::error_code ec;
+  fs::create_directories(p, ec);
+  if (ec) return MakeError(ErrorCode::kIo, p.string() + ": " + ec.message());
+  ::chmod(p.c_str(), 0700);
+  return Ok();
+}
+
+std::string PlatformDirName(const platform::Platform& p) {
+  std::string s = p.os + "_" + p.architecture;
+  if (!p.variant.empty()) s += "_" + p.variant;
+  return s;
+}
+
+}  // namespace
+
+Result<SnapshotStore> SnapshotStore::Open(const std::string& store_root) {
+  ANYARCH_TRY(auto layout, content::CreateLayout(store_root));
+  (void)layout;
+  for (const char* d : {"build", "build/cache", "build/tmp", "build/mounts"})
+    ANYARCH_CHECK(MakePrivateDir(fs::path(store_root) / d));
+  SnapshotStore s;
+  s.root_ = store_root;
+  return s;
+}
+
+fs::path SnapshotStore::blobs_dir() const { return fs::path(root_) / "blobs" / "sha256"; }
+
+std::optional<StepRecord> SnapshotStore::Lookup(const Digest& key) const {
+  fs::path dir = fs::path(root_) / "build" / "cache" / key.hex();
+  auto text = ReadFile(dir / "record.json", 1 << 20);
+  if (!text) return std::nullopt;
+  auto j = ParseJson(*text, "a build cache record");
+  if (!j || !j->is_object()) return std::nullopt;
+  StepRecord r;
+  r.diff_dir = (dir / "upper").string();
+  std::error_code ec;
+  if (!fs::is_directory(r.diff_dir, ec)) return std::nullopt;
+  auto layer = j->find("layer");
+  if (layer != j->end() && layer->is_object()) {
+    auto d = image::DescriptorFromJson(*layer, "a build cache record");
+    auto diff = Digest::Parse(j->value("diff_id", ""));
+    if (!d || !diff) return std::nullopt;
+    if (!fs::exists(blobs_dir() / d->digest.hex(), ec)) return std::nullopt;
+    r.layer = *d;
+    r.diff_id = *diff;
+  }
+  // Last use, for pruning by age: the record's mtime.
+  ::utimensat(AT_FDCWD, (dir / "record.json").c_str(), nullptr, 0);
+  return r;
+}
+
+Result<Scratch> SnapshotStore::NewScratch() const {
+  ANYARCH_TRY(auto dir, TempDir::Create(std::to_string(::getpid()),
+                                        fs::path(root_) / "build" / "tmp"));
+  ::chmod(dir.path().c_str(), 0700);
+  Scratch s{std::move(dir)};
+  for (const auto& d : {s.diff(), s.work()}) ANYARCH_CHECK(MakePrivateDir(d));
+  // The diff becomes the root of a layer: its mode is the image root's when overlay copies up.
+  ::chmod(s.diff().c_str(), 0755);
+  return s;
+}
+
+Result<StepRecord> SnapshotStore::Commit(const Digest& key, Scratch scratch,
+                                         const layer::LayerWriteOptions& options,
+                                         bool replace) const {
+  fs::path final_dir = fs::path(root_) / "build" / "cache" / key.hex();
+  std::error_code ec;
+  if (!replace) {
+    if (auto existing = Lookup(key)) return *existing;
+  } else if (fs::exists(final_dir, ec)) {
+    // Out of the way first (a rename is atomic), then removed: a reader never sees half of it.
+    ANYARCH_TRY(auto old, TempDir::Create(std::to_string(::getpid()), fs::path(root_) / "build" / "tmp"));
+    ::rename(final_dir.c_str(), (old.path() / "old").c_str());
+  }
+  Json record = Json::object();
+  StepRecord r;
+  if (!layer::IsEmptyDiff(scratch.diff())) {
+    ANYARCH_TRY(auto blob, layer::WriteLayer(scratch.diff(), blobs_dir(), options));
+    image::Descriptor d{.media_type = blob.media_type, .digest = blob.digest, .size = blob.size};
+    record["layer"] = image::DescriptorToJson(d);
+    record["diff_id"] = blob.diff_id.ToString();
+    r.layer = d;
+    r.diff_id = blob.diff_id;
+  }
+  // work/ and merged/ are overlay's and the container's; only upper/ is kept.
+  fs::remove_all(scratch.work(), ec);
+  fs::remove_all(scratch.dir.path() / "merged", ec);
+  ANYARCH_CHECK(WriteFileAtomic(scratch.dir.path() / "record.json", record.dump(), 0600));
+  fs::path tmp = scratch.dir.path();
+  if (::rename(tmp.c_str(), final_dir.c_str()) != 0) {
+    int err = errno;
+    if (err == EEXIST || err == ENOTEMPTY) {
+      if (auto existing = Lookup(key)) return *existing;  // scratch is removed on return
+    }
+    return Unexpected(ErrnoError(err, "publishing the build cache entry " + final_dir.string()));
+  }
+  scratch.dir.Release();
+  SyncDirectory(final_dir.parent_path());
+  r.diff_dir = (final_dir / "upper").string();
+  return r;
+}
+
+Result<std::string> SnapshotStore::CacheMount(const platform::Platform& platform,
+                                              const std::string& id, unsigned mode, unsigned uid,
+                                              unsigned gid) const {
+  // The id is user text: hash it into a name, so it can never be a path.
+  fs::path parent = fs::path(root_) / "build" / "mounts" / PlatformDirName(platform);
+  ANYARCH_CHECK(MakePrivateDir(parent));
+  fs::path dir = parent / Sha256Of(id).hex().substr(0, 32);
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) {
+    fs::path tmp = parent / (".new-" + std::to_string(::getpid()) + "-" + Sha256Of(id).Short());
+    fs::create_directory(tmp, ec);
+    if (ec) return MakeError(ErrorCode::kIo, tmp.string() + ": " + ec.message());
+    ::chmod(tmp.c_str(), mode);
+    if (::chown(tmp.c_str(), uid, gid) != 0) {
+      // Not fatal: the mount still works for root.
+    }
+    if (::rename(tmp.c_str(), dir.c_str()) != 0) fs::remove_all(tmp, ec);
+  }
+  return dir.string();
+}
+
+void SnapshotStore::RemoveLeftovers() const {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(fs::path(root_) / "build" / "tmp", ec)) {
+    std::string name = e.path().filename().string();
+    std::string pid = name.substr(0, name.find('.'));
+    if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    if (::kill(std::stoi(pid), 0) == 0 || errno == EPERM) continue;  // still running
+    fs::remove_all(e.path(), ec);
+  }
+}
+
+}  // namespace anyarch::build

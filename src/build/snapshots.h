@@ -1,0 +1,79 @@
+// The builder's part of the local store, beside the OCI layout:
+//   <store>/build/cache/<key>/record.json  a finished step: its layer descriptor and diff_id
+//   <store>/build/cache/<key>/upper/       its changes, as the overlay upper directory it was
+//                                          (the lower of the steps after it)
+//   <store>/build/tmp/<id>/                a step in progress (upper/, work/, merged/)
+//   <store>/build/mounts/<platform>/<id>/  RUN --mount=type=cache directories
+// Layer blobs go into the layout's blobs/sha256 like every other blob.
+//
+// A step is published by renaming its finished directory to its key, after its layer blob and
+// record are on disk: a killed build leaves only tmp/ entries (removed by the next build, and by
+// prune), never a record that names a missing blob or a half-written diff. A record whose blob
+// has gone (pruned) is a miss. Every directory here is 0700: what a RUN step leaves (a setuid
+// file, say) is reachable by root only.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "base/digest.h"
+#include "base/error.h"
+#include "base/fs.h"
+#include "image/descriptor.h"
+#include "layer/diff.h"
+#include "platform/platform.h"
+
+namespace anyarch::build {
+
+struct StepRecord {
+  std::optional<image::Descriptor> layer;  // none: the step changed nothing
+  Digest diff_id;
+  std::string diff_dir;  // the changes (always present, may be empty)
+};
+
+// A step's working directory, removed on destruction unless committed. Its layout is the one
+// isolation::ContainerSpec::state_dir uses (upper/, work/, merged/), so a RUN's container
+// writes its changes straight into diff(); published, the directory keeps only upper/.
+struct Scratch {
+  TempDir dir;
+  std::string diff() const { return (dir.path() / "upper").string(); }
+  std::string work() const { return (dir.path() / "work").string(); }
+  std::string state() const { return dir.path().string(); }
+};
+
+class SnapshotStore {
+ public:
+  // Creates the directories (and the OCI layout) when missing. kIo names what failed.
+  static Result<SnapshotStore> Open(const std::string& store_root);
+
+  const std::string& store_root() const { return root_; }
+  std::filesystem::path blobs_dir() const;
+
+  // A complete record for `key` whose layer blob is in the store, or nothing.
+  std::optional<StepRecord> Lookup(const Digest& key) const;
+
+  // A fresh working directory for a step.
+  Result<Scratch> NewScratch() const;
+
+  // Turns scratch.diff() into a layer blob (none when it is empty), writes the record and
+  // publishes the directory under `key`. When another build published the key meanwhile, its
+  // record is used and the scratch is dropped, unless `replace` (--no-cache), which puts the
+  // new result in its place.
+  Result<StepRecord> Commit(const Digest& key, Scratch scratch,
+                            const layer::LayerWriteOptions& options, bool replace = false) const;
+
+  // The directory of a cache mount (created 0700 when missing, with `mode` for its content
+  // root and owner uid/gid when first created).
+  Result<std::string> CacheMount(const platform::Platform& platform, const std::string& id,
+                                 unsigned mode, unsigned uid, unsigned gid) const;
+
+  // Removes leftovers of killed builds under tmp/ older than a build could still be using
+  // (entries whose owning process is gone).
+  void RemoveLeftovers() const;
+
+ private:
+  std::string root_;
+};
+
+}  // namespace anyarch::build
