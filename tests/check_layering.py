@@ -21,9 +21,11 @@ ALLOWED = {
     "emulation": ["platform", "elf"],
     "isolation": ["base"],
     "dockerfile": ["ref", "platform"],
-    "build": ["dockerfile", "image", "content", "registry", "layer", "isolation", "emulation"],
-    "ops": ["build", "ref", "platform", "image", "content", "registry", "layer", "elf",
-            "emulation", "isolation", "dockerfile"],
+    "transport": ["content", "registry"],
+    "build": ["dockerfile", "image", "content", "registry", "layer", "isolation", "emulation",
+              "transport"],
+    "ops": ["build", "transport", "ref", "platform", "image", "content", "registry", "layer",
+            "elf", "emulation", "isolation", "dockerfile"],
     "cli": ["ops"],
 }
 

@@ -14,9 +14,9 @@
 #include "image/manifest.h"
 #include "image/media_types.h"
 #include "isolation/container.h"
-#include "ops/location.h"
 #include "ops/snapshot.h"
 #include "ops/user.h"
+#include "transport/location.h"
 
 namespace anyarch::ops {
 
@@ -48,10 +48,10 @@ Result<RunOutcome> Run(const RunRequest& req) {
   platform::Platform host = platform::Host();
   platform::Platform want = req.platform.value_or(host);
   // An image pulled into the local store is run from there, as docker run does.
-  std::string where = PreferLocal(req.image, req.store_root, want);
-  ANYARCH_TRY(auto src, OpenSource(where, {.insecure = req.insecure,
-                                           .store_root = req.store_root,
-                                           .config_path = req.config_path}));
+  std::string where = transport::PreferLocal(req.image, req.store_root, want);
+  ANYARCH_TRY(auto src, transport::OpenSource(where, {.insecure = req.insecure,
+                                                      .store_root = req.store_root,
+                                                      .config_path = req.config_path}));
   ANYARCH_TRY(auto root, src->GetRootManifest());
   image::Descriptor target = root.ToDescriptor();
   if (image::IsIndex(root.media_type)) {

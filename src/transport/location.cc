@@ -1,4 +1,4 @@
-#include "ops/location.h"
+#include "transport/location.h"
 
 #include "base/io.h"
 #include "content/archive.h"
@@ -7,7 +7,7 @@
 #include "image/media_types.h"
 #include "ref/reference.h"
 
-namespace anyarch::ops {
+namespace anyarch::transport {
 
 namespace {
 
@@ -200,4 +200,4 @@ Result<std::unique_ptr<image::ImageSink>> OpenSink(const std::string& location, 
   return t.OpenSink(location);
 }
 
-}  // namespace anyarch::ops
+}  // namespace anyarch::transport
