@@ -22,9 +22,10 @@ ALLOWED = {
     "isolation": ["base"],
     "dockerfile": ["ref", "platform"],
     "transport": ["content", "registry"],
+    "rootfs": ["layer", "image"],
     "build": ["dockerfile", "image", "content", "registry", "layer", "isolation", "emulation",
-              "transport"],
-    "ops": ["build", "transport", "ref", "platform", "image", "content", "registry", "layer",
+              "transport", "rootfs"],
+    "ops": ["build", "transport", "rootfs", "ref", "platform", "image", "content", "registry", "layer",
             "elf", "emulation", "isolation", "dockerfile"],
     "cli": ["ops"],
 }

@@ -14,21 +14,13 @@
 #include "image/manifest.h"
 #include "image/media_types.h"
 #include "isolation/container.h"
-#include "ops/snapshot.h"
-#include "ops/user.h"
+#include "rootfs/snapshot.h"
+#include "rootfs/user.h"
 #include "transport/location.h"
 
 namespace anyarch::ops {
 
 namespace fs = std::filesystem;
-
-Digest ChainId(const std::vector<Digest>& diff_ids) {
-  Digest chain;
-  for (std::size_t i = 0; i < diff_ids.size(); ++i) {
-    chain = i == 0 ? diff_ids[0] : Sha256Of(chain.ToString() + " " + diff_ids[i].ToString());
-  }
-  return chain;
-}
 
 namespace {
 
@@ -88,7 +80,8 @@ Result<RunOutcome> Run(const RunRequest& req) {
     }
     out.emulated = true;
   }
-  ANYARCH_TRY(fs::path rootfs, UnpackSnapshot(*src, m, cfg, req.store_root, rep, out.skipped));
+  ANYARCH_TRY(fs::path rootfs,
+              rootfs::UnpackSnapshot(*src, m, cfg, req.store_root, rep, out.skipped));
 
   isolation::ContainerSpec spec;
   spec.rootfs = rootfs.string();
@@ -120,7 +113,7 @@ Result<RunOutcome> Run(const RunRequest& req) {
   }
   spec.cwd = !req.workdir.empty() ? req.workdir : (cfg.working_dir.empty() ? "/" : cfg.working_dir);
   const std::string& user = !req.user.empty() ? req.user : cfg.user;
-  auto ids = ResolveUser(rootfs, user);
+  auto ids = rootfs::ResolveUser(rootfs, user);
   if (!ids)
     return Unexpected(
         std::move(ids.error()).With(req.user.empty() ? "the image's User" : "--user"));
