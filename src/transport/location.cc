@@ -1,8 +1,9 @@
 #include "transport/location.h"
 
 #include "base/io.h"
-#include "content/archive.h"
+#include "content/docker_archive.h"
 #include "content/layout.h"
+#include "content/oci_archive.h"
 #include "image/manifest.h"
 #include "image/media_types.h"
 #include "ref/reference.h"
