@@ -14,6 +14,8 @@ namespace {
 
 bool StartsWith(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
 
+constexpr std::chrono::seconds kTokenTimeout{30};
+
 }  // namespace
 
 std::optional<Challenge> ParseChallenge(const std::string& h) {
@@ -154,6 +156,8 @@ Result<Authenticator::Token> Authenticator::FetchToken(const std::vector<std::st
 
   HttpRequest req;
   req.tls = realm_tls_;
+  // A token server that accepts the connection and never answers must not hold the command.
+  req.timeout = kTokenTimeout;
   std::string form;
   StringReader* body = nullptr;
   std::unique_ptr<StringReader> body_holder;

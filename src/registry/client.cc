@@ -739,10 +739,25 @@ class BlobReader final : public Reader {
         }
       }
       auto got = resp_->Read(buf, n);
-      if (!got || (*got == 0 && count_ < static_cast<std::uint64_t>(desc_.size))) {
-        Error e = got ? Error(ErrorCode::kUnavailable, what_ + ": the connection ended early")
-                      : got.error();
+      if (got && *got == 0 && count_ < static_cast<std::uint64_t>(desc_.size)) {
+        // The response ended cleanly (its Content-Length or last chunk reached): the registry
+        // served a shorter blob than the descriptor's, not an interrupted one.
+        finished_ = true;
+        return MakeError(ErrorCode::kDigestMismatch,
+                         what_ + " from " + reg_->host() + "/" + repo_ + ": the registry sent " +
+                             std::to_string(count_) + " bytes, the descriptor says " +
+                             std::to_string(desc_.size));
+      }
+      if (!got) {
+        Error e = got.error();
         if (e.code() != ErrorCode::kUnavailable) return Unexpected(e);
+        if (count_ >= static_cast<std::uint64_t>(desc_.size)) {
+          // Every byte is in and the answer still claims more: nothing to resume.
+          finished_ = true;
+          return MakeError(ErrorCode::kIo, what_ + " from " + reg_->host() + "/" + repo_ + ": " +
+                                               e.message() + " (after all " +
+                                               std::to_string(desc_.size) + " bytes of the blob)");
+        }
         reg_->Warn(reg_->host() + ": " + what_ + ": download interrupted after " +
                    std::to_string(count_) + " of " + std::to_string(desc_.size) +
                    " bytes; resuming");
