@@ -285,21 +285,18 @@ def make_handler(upstream, faults, retry_after, state, opts):
                 elif resp.status in (200, 206):
                     fault = rule.kind
             ctype = (resp.getheader("Content-Type") or "").split(";")[0].strip()
+            prefetched = None
             if opts.self_index and self.command == "GET" and resp.status == 200 and \
                     "/manifests/" in self.path and ctype in INDEX_TYPES:
-                body = resp.read()
+                # Remember which digests this index lists; the body is then sent as usual.
+                prefetched = resp.read()
                 try:
-                    listed = [m["digest"] for m in json.loads(body).get("manifests", [])]
+                    listed = [m["digest"] for m in json.loads(prefetched).get("manifests", [])]
                 except (ValueError, AttributeError, KeyError, TypeError):
                     listed = []
                 with state.lock:
                     for d in listed:
-                        state.indexes[d] = (body, ctype)
-                self.answer(200, body, [(k, v) for k, v in resp.getheaders()
-                                        if k.lower() not in HOP_BY_HOP and k.lower() != "content-length"],
-                            "index remembered")
-                conn.close()
-                return
+                        state.indexes[d] = (prefetched, ctype)
             if fault == "wrong-blob":
                 resp.read()
                 conn.close()
@@ -341,7 +338,10 @@ def make_handler(upstream, faults, retry_after, state, opts):
             sent = 0
             if self.command != "HEAD":
                 while True:
-                    b = resp.read(CHUNK)
+                    if prefetched is not None:
+                        b, prefetched = prefetched, b""
+                    else:
+                        b = resp.read(CHUNK)
                     if not b:
                         break
                     if fault == "drop" and sent + len(b) >= half:
