@@ -8,14 +8,11 @@
 
 #include "base/json.h"
 #include "base/strings.h"
+#include "content/tarball.h"
 
 namespace anyarch::content {
 
-namespace {
-
-std::string Quote(std::string_view s) { return "\"" + Printable(s) + "\""; }
-
-}  // namespace
+using tarball::Quote;
 
 Result<NameTag> SplitNameTag(std::string_view ref) {
   if (ref.empty()) return MakeError(ErrorCode::kInvalid, "empty image name");
