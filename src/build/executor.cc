@@ -120,7 +120,13 @@ Result<ImageState> Executor::RunStage(int plan, int stage) {
   const dockerfile::Plan& pl = plans_[plan];
   const dockerfile::Stage& st = pl.stages[stage];
   const std::string label = st.name.empty() ? "stage-" + std::to_string(stage) : st.name;
-  const std::string plat = st.platform.ToString();
+  // A stage that runs on the build machine for another target shows both, as buildx does:
+  // "linux/amd64->arm64".
+  std::string plat = st.platform.ToString();
+  if (!(st.platform == pl.target)) {
+    std::string t = pl.target.ToString();
+    plat += "->" + (t.rfind(pl.target.os + "/", 0) == 0 ? t.substr(pl.target.os.size() + 1) : t);
+  }
   const int total = static_cast<int>(st.steps.size()) + 1;
   auto emit = [&](Event e) {
     e.platform = plat;
@@ -195,6 +201,7 @@ Result<ImageState> Executor::RunStage(int plan, int stage) {
                .empty_dir = empty_dir_};
   env.args = inherited_args;
   env.stage_state = [this, plan](int s) { return Vertex(plan, s).get(); };
+  env.label = plat;
   env.find_stage = [&pl, stage](const std::string& from) -> std::optional<int> {
     std::string lower = ToLower(from);
     for (int i = 0; i < stage; ++i) {
@@ -251,7 +258,7 @@ Result<ImageState> Executor::RunStage(int plan, int stage) {
 Status Executor::RunLayerStep(StageEnv& env, ImageState& state, LayerStep prepared,
                               const dockerfile::Step& step, int number, int total, int plan,
                               const std::string& stage_name) {
-  const std::string plat = env.platform.ToString();
+  const std::string plat = env.label;
   const std::string inst_text =
       OneLine(step.inst->original.empty() ? step.inst->args : step.inst->original);
   Event base{.platform = plat, .stage = stage_name, .step = number, .steps = total,

@@ -34,6 +34,7 @@ struct StageEnv {
   platform::Platform platform;  // where the stage runs
   platform::Platform target;    // the target it is built for (TARGETPLATFORM)
   std::string stage_label;      // the stage's name, or its index
+  std::string label;            // the platform as events show it ("linux/amd64->arm64")
   EventSink& events;
   const std::atomic<bool>* cancel = nullptr;
   std::string created;  // the time recorded in the config and history

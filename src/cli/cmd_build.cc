@@ -58,7 +58,8 @@ class StopOnSignal {
  public:
   explicit StopOnSignal(std::atomic<bool>& flag) : flag_(flag) {
     sigemptyset(&set_);
-    for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&set_, s);
+    // SIGUSR2 only ends the waiting thread (see the destructor).
+    for (int s : {SIGINT, SIGTERM, SIGHUP, SIGUSR2}) sigaddset(&set_, s);
     pthread_sigmask(SIG_BLOCK, &set_, &old_);
     thread_ = std::thread([this] {
       int sig = 0;
@@ -70,7 +71,6 @@ class StopOnSignal {
   }
   ~StopOnSignal() {
     done_ = true;
-    sigaddset(&set_, SIGUSR2);
     pthread_kill(thread_.native_handle(), SIGUSR2);
     thread_.join();
     pthread_sigmask(SIG_SETMASK, &old_, nullptr);
