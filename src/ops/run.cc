@@ -44,6 +44,9 @@ std::string RandomHex(int n) {
 
 Result<RunOutcome> Run(const RunRequest& req) {
   Reporter& rep = req.reporter ? *req.reporter : DiscardReporter();
+  if (!req.volumes.empty()) {
+    return MakeError(ErrorCode::kUnsupported, "volumes (-v) are not available yet");
+  }
   RunOutcome out;
   platform::Platform host = platform::Host();
   platform::Platform want = req.platform.value_or(host);
@@ -56,7 +59,9 @@ Result<RunOutcome> Run(const RunRequest& req) {
   image::Descriptor target = root.ToDescriptor();
   if (image::IsIndex(root.media_type)) {
     ANYARCH_TRY(auto idx, image::ParseIndex(root));
-    ANYARCH_TRY(target, image::SelectPlatform(idx, want));
+    platform::Choice choice;
+    ANYARCH_TRY(target, image::SelectPlatform(idx, want, &choice));
+    if (!choice.exact) rep.Warn(platform::DescribeSubstitute(want, choice.chosen));
   }
   ANYARCH_TRY(auto raw, src->GetManifest(target));
   ANYARCH_TRY(auto m, image::ParseManifest(raw));
@@ -64,7 +69,11 @@ Result<RunOutcome> Run(const RunRequest& req) {
   ANYARCH_TRY(std::string cfg_bytes, ReadAll(*cfg_reader, 8 << 20));
   ANYARCH_TRY(auto cfg, image::ParseConfig(std::move(cfg_bytes)));
   out.platform = platform::Normalize(target.platform ? *target.platform : cfg.platform);
-  if (req.platform && !platform::Matches(want, out.platform)) {
+  auto single = platform::Choose(want, {out.platform});
+  if (!image::IsIndex(root.media_type) && single && !single->exact) {
+    rep.Warn(platform::DescribeSubstitute(want, out.platform));
+  }
+  if (req.platform && !single) {
     return MakeError(ErrorCode::kNotFound, src->Describe() + " is a " + out.platform.ToString() +
                                                " image, not " + want.ToString());
   }
