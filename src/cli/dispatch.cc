@@ -135,8 +135,7 @@ void InstallHelpFormatter(CLI::App& app) { SetFormatter(app, std::make_shared<He
 
 std::string TopLevelHelp(const CLI::App& app) {
   std::ostringstream out;
-  out << "Usage: anyarch [OPTIONS] COMMAND [ARGS...]\n\n"
-      << "Build, run, check and publish container images for many CPU architectures, no daemon.\n";
+  out << "Usage: anyarch [OPTIONS] COMMAND [ARGS...]\n";
   auto cmds = Commands(app);
   std::vector<std::string> shown;
   const char* group = "";
@@ -164,11 +163,8 @@ std::string TopLevelHelp(const CLI::App& app) {
     out << line;
   }
   out << "\nOptions:\n"
-      << "  --root DIR      Local store (default $ANYARCH_ROOT, /var/lib/anyarch as root)\n"
-      << "  --config FILE   Registries config (default $XDG_CONFIG_HOME/anyarch/config.toml)\n"
-      << "  --insecure      Allow plain HTTP and unverified TLS for every registry\n"
-      << "  --progress MODE auto, plain, tty, json or quiet    --color auto|always|never\n"
-      << "  --debug         Show error codes    -h, --help    --version\n"
+      << "  --root DIR (the local store)   --config FILE (registries)   --insecure   --debug\n"
+      << "  --progress auto|plain|tty|json|quiet   --color auto|always|never   --version\n"
       << "\nRun 'anyarch help COMMAND' (or 'anyarch COMMAND --help') for a command's options.\n";
   return out.str();
 }

@@ -24,7 +24,6 @@ expect_fail "$AA" "${q[@]}" copy --platform linux/arm64 "$REG/two:1" "oci:$WORK/
 assert_eq "$RC" 3 "copy --platform linux/arm64: exit code (not found)"
 assert_contains "$ERR" "$want_list" "copy --platform linux/arm64"
 assert_contains "$ERR" "$want_has" "copy --platform linux/arm64"
-[ ! -e "$WORK/out" ] || fail "a refused copy created its destination"
 expect_fail "$AA" "${q[@]}" pull --platform linux/arm64 "$REG/two:1"
 assert_eq "$RC" 3 "pull --platform linux/arm64: exit code"
 assert_contains "$ERR" "$want_has" "pull --platform linux/arm64"
