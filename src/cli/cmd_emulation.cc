@@ -164,7 +164,8 @@ void RegisterEmulationCommands(CLI::App& app, Cli& cli) {
       "platforms can run here right now. One line per check, with the fix for what fails.\n"
       "Exits 1 if a check fails.");
   doctor->add_flag("--json", *doctor_json, "Print JSON");
-  SetExamples(doctor, {"anyarch doctor", "anyarch doctor --json | jq -r '.[] | .name'"});
+  SetExamples(doctor, {"anyarch doctor",
+                       "anyarch doctor --json | jq -r '.checks[] | .check + \" \" + .status'"});
   doctor->callback([&cli, doctor_json] {
     auto r = ops::Doctor({.store_root = cli.StoreRoot(), .config_path = cli.ConfigPath()});
     if (*doctor_json) {
