@@ -80,7 +80,8 @@ struct RunFlags {
   bool interactive = false;
   bool tty = false;
   std::vector<std::string> volumes;
-  std::string network;
+  std::string network = "default";
+  std::vector<std::string> security_opts;
 };
 
 // docker run flags anyarch does not have, and what it offers instead.
@@ -153,12 +154,6 @@ void RunRun(Cli& cli, const RunFlags& f, const std::vector<std::string>& rest) {
     }
     req.volumes.push_back(*vol);
   }
-  if (!f.network.empty() && f.network != "default" && f.network != "bridge") {
-    // TODO(wt-cli): RunRequest.network once the isolation module has the namespace for it.
-    cli.Fail(Error(ErrorCode::kUnsupported, "--network " + f.network + " is not available yet"));
-    cli.exit_code = kExitRunFailed;
-    return;
-  }
   req.interactive = f.interactive;
   req.tty = f.tty;
   req.image = rest[0];
@@ -178,6 +173,26 @@ void RunRun(Cli& cli, const RunFlags& f, const std::vector<std::string>& rest) {
   req.user = f.user;
   req.remove = f.rm;
   req.timeout = std::chrono::seconds(f.timeout);
+  if (f.network == "none") {
+    req.network = isolation::Network::kNone;
+  } else if (f.network == "host") {
+    req.network = isolation::Network::kHost;
+  } else if (f.network != "default" && f.network != "bridge") {
+    cli.err() << "anyarch: error: --network: '" << f.network
+              << "' is not one of default, none, host\n";
+    cli.exit_code = kExitRunFailed;
+    return;
+  }
+  for (const auto& o : f.security_opts) {
+    if (o == "seccomp=unconfined" || o == "seccomp:unconfined") {
+      req.seccomp = false;
+    } else {
+      cli.err() << "anyarch: error: --security-opt: '" << o
+                << "' is not supported (only seccomp=unconfined)\n";
+      cli.exit_code = kExitRunFailed;
+      return;
+    }
+  }
   req.store_root = cli.StoreRoot();
   req.insecure = cli.global.insecure;
   req.config_path = cli.ConfigPath();
@@ -234,14 +249,16 @@ void RegisterRunCommands(CLI::App& app, Cli& cli) {
   run->add_option("--timeout", rf->timeout,
                   "Kill the command after this many seconds and report a hang");
   run->add_flag("-i,--interactive", rf->interactive,
-                "Keep standard input attached (without it the command reads /dev/null)");
+                "Accepted as docker's -i: the command reads anyarch's standard input");
   run->add_flag("-t,--tty", rf->tty,
                 "The command gets this terminal (when anyarch runs on one) as its stdio");
   run->add_option("-v,--volume", rf->volumes,
                   "Bind-mount HOST:CONTAINER[:ro] (absolute paths; repeatable)");
   run->add_option("--network", rf->network,
-                  "default (the container's own namespace), none (loopback only) or host")
-      ->check(CLI::IsMember({"default", "none", "host", "bridge"}));
+                  "default: a network namespace of its own with outbound access (the host's\n"
+                  "loopback unreachable); none: loopback only; host: the host's network");
+  run->add_option("--security-opt", rf->security_opts,
+                  "seccomp=unconfined turns the default seccomp profile off");
   SetExamples(
       run,
       {"anyarch run --rm --platform linux/arm64 oci:./busybox:latest uname -m",

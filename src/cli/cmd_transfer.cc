@@ -46,7 +46,7 @@ void AddTransferFlags(CLI::App* cmd, TransferFlags& f, bool upload) {
 }
 
 // The Env for a transfer command; false (after reporting) when a flag is malformed.
-bool TransferEnv(Cli& cli, const TransferFlags& f, ops::Env& env) {
+bool TransferEnv(Cli& cli, const TransferFlags& f, transport::Env& env) {
   env = cli.Env(f.jobs);
   if (!f.chunk_size.empty()) {
     auto n = ParseSize(f.chunk_size);
@@ -166,7 +166,7 @@ struct CopyFlags {
   TransferFlags transfer;
 };
 
-void PrintCopy(Cli& cli, const ops::CopyReport& r, bool json) {
+void PrintCopy(Cli& cli, const transport::CopyReport& r, bool json) {
   if (json) {
     OrderedJson j{{"source", r.source},
                   {"destination", r.destination},

@@ -31,7 +31,7 @@ struct LocalState {
 
 // nullopt when the store has nothing under the name that a pull of `remote` should keep: no
 // name, or a single image that is not one of the remote index's images.
-Result<std::optional<LocalState>> ReadLocal(Transports& t, const std::string& local,
+Result<std::optional<LocalState>> ReadLocal(transport::Transports& t, const std::string& local,
                                             const image::Index& remote) {
   auto src = t.OpenSource(local);
   if (!src && src.error().code() == ErrorCode::kNotFound) return std::nullopt;
@@ -117,8 +117,8 @@ Result<std::vector<std::string>> PlatformsOf(image::ImageSource& src,
   return out;
 }
 
-Result<CopyReport> Pull(const PullRequest& req) {
-  ANYARCH_TRY(Location loc, ParseLocation(req.reference));
+Result<transport::CopyReport> Pull(const PullRequest& req) {
+  ANYARCH_TRY(transport::Location loc, transport::ParseLocation(req.reference));
   if (loc.transport != "registry") {
     return MakeError(ErrorCode::kInvalid, "pull takes a registry reference; for " + loc.transport +
                                               ": use anyarch copy");
@@ -131,7 +131,7 @@ Result<CopyReport> Pull(const PullRequest& req) {
                     .env = req.env};
   if (req.all) return Copy(plain);
 
-  Transports t(req.env);
+  transport::Transports t(req.env);
   ANYARCH_TRY(auto src, t.OpenSource(req.reference));
   ANYARCH_TRY(auto root, src->GetRootManifest());
   if (!image::IsIndex(root.media_type)) return Copy(plain);
@@ -167,11 +167,11 @@ Result<CopyReport> Pull(const PullRequest& req) {
     }
   }
 
-  CopyReport report;
+  transport::CopyReport report;
   report.source = src->Describe();
   report.destination = local;
   ANYARCH_TRY(auto dst, t.OpenSink(local));
-  ANYARCH_CHECK(CopyImages(*src, *dst, *chosen, {}, req.env, report));
+  ANYARCH_CHECK(transport::CopyImages(*src, *dst, *chosen, {}, req.env, report));
   for (const auto& d : *chosen) {
     if (d.platform) report.platforms.push_back(PlatformName(d));
   }
@@ -185,15 +185,15 @@ Result<CopyReport> Pull(const PullRequest& req) {
   return report;
 }
 
-Result<CopyReport> Push(const PushRequest& req) {
-  ANYARCH_TRY(std::string name, LocalName(req.source));
+Result<transport::CopyReport> Push(const PushRequest& req) {
+  ANYARCH_TRY(std::string name, transport::LocalName(req.source));
   const std::string local = "local:" + name;
   const std::string dest = req.destination.empty() ? name : req.destination;
   if (!req.force) {
-    Transports t(req.env);
+    transport::Transports t(req.env);
     ANYARCH_TRY(auto src, t.OpenSource(local));
     ANYARCH_TRY(auto root, src->GetRootManifest());
-    ANYARCH_TRY(Location dl, ParseLocation(dest));
+    ANYARCH_TRY(transport::Location dl, transport::ParseLocation(dest));
     if (dl.transport == "registry") {
       ANYARCH_TRY(auto remote_src, t.OpenSource(dest));
       auto remote = remote_src->GetRootManifest();

@@ -22,7 +22,7 @@ struct PullRequest {
   std::string reference;                      // a registry reference
   bool all = false;                           // every platform, the index as the registry has it
   std::vector<platform::Platform> platforms;  // default: this host's
-  Env env;
+  transport::Env env;
 };
 
 // Copies from the registry into local:REFERENCE. When the store already names an index under
@@ -30,19 +30,19 @@ struct PullRequest {
 // an entry with the same platform is replaced, and when the result holds exactly the remote
 // index's images the remote index bytes are kept (same digest). Otherwise as Copy. Errors as
 // Copy; the name is changed last, so a failed pull leaves the old name in place.
-Result<CopyReport> Pull(const PullRequest& request);
+Result<transport::CopyReport> Pull(const PullRequest& request);
 
 struct PushRequest {
   std::string source;       // a name in the local store
   std::string destination;  // a registry reference; default: the source's name
   bool force = false;       // replace a remote index even by fewer platforms
-  Env env;
+  transport::Env env;
 };
 
 // Copies every platform of local:SOURCE to the registry. kInvalid, before anything is copied,
 // when the destination tag holds an index with platforms the pushed image or index lacks
 // (naming them), unless `force`. A destination that does not exist yet is no conflict.
-Result<CopyReport> Push(const PushRequest& request);
+Result<transport::CopyReport> Push(const PushRequest& request);
 
 // The platforms (normalised, "linux/arm/v7") of a manifest or index from `src`: an index's
 // entries (attestations, os "unknown", are left out), or a single image's config platform.

@@ -14,21 +14,13 @@
 #include "image/manifest.h"
 #include "image/media_types.h"
 #include "isolation/container.h"
-#include "ops/location.h"
-#include "ops/snapshot.h"
-#include "ops/user.h"
+#include "rootfs/snapshot.h"
+#include "rootfs/user.h"
+#include "transport/location.h"
 
 namespace anyarch::ops {
 
 namespace fs = std::filesystem;
-
-Digest ChainId(const std::vector<Digest>& diff_ids) {
-  Digest chain;
-  for (std::size_t i = 0; i < diff_ids.size(); ++i) {
-    chain = i == 0 ? diff_ids[0] : Sha256Of(chain.ToString() + " " + diff_ids[i].ToString());
-  }
-  return chain;
-}
 
 namespace {
 
@@ -44,17 +36,14 @@ std::string RandomHex(int n) {
 
 Result<RunOutcome> Run(const RunRequest& req) {
   Reporter& rep = req.reporter ? *req.reporter : DiscardReporter();
-  if (!req.volumes.empty()) {
-    return MakeError(ErrorCode::kUnsupported, "volumes (-v) are not available yet");
-  }
   RunOutcome out;
   platform::Platform host = platform::Host();
   platform::Platform want = req.platform.value_or(host);
   // An image pulled into the local store is run from there, as docker run does.
-  std::string where = PreferLocal(req.image, req.store_root, want);
-  ANYARCH_TRY(auto src, OpenSource(where, {.insecure = req.insecure,
-                                           .store_root = req.store_root,
-                                           .config_path = req.config_path}));
+  std::string where = transport::PreferLocal(req.image, req.store_root, want);
+  ANYARCH_TRY(auto src, transport::OpenSource(where, {.insecure = req.insecure,
+                                                      .store_root = req.store_root,
+                                                      .config_path = req.config_path}));
   ANYARCH_TRY(auto root, src->GetRootManifest());
   image::Descriptor target = root.ToDescriptor();
   if (image::IsIndex(root.media_type)) {
@@ -97,7 +86,8 @@ Result<RunOutcome> Run(const RunRequest& req) {
     }
     out.emulated = true;
   }
-  ANYARCH_TRY(fs::path rootfs, UnpackSnapshot(*src, m, cfg, req.store_root, rep, out.skipped));
+  ANYARCH_TRY(fs::path rootfs,
+              rootfs::UnpackSnapshot(*src, m, cfg, req.store_root, rep, out.skipped));
 
   isolation::ContainerSpec spec;
   spec.rootfs = rootfs.string();
@@ -129,20 +119,35 @@ Result<RunOutcome> Run(const RunRequest& req) {
   }
   spec.cwd = !req.workdir.empty() ? req.workdir : (cfg.working_dir.empty() ? "/" : cfg.working_dir);
   const std::string& user = !req.user.empty() ? req.user : cfg.user;
-  auto ids = ResolveUser(rootfs, user);
+  auto ids = rootfs::ResolveUser(rootfs, user);
   if (!ids)
     return Unexpected(
         std::move(ids.error()).With(req.user.empty() ? "the image's User" : "--user"));
   spec.uid = ids->uid;
   spec.gid = ids->gid;
   spec.timeout = req.timeout;
+  spec.network = req.network;
+  for (const auto& v : req.volumes) {
+    spec.mounts.push_back({.type = isolation::Mount::Type::kBind,
+                           .source = v.host,
+                           .target = v.container,
+                           .readonly = v.readonly,
+                           .options = {}});
+  }
+  spec.seccomp = req.seccomp;
+  spec.forward_signals = true;
   spec.linux32 = (out.platform.architecture == "386" && host.architecture == "amd64") ||
                  (out.platform.architecture == "arm" && host.architecture == "arm64");
   std::string id = RandomHex(12);
   spec.hostname = id;
-  fs::path state = fs::path(req.store_root) / "containers" / id;
+  fs::path containers = fs::path(req.store_root) / "containers";
+  ANYARCH_CHECK(MakePrivateDir(containers));
+  fs::path state = containers / id;
   spec.state_dir = state.string();
+  // Signals for anyarch are passed to the container while it runs (see isolation/container.h).
+  sigset_t old_mask = isolation::BlockForwardedSignals();
   auto result = isolation::Run(spec);
+  ::pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
   std::error_code ec;
   if (req.remove || !result) {
     fs::remove_all(state, ec);

@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "base/digest.h"
 #include "base/error.h"
 #include "base/reporter.h"
+#include "isolation/container.h"
 #include "platform/platform.h"
 
 namespace anyarch::ops {
@@ -29,10 +29,12 @@ struct RunRequest {
   std::string workdir;                         // over the image's WorkingDir
   std::string user;                            // over the image's User: name, uid, uid:gid
   bool remove = false;                         // --rm: drop the container's writable layer
-  bool interactive = false;                    // -i: keep stdin (else /dev/null)
+  bool interactive = false;                    // -i: accepted; stdin is always anyarch's
   bool tty = false;                            // -t: the caller's terminal as stdio
   std::vector<Volume> volumes;                 // -v
   std::chrono::seconds timeout{0};
+  isolation::Network network = isolation::Network::kDefault;  // --network default|none|host
+  bool seccomp = true;  // false: --security-opt seccomp=unconfined
   std::string store_root;
   bool insecure = false;
   std::string config_path;  // registries config
@@ -53,9 +55,5 @@ struct RunOutcome {
 // emulation for a foreign platform is not working (says how to fix), the command is not in the
 // image. A command that runs and fails is an outcome, not an error.
 Result<RunOutcome> Run(const RunRequest& request);
-
-// The OCI chain ID of a layer stack: chain(1) = diff(1), chain(n) = sha256(chain(n-1) + " " +
-// diff(n)).
-Digest ChainId(const std::vector<Digest>& diff_ids);
 
 }  // namespace anyarch::ops

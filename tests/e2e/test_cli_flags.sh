@@ -129,3 +129,12 @@ assert_eq "$RC" 3 "rmi of a digest the repository does not hold"
 "$AA" "${q[@]}" rmi "example.com/two@$d" >/dev/null
 expect_fail "$AA" "${q[@]}" inspect local:example.com/two:1
 pass "rmi by short ID and by repo@digest"
+
+# 9. -v HOST:CONTAINER[:ro] bind-mounts a host directory.
+mkdir -p "$WORK/vol" && echo from-host >"$WORK/vol/f"
+out=$("$AA" run --rm -v "$WORK/vol:/data" --platform linux/arm64 "$img" sh -c 'cat /data/f; echo new >/data/g')
+assert_eq "$out" "from-host" "-v: the host file inside"
+assert_eq "$(cat "$WORK/vol/g")" "new" "-v: written through to the host"
+expect_fail "$AA" run --rm -v "$WORK/vol:/data:ro" --platform linux/arm64 "$img" sh -c 'echo x >/data/h'
+[ ! -e "$WORK/vol/h" ] || fail "-v :ro let the container write"
+pass "-v HOST:CONTAINER[:ro]"
