@@ -44,6 +44,9 @@ class AtomicFile {
   Status Write(std::string_view data) { return Write(data.data(), data.size()); }
   // fsync, rename over the target, fsync the directory.
   Status Commit();
+  // Changes the name Commit() publishes under, for content-addressed files whose name is known
+  // only once every byte is written. Must be in the same directory as the original target.
+  void SetTarget(const std::filesystem::path& target) { target_ = target; }
   // Drops the temporary file. Safe to call more than once.
   void Abort();
 
