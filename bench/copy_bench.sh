@@ -5,12 +5,17 @@
 # on 127.0.0.1 (plain HTTP), seeds the source with skopeo, then copies the whole index to a fresh
 # destination registry RUNS times per tool and prints one table: median wall time, speed, and
 # peak RSS (/usr/bin/time %M). A benchmark, not a test: it never fails on the figures.
-# Env: ANYARCH_BIN (default build/src/anyarch), ANYARCH_CACHE (default cache/), BENCH_MIB (640),
+# Env: ANYARCH_BIN (default build-release/src/anyarch, the plain Release tree scripts/test.sh
+# builds, else build/src/anyarch), ANYARCH_CACHE (default cache/), BENCH_MIB (640),
 # BENCH_RUNS (3).
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 export ANYARCH_SOURCE_DIR=$src
-export ANYARCH_BIN=${ANYARCH_BIN:-$src/build/src/anyarch}
+if [ -z "${ANYARCH_BIN:-}" ]; then
+  ANYARCH_BIN=$src/build/src/anyarch
+  [ -x "$src/build-release/src/anyarch" ] && ANYARCH_BIN=$src/build-release/src/anyarch
+fi
+export ANYARCH_BIN
 export ANYARCH_CACHE=${ANYARCH_CACHE:-$src/cache}
 mib=${BENCH_MIB:-640}
 runs=${BENCH_RUNS:-3}

@@ -5,7 +5,11 @@
 #   not a *_test.cc or *_fuzz.cc. Its *_test.cc files become one GoogleTest executable
 #   anyarch_<NAME>_test, registered with CTest as unit.<NAME>. TEST_DEPS are linked into the
 #   test executable only (e.g. anyarch_test_support, the helpers under tests/support).
-set(ANYARCH_WARNINGS -Wall -Wextra -Werror -Wno-missing-field-initializers)
+if(ANYARCH_WERROR)
+  set(ANYARCH_WARNINGS -Wall -Wextra -Werror -Wno-missing-field-initializers)
+else()
+  set(ANYARCH_WARNINGS -Wall -Wextra -Wno-missing-field-initializers)
+endif()
 
 if(ANYARCH_FUZZ)
   # Every library is instrumented for coverage and checked by ASan/UBSan; fuzz/ links libFuzzer.

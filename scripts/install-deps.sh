@@ -12,6 +12,7 @@ build_pkgs=(
 test_pkgs=(
   docker-registry apache2-utils openssl curl python3 skopeo buildah umoci oci-image-tool
   qemu-user-static busybox-static file jq time dpkg-dev docker.io python3-cryptography
+  slirp4netns
 )
 
 if [ "$(id -u)" -ne 0 ]; then

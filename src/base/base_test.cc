@@ -147,3 +147,24 @@ TEST(Strings, Base64RoundTripsAndRejectsGarbage) {
   EXPECT_FALSE(anyarch::Base64Decode("Zm9").has_value());
   EXPECT_FALSE(anyarch::Base64Decode("Zm9!").has_value());
 }
+
+namespace anyarch {
+namespace {
+
+TEST(Strings, EditDistanceAndClosestWord) {
+  EXPECT_EQ(EditDistance("images", "images"), 0u);
+  EXPECT_EQ(EditDistance("imgaes", "images"), 1u);  // a swap is one edit
+  EXPECT_EQ(EditDistance("crate", "create"), 1u);
+  EXPECT_EQ(EditDistance("", "abc"), 3u);
+  std::vector<std::string> cmds = {"images", "import", "inspect", "pull", "push", "run"};
+  EXPECT_EQ(ClosestWord("imgaes", cmds), "images");
+  EXPECT_EQ(ClosestWord("pul", cmds), "pull");  // a prefix
+  EXPECT_EQ(ClosestWord("insp", cmds), "inspect");
+  EXPECT_FALSE(ClosestWord("xyz", cmds));
+  EXPECT_FALSE(ClosestWord("r", cmds));  // one letter is no evidence
+  std::vector<std::string> sub = {"create", "annotate", "inspect", "push", "rm", "merge"};
+  EXPECT_EQ(ClosestWord("crate", sub), "create");
+}
+
+}  // namespace
+}  // namespace anyarch

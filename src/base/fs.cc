@@ -220,4 +220,34 @@ Status UniqueFd::Close(const std::string& what) {
   return Ok();
 }
 
+Status CopyFdData(int from, int to, const std::string& what) {
+  std::vector<char> buf(1 << 16);
+  for (;;) {
+    ssize_t n = ::read(from, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return MakeError(ErrorCode::kIo, what + ": read: " + std::strerror(errno));
+    if (n == 0) return Ok();
+    std::size_t off = 0;
+    while (off < static_cast<std::size_t>(n)) {
+      ssize_t w = ::write(to, buf.data() + off, static_cast<std::size_t>(n) - off);
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0) return MakeError(ErrorCode::kIo, what + ": write: " + std::strerror(errno));
+      off += static_cast<std::size_t>(w);
+    }
+  }
+}
+
+Status CopyFileToFd(const std::filesystem::path& file, int to) {
+  UniqueFd in(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+  if (in.get() < 0) return MakeError(ErrorCode::kIo, file.string() + ": " + std::strerror(errno));
+  return CopyFdData(in.get(), to, file.string());
+}
+
+Status CopyFdToFile(int from, const std::filesystem::path& file) {
+  UniqueFd out(::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (out.get() < 0) return MakeError(ErrorCode::kIo, file.string() + ": " + std::strerror(errno));
+  ANYARCH_CHECK(CopyFdData(from, out.get(), file.string()));
+  return out.Close(file.string());
+}
+
 }  // namespace anyarch

@@ -78,6 +78,15 @@ class UniqueFd {
   int fd_;
 };
 
+// Copies everything readable from `from` to `to` until end of file, retrying on EINTR and short
+// writes. kIo names `what` and the errno. Neither descriptor is closed.
+Status CopyFdData(int from, int to, const std::string& what);
+
+// A file's contents to a descriptor (`export -o -`), or a descriptor's to a new file with mode
+// 0600 (`import -`). kIo on failure.
+Status CopyFileToFd(const std::filesystem::path& file, int to);
+Status CopyFdToFile(int from, const std::filesystem::path& file);
+
 // Creates `dir` (and missing parents) and makes it mode 0700 whether it was there or not: the
 // store's directories that hold image or container content, which other local users must not
 // reach (a setuid-root file in an image is one). Errors: kIo / kDenied with the path.

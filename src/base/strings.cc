@@ -1,5 +1,6 @@
 #include "base/strings.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 
@@ -115,6 +116,41 @@ std::optional<std::string> Base64Decode(std::string_view text) {
   if (t.size() >= 2 && t[t.size() - 2] == '=') --len;
   out.resize(len);
   return out;
+}
+
+std::size_t EditDistance(std::string_view a, std::string_view b) {
+  // Optimal string alignment: Levenshtein plus adjacent transpositions ("imgaes" is one edit).
+  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[a.size()][b.size()];
+}
+
+std::optional<std::string> ClosestWord(std::string_view word,
+                                       const std::vector<std::string>& candidates) {
+  std::optional<std::string> best;
+  std::size_t best_d = 0;
+  for (const auto& c : candidates) {
+    std::size_t dist = EditDistance(word, c);
+    bool prefix = word.size() >= 2 && c.rfind(word, 0) == 0;
+    bool close = dist <= 2 && dist * 2 < word.size();
+    if (!prefix && !close) continue;
+    if (prefix) dist = 0;
+    if (!best || dist < best_d) {
+      best = c;
+      best_d = dist;
+    }
+  }
+  return best;
 }
 
 }  // namespace anyarch

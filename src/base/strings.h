@@ -23,5 +23,13 @@ std::string Base64Encode(std::string_view data);
 std::optional<std::string> Base64Decode(std::string_view text);
 // Replaces anything that is not printable ASCII by \xNN, for echoing untrusted input in errors.
 std::string Printable(std::string_view s, std::size_t max_len = 200);
+// Levenshtein distance (insertions, deletions, substitutions; a swap of two neighbours counts
+// one), for "did you mean" suggestions.
+std::size_t EditDistance(std::string_view a, std::string_view b);
+// The word of `candidates` closest to `word` when it is close enough to be a likely typo (at
+// most 2 edits, and fewer than half of `word`'s length), or a word `word` is a prefix of;
+// std::nullopt otherwise.
+std::optional<std::string> ClosestWord(std::string_view word,
+                                       const std::vector<std::string>& candidates);
 
 }  // namespace anyarch

@@ -23,13 +23,23 @@ struct GlobalOptions {
   bool insecure = false;          // plain HTTP / unverified TLS for every registry in this command
   bool debug = false;             // show error context codes
   std::string progress = "auto";  // auto, plain, tty, json, quiet
+  std::string color = "auto";     // auto (a tty and no NO_COLOR), always, never
 };
 
-// Exit codes shared by every command. A command that runs a user program (run) passes its exit
-// code through instead.
+// Exit codes by error class, the same for every command (the README's table). A command that
+// runs a user program (run) passes its exit code through instead, and uses 124, 125 and 127
+// for a timeout, its own failure and a command missing from the image.
 inline constexpr int kExitOk = 0;
-inline constexpr int kExitFailure = 1;
-inline constexpr int kExitUsage = 2;
+inline constexpr int kExitFailure = 1;  // anything not below (I/O, unsupported, internal)
+inline constexpr int kExitUsage = 2;    // the command line is wrong
+inline constexpr int kExitNotFound = 3;
+inline constexpr int kExitDenied = 4;       // unauthorized or denied
+inline constexpr int kExitUnavailable = 5;  // network, registry down, retries spent, timeout
+inline constexpr int kExitInvalid = 6;      // invalid input (image, archive, reference, file)
+inline constexpr int kExitDigest = 7;       // digest mismatch
+
+// The exit code for an error of class `code`.
+int ExitCodeFor(ErrorCode code);
 
 class Cli {
  public:
@@ -40,8 +50,14 @@ class Cli {
   std::ostream& out();
   std::ostream& err();
 
-  // Prints "anyarch: error: <error>" to stderr and sets exit_code to kExitFailure.
+  // Prints "anyarch: error: <error>" to stderr and sets exit_code by the error's class
+  // (ExitCodeFor). When the command was given --json, also prints
+  // {"error": {"code", "message", "context"}} on stdout.
   void Fail(const Error& error);
+  // True when the command being run was given --json (set by Main before callbacks run).
+  std::function<bool()> json_requested;
+  // True when stderr output may be coloured (--color, NO_COLOR, a tty).
+  bool Colour() const;
   // Same, for a Status: returns true when it was OK.
   bool Check(const Status& status);
   // Prints "anyarch: warning: ..." to stderr.
@@ -60,6 +76,11 @@ class Cli {
  private:
   std::unique_ptr<ProgressReporter> progress_;
 };
+
+// Sets `cmd`'s help footer to "Examples:" and `lines` (each a command line run verbatim by
+// tests/e2e/test_cli_examples.sh, so keep them runnable there), after `before` if given.
+void SetExamples(CLI::App* cmd, const std::vector<std::string>& lines,
+                 const std::string& before = "");
 
 // Command groups. Each adds its subcommands to `app`; callbacks write results through `cli`.
 void RegisterStoreCommands(CLI::App& app, Cli& cli);       // images tag rmi prune export import

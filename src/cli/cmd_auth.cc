@@ -1,6 +1,7 @@
 #include <iostream>
 #include <iterator>
 
+#include "base/json.h"
 #include "base/strings.h"
 #include "cli/app.h"
 #include "ops/login.h"
@@ -11,6 +12,7 @@ void RegisterAuthCommands(CLI::App& app, Cli& cli) {
   struct Flags {
     std::string registry, username;
     bool password_stdin = false;
+    bool json = false;
   };
   auto f = std::make_shared<Flags>();
   CLI::App* login = app.add_subcommand(
@@ -23,9 +25,9 @@ void RegisterAuthCommands(CLI::App& app, Cli& cli) {
   login->add_option("-u,--username", f->username, "User name")->required();
   login->add_flag("--password-stdin", f->password_stdin,
                   "Read the password from standard input (required)");
-  login->footer(
-      "\nExample:\n  printf '%s' \"$PASSWORD\" | anyarch login -u ci --password-stdin "
-      "registry.example:5000\n");
+  login->add_flag("--json", f->json, "Print JSON");
+  SetExamples(login, {"printf '%s' \"$PASSWORD\" | anyarch login -u ci --password-stdin "
+                      "127.0.0.1:5000"});
   login->callback([&cli, f] {
     if (!f->password_stdin) {
       return cli.Fail(
@@ -38,16 +40,26 @@ void RegisterAuthCommands(CLI::App& app, Cli& cli) {
     auto r = ops::Login(
         {.registry = f->registry, .username = f->username, .password = password, .env = cli.Env()});
     if (!r) return cli.Fail(r.error());
+    if (f->json) {
+      cli.out() << OrderedJson{{"registry", f->registry}, {"config", *r}}.dump(2) << "\n";
+      return;
+    }
     cli.out() << "Login to " << f->registry << " succeeded; credentials stored in " << *r << "\n";
   });
-  auto reg = std::make_shared<std::string>();
+  auto lf = std::make_shared<Flags>();
   CLI::App* logout =
       app.add_subcommand("logout", "Remove a registry's credentials from the docker config.json");
-  logout->add_option("registry", *reg, "The registry, host[:port]")->required();
-  logout->callback([&cli, reg] {
-    auto r = ops::Logout(*reg, cli.Env());
+  logout->add_option("registry", lf->registry, "The registry, host[:port]")->required();
+  logout->add_flag("--json", lf->json, "Print JSON");
+  SetExamples(logout, {"anyarch logout 127.0.0.1:5000"});
+  logout->callback([&cli, lf] {
+    auto r = ops::Logout(lf->registry, cli.Env());
     if (!r) return cli.Fail(r.error());
-    cli.out() << "Removed credentials for " << *reg << " from " << *r << "\n";
+    if (lf->json) {
+      cli.out() << OrderedJson{{"registry", lf->registry}, {"config", *r}}.dump(2) << "\n";
+      return;
+    }
+    cli.out() << "Removed credentials for " << lf->registry << " from " << *r << "\n";
   });
 }
 

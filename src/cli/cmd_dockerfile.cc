@@ -114,17 +114,17 @@ void RegisterDockerfileCommands(CLI::App& app, Cli& cli) {
                  "arguments");
   lint->add_flag("--json", flags->json, "Print JSON instead of text");
   lint->add_flag("--no-fail", flags->no_fail, "Exit 0 even when there are findings");
-  lint->footer(
+  SetExamples(
+      lint,
+      {"anyarch lint --no-fail",
+       "anyarch lint --no-fail -f Dockerfile --platform linux/amd64,linux/arm64,linux/arm/v7 .",
+       "anyarch lint --plan --platform linux/amd64,linux/arm64",
+       "anyarch lint --no-fail --build-arg VERSION=1.2 --build-arg DEBUG=1 ."},
       "\nRules: hardcoded-arch, arch-specific-base, pinned-platform, undeclared-arg,\n"
       "undefined-arg-in-from, json-form, apt-get-yes, unused-stage, maintainer,\n"
       "empty-continuation, unused-build-arg\n"
       "(see docs/dockerfile.md). \"# check=skip=RULE,...\" and \"# check=error=true\" in the\n"
-      "Dockerfile are honoured, with anyarch's or BuildKit's rule names.\n\n"
-      "Examples:\n"
-      "  anyarch lint                                   # ./Dockerfile, amd64 + arm64\n"
-      "  anyarch lint -f build/Dockerfile.app --platform linux/amd64,linux/arm64,linux/arm/v7 .\n"
-      "  anyarch lint --plan --platform linux/amd64,linux/arm64\n"
-      "  anyarch lint --json | jq '.[].rule'\n");
+      "Dockerfile are honoured, with anyarch's or BuildKit's rule names.\n");
   lint->callback([&cli, flags] { RunLint(cli, *flags); });
 }
 

@@ -164,6 +164,8 @@ void RegisterEmulationCommands(CLI::App& app, Cli& cli) {
       "platforms can run here right now. One line per check, with the fix for what fails.\n"
       "Exits 1 if a check fails.");
   doctor->add_flag("--json", *doctor_json, "Print JSON");
+  SetExamples(doctor, {"anyarch doctor",
+                       "anyarch doctor --json | jq -r '.checks[] | .check + \" \" + .status'"});
   doctor->callback([&cli, doctor_json] {
     auto r = ops::Doctor({.store_root = cli.StoreRoot(), .config_path = cli.ConfigPath()});
     if (*doctor_json) {
@@ -222,12 +224,12 @@ void RegisterEmulationCommands(CLI::App& app, Cli& cli) {
       "the registration, the F flag and the emulator all work. Failures say why: no handler\n"
       "(ENOEXEC), interpreter missing or no F flag (ENOENT), no privilege (EPERM).");
   opts(te, true);
-  binfmt->footer(
-      "\nExamples:\n"
-      "  anyarch binfmt install all\n"
-      "  anyarch binfmt test arm64 arm riscv64\n"
-      "  anyarch binfmt install --force arm64     # replace a differing entry\n"
-      "  anyarch binfmt status --json\n");
+  SetExamples(binfmt, {"anyarch binfmt status --no-probe", "anyarch binfmt test arm64 arm"});
+  SetExamples(st, {"anyarch binfmt status", "anyarch binfmt status --json arm64"});
+  SetExamples(in, {"anyarch binfmt install arm64 arm s390x",
+                   "anyarch binfmt install --force arm64     # replace a differing entry"});
+  SetExamples(un, {"anyarch binfmt uninstall sparc64 && anyarch binfmt install sparc64"});
+  SetExamples(te, {"anyarch binfmt test arm64 arm s390x"});
   auto opt_of = [bf] {
     return ops::BinfmtOptions{.arches = bf->arches,
                               .force = bf->force,
@@ -265,10 +267,9 @@ void RegisterEmulationCommands(CLI::App& app, Cli& cli) {
       "without a platform. Exits 1 if a path cannot be read.");
   file->add_option("paths", ff->paths, "Files to inspect")->required();
   file->add_flag("--json", ff->json, "Print JSON (one object per path)");
-  file->footer(
-      "\nExamples:\n"
-      "  anyarch file /usr/bin/qemu-aarch64-static\n"
-      "  anyarch file --json rootfs/bin/* | jq -r '.[] | select(.platform) | .platform'\n");
+  SetExamples(
+      file, {"anyarch file /usr/bin/qemu-aarch64-static",
+             "anyarch file --json /bin/* | jq -r '.[] | select(.platform) | .platform' | sort -u"});
   file->callback([&cli, ff] { RunFile(cli, *ff); });
 }
 

@@ -1,6 +1,7 @@
 #include <iostream>
 
 #include "base/json.h"
+#include "base/strings.h"
 #include "cli/app.h"
 #include "ops/run.h"
 #include "ops/verify.h"
@@ -76,9 +77,52 @@ struct RunFlags {
   std::string entrypoint;
   bool entrypoint_set = false;
   int timeout = 0;
+  bool interactive = false;
+  bool tty = false;
+  std::vector<std::string> volumes;
   std::string network = "default";
   std::vector<std::string> security_opts;
 };
+
+// docker run flags anyarch does not have, and what it offers instead.
+std::string DockerAlternative(const std::string& flag) {
+  std::string f = flag.substr(0, flag.find('='));
+  if (f == "-d" || f == "--detach")
+    return "anyarch run stays in the foreground; run it in the background with your shell (&)";
+  if (f == "-p" || f == "--publish" || f == "-P" || f == "--publish-all")
+    return "ports are not published; --network host shares this machine's network";
+  if (f == "--mount") return "use -v HOST:CONTAINER[:ro]";
+  if (f == "--name") return "containers get a generated id, shown when kept (without --rm)";
+  if (f == "--privileged" || f == "--cap-add")
+    return "containers always run with Docker's default privileges";
+  if (f == "--env-file") return "use -e KEY=VALUE, once per variable";
+  if (f == "--pull") return "use anyarch pull first; run uses a pulled image";
+  return "";
+}
+
+// -v HOST:CONTAINER[:ro|rw] as docker reads it; kInvalid says what is wrong.
+Result<ops::Volume> ParseVolume(const std::string& text) {
+  auto parts = Split(text, ':');
+  auto bad = [&](const std::string& why) {
+    return MakeError(ErrorCode::kInvalid,
+                     "-v \"" + text + "\": " + why + " (expected HOST:CONTAINER[:ro])");
+  };
+  if (parts.size() < 2 || parts.size() > 3) return bad("wrong number of parts");
+  ops::Volume v{.host = parts[0], .container = parts[1]};
+  if (v.host.empty() || v.host[0] != '/') {
+    return bad("the host path must be absolute (named volumes are not supported)");
+  }
+  if (v.container.empty() || v.container[0] != '/')
+    return bad("the container path must be absolute");
+  if (parts.size() == 3) {
+    if (parts[2] == "ro") {
+      v.readonly = true;
+    } else if (parts[2] != "rw") {
+      return bad("unknown mode \"" + parts[2] + "\"");
+    }
+  }
+  return v;
+}
 
 // docker run's conventions: 125 when anyarch itself fails, 124 for a timeout (like timeout(1)).
 constexpr int kExitRunFailed = 125;
@@ -90,7 +134,28 @@ void RunRun(Cli& cli, const RunFlags& f, const std::vector<std::string>& rest) {
     cli.exit_code = kExitUsage;
     return;
   }
+  if (rest[0].size() > 1 && rest[0][0] == '-') {
+    // Flags end at the image; a flag before it that run does not know is a mistake, not an
+    // image reference.
+    std::string alt = DockerAlternative(rest[0]);
+    cli.err() << "anyarch: error: unknown flag " << rest[0] << " for run"
+              << (alt.empty() ? "" : ": " + alt) << "\n"
+              << "Run 'anyarch run --help' for its options.\n";
+    cli.exit_code = kExitUsage;
+    return;
+  }
   ops::RunRequest req;
+  for (const auto& v : f.volumes) {
+    auto vol = ParseVolume(v);
+    if (!vol) {
+      cli.Fail(vol.error());
+      cli.exit_code = kExitUsage;
+      return;
+    }
+    req.volumes.push_back(*vol);
+  }
+  req.interactive = f.interactive;
+  req.tty = f.tty;
   req.image = rest[0];
   req.command.assign(rest.begin() + 1, rest.end());
   if (!f.platform.empty()) {
@@ -131,6 +196,7 @@ void RunRun(Cli& cli, const RunFlags& f, const std::vector<std::string>& rest) {
   req.store_root = cli.StoreRoot();
   req.insecure = cli.global.insecure;
   req.config_path = cli.ConfigPath();
+  req.reporter = cli.Env().reporter;
   auto r = ops::Run(req);
   if (!r) {
     cli.Fail(r.error());
@@ -182,19 +248,26 @@ void RegisterRunCommands(CLI::App& app, Cli& cli) {
       ->each([rf](const std::string&) { rf->entrypoint_set = true; });
   run->add_option("--timeout", rf->timeout,
                   "Kill the command after this many seconds and report a hang");
+  run->add_flag("-i,--interactive", rf->interactive,
+                "Accepted as docker's -i: the command reads anyarch's standard input");
+  run->add_flag("-t,--tty", rf->tty,
+                "The command gets this terminal (when anyarch runs on one) as its stdio");
+  run->add_option("-v,--volume", rf->volumes,
+                  "Bind-mount HOST:CONTAINER[:ro] (absolute paths; repeatable)");
   run->add_option("--network", rf->network,
                   "default: a network namespace of its own with outbound access (the host's\n"
                   "loopback unreachable); none: loopback only; host: the host's network");
   run->add_option("--security-opt", rf->security_opts,
                   "seccomp=unconfined turns the default seccomp profile off");
-  run->footer(
-      "\nImages: a registry reference (127.0.0.1:5000/app:1) or oci:DIR[:TAG] (see "
-      "docs/run.md).\n\n"
-      "Examples:\n"
-      "  anyarch run --rm --platform linux/arm64 oci:./busybox:latest uname -m\n"
-      "  anyarch run --rm --platform linux/arm/v7 -e GREETING=hi oci:./busybox sh -c 'echo "
-      "$GREETING'\n"
-      "  anyarch run --rm --timeout 60 --platform linux/s390x oci:./app:1\n");
+  SetExamples(
+      run,
+      {"anyarch run --rm --platform linux/arm64 oci:./busybox:latest uname -m",
+       "anyarch run --rm --platform linux/arm/v7 -e GREETING=hi oci:./busybox:latest sh -c "
+       "'echo $GREETING'",
+       "anyarch run --rm --timeout 60 --platform linux/s390x oci:./busybox:latest true",
+       "anyarch run --rm --platform linux/arm64 127.0.0.1:5000/busybox:latest echo hello"},
+      "\nImages: a registry reference (127.0.0.1:5000/app:1), oci:DIR[:TAG], local:REF ...\n"
+      "(see docs/run.md). Everything after IMAGE is the command.\n");
   run->callback([&cli, rf, run] { RunRun(cli, *rf, run->remaining()); });
 
   auto vf = std::make_shared<VerifyFlags>();
@@ -214,10 +287,8 @@ void RegisterRunCommands(CLI::App& app, Cli& cli) {
   verify->add_option("--platform", vf->platforms,
                      "Only these platforms, comma-separated (default: all)");
   verify->add_flag("--json", vf->json, "Print JSON");
-  verify->footer(
-      "\nExamples:\n"
-      "  anyarch verify oci:./layout:1.0\n"
-      "  anyarch verify --platform linux/arm64 oci:./layout:1.0 --json\n");
+  SetExamples(verify, {"anyarch verify oci:./busybox:latest",
+                       "anyarch verify --platform linux/arm64 oci:./busybox:latest --json"});
   verify->callback([&cli, vf] { RunVerify(cli, *vf); });
 }
 

@@ -1,5 +1,8 @@
+#include <unistd.h>
+
 #include <iostream>
 
+#include "base/fs.h"
 #include "base/json.h"
 #include "base/strings.h"
 #include "cli/app.h"
@@ -13,6 +16,7 @@ void RegisterStoreCommands(CLI::App& app, Cli& cli) {
   CLI::App* images = app.add_subcommand(
       "images", "List the images in the local store (--root), with their platforms");
   images->add_flag("--json", *json, "Print JSON");
+  SetExamples(images, {"anyarch images", "anyarch images --json"});
   images->callback([&cli, json] {
     auto rows = ops::ListImages(cli.StoreRoot());
     if (!rows) return cli.Fail(rows.error());
@@ -48,12 +52,20 @@ void RegisterStoreCommands(CLI::App& app, Cli& cli) {
   CLI::App* tag = app.add_subcommand("tag", "Give an image in the local store another name");
   tag->add_option("source", f->source, "The image, e.g. busybox:latest")->required();
   tag->add_option("target", f->target, "The new name, e.g. 127.0.0.1:5000/busybox:1")->required();
-  tag->callback([&cli, f] { cli.Check(ops::TagImage(cli.StoreRoot(), f->source, f->target)); });
+  tag->add_flag("--json", f->json, "Print JSON");
+  SetExamples(tag, {"anyarch tag 127.0.0.1:5000/busybox:latest 127.0.0.1:5000/busybox:3"});
+  tag->callback([&cli, f] {
+    if (!cli.Check(ops::TagImage(cli.StoreRoot(), f->source, f->target))) return;
+    if (f->json) {
+      cli.out() << OrderedJson{{"source", f->source}, {"target", f->target}}.dump(2) << "\n";
+    }
+  });
 
   CLI::App* rmi = app.add_subcommand(
       "rmi", "Remove names from the local store, then the blobs no remaining name uses");
   rmi->add_option("references", f->refs, "Images to remove")->required();
   rmi->add_flag("--json", f->json, "Print JSON");
+  SetExamples(rmi, {"anyarch rmi 127.0.0.1:5000/busybox:3"});
   rmi->callback([&cli, f] {
     auto r = ops::RemoveImages(cli.StoreRoot(), f->refs);
     if (!r) return cli.Fail(r.error());
@@ -76,6 +88,7 @@ void RegisterStoreCommands(CLI::App& app, Cli& cli) {
       "containers are running).");
   prune->add_flag("--snapshots", f->snapshots, "Also delete the unpacked root filesystems");
   prune->add_flag("--json", f->json, "Print JSON");
+  SetExamples(prune, {"anyarch prune", "anyarch prune --json"});
   prune->callback([&cli, f] {
     auto r = ops::Prune(cli.StoreRoot(), f->snapshots);
     if (!r) return cli.Fail(r.error());
@@ -103,9 +116,31 @@ void RegisterStoreCommands(CLI::App& app, Cli& cli) {
   exp->add_option("--format", f->format, "oci or docker")->check(CLI::IsMember({"oci", "docker"}));
   exp->add_option("--platform", f->platforms, "Platforms to export, comma-separated");
   exp->add_flag("--json", f->json, "Print JSON");
+  SetExamples(exp, {"anyarch export 127.0.0.1:5000/busybox:latest -o busybox-oci.tar",
+                    "anyarch export --format docker --platform linux/arm64 "
+                    "127.0.0.1:5000/busybox:latest -o busybox-arm64.tar",
+                    "anyarch export 127.0.0.1:5000/busybox:latest -o - | gzip > busybox.tar.gz"});
   exp->callback([&cli, f] {
+    // -o -: the archive goes to stdout, so it is written to a temporary file first (archive
+    // sinks publish only a complete file) and the message goes to stderr.
+    bool to_stdout = f->file == "-";
+    TempDir tmp;
+    std::string file = f->file;
+    if (to_stdout) {
+      if (::isatty(STDOUT_FILENO)) {
+        cli.Fail(Error(ErrorCode::kInvalid,
+                       "refusing to write a tar archive to a terminal; redirect standard "
+                       "output or give -o FILE"));
+        cli.exit_code = kExitUsage;
+        return;
+      }
+      auto t = TempDir::Create("anyarch-export");
+      if (!t) return cli.Fail(t.error());
+      tmp = std::move(*t);
+      file = (tmp.path() / "image.tar").string();
+    }
     ops::ExportRequest req{.reference = f->source,
-                           .file = f->file,
+                           .file = file,
                            .format = f->format,
                            .platforms = {},
                            .env = cli.Env()};
@@ -117,6 +152,12 @@ void RegisterStoreCommands(CLI::App& app, Cli& cli) {
     auto r = ops::Export(req);
     cli.EndProgress();
     if (!r) return cli.Fail(r.error());
+    if (to_stdout) {
+      auto st = CopyFileToFd(file, STDOUT_FILENO);
+      if (!st) return cli.Fail(st.error().With("writing the archive to standard output"));
+      cli.err() << "exported " << r->source << " to standard output (" << f->format << ")\n";
+      return;
+    }
     if (f->json) {
       cli.out() << OrderedJson{{"file", f->file},
                                {"format", f->format},
@@ -138,8 +179,22 @@ void RegisterStoreCommands(CLI::App& app, Cli& cli) {
   imp->add_option("file", f->file, "The tar file")->required();
   imp->add_option("-t,--tag", f->name, "Name in the local store");
   imp->add_flag("--json", f->json, "Print JSON");
+  SetExamples(imp, {"anyarch import busybox-arm64.tar",
+                    "anyarch import -t busybox:imported busybox-oci.tar",
+                    "gunzip -c busybox.tar.gz | anyarch import -t busybox:stdin -"});
   imp->callback([&cli, f] {
-    auto r = ops::Import({.file = f->file, .reference = f->name, .env = cli.Env()});
+    // import -: standard input is saved first, since reading an archive needs to seek.
+    std::string file = f->file;
+    TempDir tmp;
+    if (file == "-") {
+      auto t = TempDir::Create("anyarch-import");
+      if (!t) return cli.Fail(t.error());
+      tmp = std::move(*t);
+      file = (tmp.path() / "stdin.tar").string();
+      auto st = CopyFdToFile(STDIN_FILENO, file);
+      if (!st) return cli.Fail(st.error().With("reading the archive from standard input"));
+    }
+    auto r = ops::Import({.file = file, .reference = f->name, .env = cli.Env()});
     cli.EndProgress();
     if (!r) return cli.Fail(r.error());
     if (f->json) {

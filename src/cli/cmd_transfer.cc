@@ -7,6 +7,7 @@
 #include "ops/copy.h"
 #include "ops/inspect.h"
 #include "ops/manifest.h"
+#include "ops/pull.h"
 #include "ops/tags.h"
 
 namespace anyarch::cli {
@@ -160,6 +161,7 @@ void RunInspect(Cli& cli, const InspectFlags& f) {
 struct CopyFlags {
   std::string source, destination, platforms;
   bool all = false;
+  bool force = false;
   bool json = false;
   TransferFlags transfer;
 };
@@ -187,16 +189,26 @@ void PrintCopy(Cli& cli, const transport::CopyReport& r, bool json) {
             << "), " << r.blobs_mounted << " mounted, " << r.blobs_skipped << " already there\n";
 }
 
+// --platform P,P into `out`; false (after reporting) when malformed or combined with --all.
+bool ParsePlatformFlag(Cli& cli, const CopyFlags& f, std::vector<platform::Platform>& out) {
+  if (f.platforms.empty()) return true;
+  if (f.all) {
+    cli.Fail(Error(ErrorCode::kInvalid, "--all and --platform exclude each other"));
+    return false;
+  }
+  auto ps = platform::ParseList(f.platforms);
+  if (!ps) {
+    cli.Fail(ps.error().With("--platform"));
+    return false;
+  }
+  out = *ps;
+  return true;
+}
+
 void RunCopy(Cli& cli, const CopyFlags& f, const std::string& source,
              const std::string& destination) {
   ops::CopyRequest req{.source = source, .destination = destination, .all = f.all};
-  if (!f.platforms.empty()) {
-    if (f.all)
-      return cli.Fail(Error(ErrorCode::kInvalid, "--all and --platform exclude each other"));
-    auto ps = platform::ParseList(f.platforms);
-    if (!ps) return cli.Fail(ps.error().With("--platform"));
-    req.platforms = *ps;
-  }
+  if (!ParsePlatformFlag(cli, f, req.platforms)) return;
   if (!TransferEnv(cli, f.transfer, req.env)) return;
   auto r = ops::Copy(req);
   cli.EndProgress();
@@ -204,7 +216,23 @@ void RunCopy(Cli& cli, const CopyFlags& f, const std::string& source,
   PrintCopy(cli, *r, f.json);
 }
 
-void PrintList(Cli& cli, const ops::ManifestList& l) {
+OrderedJson ListJson(const ops::ManifestList& l) {
+  OrderedJson entries = OrderedJson::array();
+  for (const auto& e : l.entries) {
+    entries.push_back(
+        {{"source", e.source},
+         {"digest", e.descriptor.digest.ToString()},
+         {"platform",
+          e.descriptor.platform ? platform::Normalize(*e.descriptor.platform).ToString() : ""}});
+  }
+  return OrderedJson{{"name", l.name}, {"entries", entries}};
+}
+
+void PrintList(Cli& cli, const ops::ManifestList& l, bool json = false) {
+  if (json) {
+    cli.out() << ListJson(l).dump(2) << "\n";
+    return;
+  }
   cli.out() << l.name << " (" << l.entries.size() << " images)\n";
   for (const auto& e : l.entries) {
     cli.out() << "  "
@@ -256,13 +284,18 @@ void RegisterManifestCommands(CLI::App& app, Cli& cli) {
   create->add_option("list", f->list, "Name of the list (where push sends it)")->required();
   create->add_option("sources", f->sources, "Images or indexes to include")->required();
   create->add_flag("--amend", f->amend, "Add to an existing list");
+  create->add_flag("--json", f->json, "Print JSON");
+  SetExamples(create,
+              {"anyarch manifest create 127.0.0.1:5000/app:1 127.0.0.1:5000/busybox:amd64 "
+               "127.0.0.1:5000/busybox:arm64",
+               "anyarch manifest create --amend 127.0.0.1:5000/app:1 127.0.0.1:5000/busybox:arm"});
   create->callback([&cli, f] {
     ops::ManifestCreateRequest req{
         .list = f->list, .sources = f->sources, .amend = f->amend, .env = cli.Env()};
     auto r = ops::ManifestCreate(req);
     cli.EndProgress();
     if (!r) return cli.Fail(r.error());
-    PrintList(cli, *r);
+    PrintList(cli, *r, f->json);
   });
 
   CLI::App* ann = m->add_subcommand("annotate", "Set the platform fields of one entry");
@@ -279,6 +312,9 @@ void RegisterManifestCommands(CLI::App& app, Cli& cli) {
   ann->add_option("--annotation", f->annotations,
                   "KEY=VALUE annotation on the entry (makes the list an OCI index)")
       ->allow_extra_args(false);
+  ann->add_flag("--json", f->json, "Print JSON");
+  SetExamples(ann, {"anyarch manifest annotate 127.0.0.1:5000/app:1 127.0.0.1:5000/busybox:arm "
+                    "--arch arm --variant v7"});
   ann->callback([&cli, f, o_os, o_arch, o_var, o_osv] {
     bool ok = true;
     ops::ManifestAnnotateRequest req{.list = f->list,
@@ -297,11 +333,13 @@ void RegisterManifestCommands(CLI::App& app, Cli& cli) {
     if (o_osv->count()) req.os_version = f->os_version;
     auto r = ops::ManifestAnnotate(req);
     if (!r) return cli.Fail(r.error());
-    PrintList(cli, *r);
+    PrintList(cli, *r, f->json);
   });
 
   CLI::App* ins = m->add_subcommand("inspect", "Print the index a local list would push");
   ins->add_option("list", f->list, "The list")->required();
+  ins->add_flag("--json", f->json, "Print JSON (the index itself is JSON: the same output)");
+  SetExamples(ins, {"anyarch manifest inspect 127.0.0.1:5000/app:1"});
   ins->callback([&cli, f] {
     auto l = ops::ManifestLoad(cli.StoreRoot(), f->list);
     if (!l) return cli.Fail(l.error());
@@ -312,22 +350,14 @@ void RegisterManifestCommands(CLI::App& app, Cli& cli) {
 
   CLI::App* ls = m->add_subcommand("ls", "List the local manifest lists");
   ls->add_flag("--json", f->json, "Print JSON");
+  SetExamples(ls, {"anyarch manifest ls", "anyarch manifest ls --json"});
   ls->callback([&cli, f] {
     auto all = ops::ManifestListAll(cli.StoreRoot());
     if (!all) return cli.Fail(all.error());
     if (f->json) {
       OrderedJson arr = OrderedJson::array();
       for (const auto& l : *all) {
-        OrderedJson entries = OrderedJson::array();
-        for (const auto& e : l.entries) {
-          entries.push_back(
-              {{"source", e.source},
-               {"digest", e.descriptor.digest.ToString()},
-               {"platform", e.descriptor.platform
-                                ? platform::Normalize(*e.descriptor.platform).ToString()
-                                : ""}});
-        }
-        arr.push_back({{"name", l.name}, {"entries", entries}});
+        arr.push_back(ListJson(l));
       }
       cli.out() << arr.dump(2) << "\n";
       return;
@@ -341,6 +371,8 @@ void RegisterManifestCommands(CLI::App& app, Cli& cli) {
   push->add_flag("--purge", f->purge, "Remove the local list after a successful push");
   push->add_flag("--json", f->json, "Print JSON");
   AddTransferFlags(push, f->transfer, true);
+  SetExamples(push, {"anyarch manifest push 127.0.0.1:5000/app:1",
+                     "anyarch manifest push --purge 127.0.0.1:5000/app:1 127.0.0.1:5000/app:2"});
   push->callback([&cli, f] {
     ops::ManifestPushRequest req{
         .list = f->list, .destination = f->destination, .purge = f->purge, .env = {}};
@@ -367,7 +399,13 @@ void RegisterManifestCommands(CLI::App& app, Cli& cli) {
 
   CLI::App* rm = m->add_subcommand("rm", "Delete local manifest lists");
   rm->add_option("lists", f->lists, "The lists")->required();
-  rm->callback([&cli, f] { cli.Check(ops::ManifestRemove(cli.StoreRoot(), f->lists)); });
+  rm->add_flag("--json", f->json, "Print JSON");
+  SetExamples(rm, {"anyarch manifest create 127.0.0.1:5000/tmp:1 127.0.0.1:5000/busybox:amd64 && "
+                   "anyarch manifest rm 127.0.0.1:5000/tmp:1"});
+  rm->callback([&cli, f] {
+    if (!cli.Check(ops::ManifestRemove(cli.StoreRoot(), f->lists))) return;
+    if (f->json) cli.out() << OrderedJson{{"removed", f->lists}}.dump(2) << "\n";
+  });
 
   CLI::App* merge = m->add_subcommand(
       "merge",
@@ -384,6 +422,10 @@ void RegisterManifestCommands(CLI::App& app, Cli& cli) {
       ->allow_extra_args(false);
   merge->add_flag("--dry-run", f->dry_run, "Print the index without pushing anything");
   merge->add_flag("--json", f->json, "Print JSON");
+  SetExamples(merge, {"anyarch manifest merge -t 127.0.0.1:5000/app:3 127.0.0.1:5000/app:1 "
+                      "127.0.0.1:5000/busybox:s390x",
+                      "anyarch manifest merge --dry-run --platform linux/arm64 -t "
+                      "127.0.0.1:5000/app:4 127.0.0.1:5000/busybox:latest"});
   AddTransferFlags(merge, f->transfer, true);
   merge->callback([&cli, f] {
     bool ok = true;
@@ -428,13 +470,7 @@ void RegisterManifestCommands(CLI::App& app, Cli& cli) {
               << r->blobs_mounted << " blobs mounted, " << r->blobs_copied << " copied, "
               << r->blobs_skipped << " already there)\n";
   });
-  m->footer(
-      "\nExamples:\n"
-      "  anyarch manifest create reg:5000/app:1 reg:5000/app:amd64 reg:5000/app:arm64 "
-      "reg:5000/app:arm\n"
-      "  anyarch manifest annotate reg:5000/app:1 reg:5000/app:arm --arch arm --variant v7\n"
-      "  anyarch manifest push --purge reg:5000/app:1\n"
-      "  anyarch manifest merge -t reg:5000/app:2 reg:5000/app:1 reg:5000/other:riscv64\n");
+  SetExamples(m, {"anyarch manifest ls"});
 }
 
 }  // namespace
@@ -457,13 +493,13 @@ void RegisterTransferCommands(CLI::App& app, Cli& cli) {
   copy->add_option("--platform", cf->platforms, "Copy these platforms only, comma-separated");
   copy->add_flag("--json", cf->json, "Print JSON");
   AddTransferFlags(copy, cf->transfer, true);
-  copy->footer(
-      "\nExamples:\n"
-      "  anyarch copy --all 127.0.0.1:5000/busybox:latest registry.example/busybox:1\n"
-      "  anyarch copy --all 127.0.0.1:5000/busybox:latest oci:./busybox:latest\n"
-      "  anyarch copy --platform linux/arm64,linux/arm/v7 oci:./busybox:latest local:busybox:arm\n"
-      "  anyarch copy --platform linux/arm64 local:busybox "
-      "docker-archive:busybox.tar:busybox:arm64\n");
+  SetExamples(
+      copy,
+      {"anyarch copy --all 127.0.0.1:5000/busybox:latest 127.0.0.1:5000/mirror/busybox:1",
+       "anyarch copy --all 127.0.0.1:5000/busybox:latest oci:./copy:latest",
+       "anyarch copy --platform linux/arm64,linux/arm/v7 oci:./busybox:latest local:busybox:arm",
+       "anyarch copy --platform linux/arm64 local:busybox:arm "
+       "docker-archive:busybox.tar:busybox:arm64"});
   copy->callback([&cli, cf] { RunCopy(cli, *cf, cf->source, cf->destination); });
 
   auto pf = std::make_shared<CopyFlags>();
@@ -476,32 +512,41 @@ void RegisterTransferCommands(CLI::App& app, Cli& cli) {
   pull->add_flag("-a,--all-platforms", pf->all, "Pull every platform of an index");
   pull->add_option("--platform", pf->platforms, "Pull these platforms, comma-separated");
   pull->add_flag("--json", pf->json, "Print JSON");
+  SetExamples(pull, {"anyarch pull --platform linux/arm64 127.0.0.1:5000/busybox:latest",
+                     "anyarch pull --all-platforms 127.0.0.1:5000/busybox:latest",
+                     "anyarch pull --platform linux/arm/v7 127.0.0.1:5000/busybox:latest"});
   AddTransferFlags(pull, pf->transfer, false);
   pull->callback([&cli, pf] {
-    auto loc = transport::ParseLocation(pf->source);
-    if (!loc) return cli.Fail(loc.error());
-    if (loc->transport != "registry") {
-      return cli.Fail(Error(ErrorCode::kInvalid, "pull takes a registry reference; for " +
-                                                     loc->transport + ": use anyarch copy"));
-    }
-    RunCopy(cli, *pf, pf->source, "local:" + loc->reference);
+    ops::PullRequest req{.reference = pf->source, .all = pf->all};
+    if (!ParsePlatformFlag(cli, *pf, req.platforms)) return;
+    if (!TransferEnv(cli, pf->transfer, req.env)) return;
+    auto r = ops::Pull(req);
+    cli.EndProgress();
+    if (!r) return cli.Fail(r.error());
+    PrintCopy(cli, *r, pf->json);
   });
 
   auto uf = std::make_shared<CopyFlags>();
   CLI::App* push = app.add_subcommand(
       "push",
       "Copy an image (every platform) from the local store to a registry: to REF itself,\n"
-      "or to DEST when given.");
+      "or to DEST when given. A tag that holds an index is not replaced by fewer platforms\n"
+      "unless --force is given.");
   push->add_option("reference", uf->source, "The image in the local store")->required();
   push->add_option("destination", uf->destination, "Where to push (default: REF)");
+  push->add_flag("--force", uf->force,
+                 "Replace the destination's index even when that loses platforms");
   push->add_flag("--json", uf->json, "Print JSON");
+  SetExamples(push, {"anyarch push 127.0.0.1:5000/busybox:latest",
+                     "anyarch push 127.0.0.1:5000/busybox:latest 127.0.0.1:5000/busybox:2"});
   AddTransferFlags(push, uf->transfer, true);
   push->callback([&cli, uf] {
-    uf->all = true;
-    auto name = transport::LocalName(uf->source);
-    if (!name) return cli.Fail(name.error());
-    std::string dest = uf->destination.empty() ? *name : uf->destination;
-    RunCopy(cli, *uf, "local:" + *name, dest);
+    ops::PushRequest req{.source = uf->source, .destination = uf->destination, .force = uf->force};
+    if (!TransferEnv(cli, uf->transfer, req.env)) return;
+    auto r = ops::Push(req);
+    cli.EndProgress();
+    if (!r) return cli.Fail(r.error());
+    PrintCopy(cli, *r, uf->json);
   });
 
   auto f = std::make_shared<InspectFlags>();
@@ -515,11 +560,9 @@ void RegisterTransferCommands(CLI::App& app, Cli& cli) {
   inspect->add_option("--platform", f->platform, "Select one platform's image from an index");
   inspect->add_flag("--raw", f->raw, "Print the manifest or index exactly as served");
   inspect->add_flag("--json", f->json, "Print JSON");
-  inspect->footer(
-      "\nExamples:\n"
-      "  anyarch inspect 127.0.0.1:5000/busybox:latest\n"
-      "  anyarch inspect --raw 127.0.0.1:5000/busybox:latest | sha256sum\n"
-      "  anyarch inspect --platform linux/arm/v7 --json oci:./layout:latest\n");
+  SetExamples(inspect, {"anyarch inspect 127.0.0.1:5000/busybox:latest",
+                        "anyarch inspect --raw 127.0.0.1:5000/busybox:latest | sha256sum",
+                        "anyarch inspect --platform linux/arm/v7 --json oci:./busybox:latest"});
   inspect->callback([&cli, f] { RunInspect(cli, *f); });
 
   struct TagsFlags {
@@ -531,6 +574,7 @@ void RegisterTransferCommands(CLI::App& app, Cli& cli) {
       "tags", "List the tags of a registry repository (every page, following the Link header)");
   tags->add_option("repository", tf->repository, "e.g. 127.0.0.1:5000/busybox")->required();
   tags->add_flag("--json", tf->json, "Print JSON");
+  SetExamples(tags, {"anyarch tags 127.0.0.1:5000/busybox"});
   tags->callback([&cli, tf] {
     auto r = ops::ListTags(tf->repository, cli.Env());
     cli.EndProgress();

@@ -13,7 +13,8 @@ Result<Readiness> CheckReadiness(const platform::Platform& target) {
   if (platform::Matches(host, target)) return r;
   const ArchSpec* arch = FindArch(target.ToString());
   if (!arch) arch = FindArch(target.architecture);
-  if (!arch) return MakeError(ErrorCode::kUnsupported, "anyarch cannot emulate " + target.ToString());
+  if (!arch)
+    return MakeError(ErrorCode::kUnsupported, "anyarch cannot emulate " + target.ToString());
   if (!arch->probe_code.empty()) {
     auto probe = Probe(*arch);
     if (probe.outcome != ProbeOutcome::kPass && probe.outcome != ProbeOutcome::kNative) {

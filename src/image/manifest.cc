@@ -255,7 +255,8 @@ std::string DescribePlatforms(const std::vector<Descriptor>& manifests) {
   return names.empty() ? std::string("no platforms") : Join(names, ", ");
 }
 
-Result<Descriptor> SelectPlatform(const Index& index, const platform::Platform& want) {
+Result<Descriptor> SelectPlatform(const Index& index, const platform::Platform& want,
+                                  platform::Choice* choice) {
   std::vector<platform::Platform> cands;
   std::vector<std::size_t> pos;
   for (std::size_t i = 0; i < index.manifests.size(); ++i) {
@@ -264,20 +265,25 @@ Result<Descriptor> SelectPlatform(const Index& index, const platform::Platform& 
     cands.push_back(*m.platform);
     pos.push_back(i);
   }
-  auto best = platform::Best(want, cands);
+  auto best = platform::Choose(want, cands);
   if (!best) {
-    return MakeError(ErrorCode::kNotFound, "no image for " + want.ToString() + " in index " +
-                                               index.raw.digest.ToString() + "; it has " +
-                                               DescribePlatforms(index.manifests));
+    return MakeError(ErrorCode::kNotFound, "no image for " + platform::Normalize(want).ToString() +
+                                               " in index " + index.raw.digest.ToString() +
+                                               "; it has " + DescribePlatforms(index.manifests));
   }
-  return index.manifests[pos[*best]];
+  best->index = pos[best->index];
+  if (choice) *choice = *best;
+  return index.manifests[best->index];
 }
 
 Result<std::vector<Descriptor>> SelectPlatforms(const Index& index,
-                                                const std::vector<platform::Platform>& wants) {
+                                                const std::vector<platform::Platform>& wants,
+                                                std::vector<platform::Choice>* choices) {
   std::vector<Descriptor> out;
   for (const auto& w : wants) {
-    ANYARCH_TRY(Descriptor d, SelectPlatform(index, w));
+    platform::Choice c;
+    ANYARCH_TRY(Descriptor d, SelectPlatform(index, w, &c));
+    if (choices) choices->push_back(c);
     if (std::find(out.begin(), out.end(), d) == out.end()) out.push_back(std::move(d));
   }
   return out;

@@ -81,13 +81,19 @@ std::string IndexTypeFor(const std::vector<Descriptor>& manifests, bool has_anno
 // "linux/amd64, linux/arm/v7" for messages.
 std::string DescribePlatforms(const std::vector<Descriptor>& manifests);
 
-// Selects the entry of `index` that best runs on `want` (platform::Rank). Entries without a
-// platform are skipped. kNotFound lists the platforms the index has.
-Result<Descriptor> SelectPlatform(const Index& index, const platform::Platform& want);
+// Selects the entry of `index` to use for `want` (platform::Choose): the exact platform, else
+// a lower variant of the same architecture, never another architecture. Entries without a
+// platform are skipped. kNotFound lists the platforms the index has. When `choice` is given it
+// receives what was chosen (its index is a position in index.manifests); a choice that is not
+// exact is a substitute the caller should warn about (platform::DescribeSubstitute).
+Result<Descriptor> SelectPlatform(const Index& index, const platform::Platform& want,
+                                  platform::Choice* choice = nullptr);
 
-// Selects every entry matching one of `wants` (each want takes its best match). kNotFound for
-// the first want with no match, listing what the index has.
+// Selects every entry matching one of `wants` (each want takes its SelectPlatform entry; an
+// entry chosen twice is returned once). kNotFound for the first want with no match, listing
+// what the index has. `choices`, when given, receives one Choice per want, in order.
 Result<std::vector<Descriptor>> SelectPlatforms(const Index& index,
-                                                const std::vector<platform::Platform>& wants);
+                                                const std::vector<platform::Platform>& wants,
+                                                std::vector<platform::Choice>* choices = nullptr);
 
 }  // namespace anyarch::image

@@ -53,6 +53,38 @@ TEST(Index, SelectPlatformRanksAndFallsBack) {
   EXPECT_EQ(two->size(), 2u);
 }
 
+// The data-loss case of issue 9: an index with amd64 and arm/v7 has nothing for arm64.
+TEST(Index, SelectPlatformNeverSubstitutesAnotherArchitecture) {
+  std::string mt(kOciManifest);
+  std::string json =
+      R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[)" +
+      Entry(mt, 'a', "amd64") + "," + Entry(mt, 'c', "arm", "v6") + "]}";
+  auto idx = *ParseIndex(*MakeRawManifest(json));
+  auto arm64 = SelectPlatform(idx, *platform::Parse("linux/arm64"));
+  ASSERT_FALSE(arm64);
+  EXPECT_EQ(arm64.error().code(), ErrorCode::kNotFound);
+  EXPECT_NE(arm64.error().message().find("no image for linux/arm64"), std::string::npos);
+  EXPECT_NE(arm64.error().message().find("it has linux/amd64, linux/arm/v6"), std::string::npos)
+      << arm64.error().message();
+  EXPECT_FALSE(SelectPlatform(idx, *platform::Parse("linux/386")));
+
+  platform::Choice choice;
+  auto v7 = SelectPlatform(idx, *platform::Parse("linux/arm/v7"), &choice);
+  ASSERT_TRUE(v7);
+  EXPECT_EQ(v7->digest.ToString(), D('c'));
+  EXPECT_FALSE(choice.exact);
+  EXPECT_EQ(choice.index, 1u);
+  EXPECT_EQ(choice.chosen.ToString(), "linux/arm/v6");
+
+  std::vector<platform::Choice> choices;
+  auto both = SelectPlatforms(
+      idx, {*platform::Parse("linux/amd64"), *platform::Parse("linux/arm/v7")}, &choices);
+  ASSERT_TRUE(both);
+  ASSERT_EQ(choices.size(), 2u);
+  EXPECT_TRUE(choices[0].exact);
+  EXPECT_FALSE(choices[1].exact);
+}
+
 TEST(Manifest, ParseOciAndDocker) {
   std::string m =
       R"({"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json",

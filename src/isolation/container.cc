@@ -24,10 +24,12 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 
 #include "base/fs.h"
 #include "base/strings.h"
 #include "init_blob.h"  // minimal_init, minimal_init_len: init/minimal_init.c, built static
+#include "isolation/network.h"
 #include "isolation/seccomp.h"
 
 namespace anyarch::isolation {
@@ -45,8 +47,12 @@ constexpr int kControlFd = 5;  // Run's commands to the monitor: one byte each
 constexpr int kStubsFd = 6;    // mount points created in the container, NUL-separated
 constexpr int kFirstFreeFd = 7;
 
-// Control bytes: 0 kills the container; any other value is a signal to pass to pid 1.
+// Control bytes: 0 kills the container; kControlGo lets the monitor start pid 1 once the default
+// network is up; any other value is a signal to pass to pid 1.
 constexpr unsigned char kControlKill = 0;
+constexpr unsigned char kControlGo = 255;
+// Written by the monitor on kReportFd, before its Report, once its network namespace exists.
+constexpr unsigned char kNetnsReady = 'n';
 
 struct Report {
   int exit_code = 0;
@@ -451,7 +457,7 @@ void ArrangeDescriptors(const ContainerSpec& spec, int err, int report, int cont
                           const std::string& lowerdir, const std::string& upper,
                           const std::string& work) {
   int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
-  if (spec.network != Network::kHost && spec.network != Network::kDefault) flags |= CLONE_NEWNET;
+  if (spec.network != Network::kHost) flags |= CLONE_NEWNET;
   if (::unshare(flags) != 0) Die("unshare");
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
     Die("making mounts private");
@@ -461,6 +467,12 @@ void ArrangeDescriptors(const ContainerSpec& spec, int err, int report, int cont
   // inert inside anyway (no_new_privs), and through /proc/PID/root it must grant nothing either.
   if (::mount("overlay", merged.c_str(), "overlay", MS_NODEV | MS_NOSUID, opts.c_str()) != 0)
     Die("mounting overlay");
+  if (spec.network == Network::kDefault) {
+    // Run attaches slirp4netns to this namespace; the program starts once it is connected.
+    if (::write(kReportFd, &kNetnsReady, 1) != 1) Die("reporting the network namespace");
+    unsigned char c = kControlKill;
+    if (::read(kControlFd, &c, 1) != 1 || c != kControlGo) ::_exit(125);
+  }
   int alive[2];
   if (::pipe2(alive, O_CLOEXEC) != 0) Die("pipe");
   pid_t pid = ::fork();
@@ -542,8 +554,10 @@ Status WriteEtcFiles(const ContainerSpec& spec) {
       resolv = "# no network\n";
       break;
     case Network::kHost:
-    case Network::kDefault:
       resolv = HostResolvConf();
+      break;
+    case Network::kDefault:
+      resolv = std::string("nameserver ") + kDefaultNetworkDns + "\n";
       break;
   }
   const std::string files[] = {hosts, resolv, spec.hostname + "\n"};
@@ -664,6 +678,22 @@ std::string Drain(int fd, std::size_t max) {
   return out;
 }
 
+// Waits for the monitor's network namespace, connects it with slirp4netns, and lets the monitor
+// go on.
+Result<UserNetwork> ConnectNetwork(const ContainerSpec& spec, pid_t monitor, int pidfd, int report,
+                                   int control) {
+  pollfd fds[2] = {{report, POLLIN, 0}, {pidfd, POLLIN, 0}};
+  unsigned char c = 0;
+  if (::poll(fds, 2, 30000) <= 0 || !(fds[0].revents & POLLIN) || ::read(report, &c, 1) != 1 ||
+      c != kNetnsReady) {
+    return MakeError(ErrorCode::kInternal, "the container's network namespace was not made");
+  }
+  ANYARCH_TRY(auto net, UserNetwork::Start(monitor, spec.state_dir + "/slirp4netns.log"));
+  if (::write(control, &kControlGo, 1) != 1)
+    return Unexpected(ErrnoError(errno, "starting the container"));
+  return net;
+}
+
 }  // namespace
 
 sigset_t ForwardedSignals() {
@@ -744,6 +774,17 @@ Result<ContainerResult> Run(const ContainerSpec& spec) {
     ::kill(pid, SIGKILL);
     ::waitpid(pid, nullptr, 0);
     return Unexpected(ErrnoError(err, "pidfd_open"));
+  }
+  std::optional<UserNetwork> network;  // stopped when Run returns
+  if (spec.network == Network::kDefault) {
+    auto net = ConnectNetwork(spec, pid, pidfd.get(), report_r.get(), control_w.get());
+    if (!net) {
+      ::kill(pid, SIGKILL);
+      while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+      }
+      return Unexpected(std::move(net.error()));
+    }
+    network.emplace(std::move(*net));
   }
   bool cancel_sent = false;
   for (;;) {

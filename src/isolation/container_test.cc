@@ -2,7 +2,11 @@
 // static busybox, so each property is checked against the kernel, not a fake.
 #include "isolation/container.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,6 +19,8 @@
 #include <gtest/gtest.h>
 
 #include "base/fs.h"
+#include "base/process.h"
+#include "isolation/network.h"
 
 namespace anyarch::isolation {
 namespace {
@@ -35,7 +41,7 @@ class ContainerTest : public ::testing::Test {
     fs::create_directories(lower_ / "bin");
     fs::copy_file(kBusybox, lower_ / "bin/busybox");
     for (const char* tool : {"sh", "cat", "ls", "echo", "sleep", "unshare", "id", "test", "stat",
-                             "mount", "tr", "ip", "hostname", "true", "wc"})
+                             "mount", "tr", "ip", "hostname", "true", "wc", "nc"})
       fs::create_symlink("busybox", lower_ / "bin" / tool);
   }
 
@@ -188,6 +194,47 @@ TEST_F(ContainerTest, NetworkNoneHasOnlyLoopback) {
   auto spec = Spec({"sh", "-c", "ls /sys/class/net"});
   auto [out, code] = Sh(spec);
   EXPECT_EQ(out, "lo\n");
+}
+
+// A listener on the host's 127.0.0.1: whether a container's connection arrives there.
+bool HostLoopbackReached(ContainerTest* t, Network network, ContainerSpec spec) {
+  int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(::bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(s, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::listen(s, 4);
+  spec.network = network;
+  spec.argv = {"sh", "-c", "echo hi | nc 127.0.0.1 " + std::to_string(ntohs(addr.sin_port))};
+  bool reached = false;
+  std::thread acceptor([&] {
+    pollfd p{s, POLLIN, 0};
+    if (::poll(&p, 1, 8000) > 0) {
+      int c = ::accept(s, nullptr, nullptr);
+      reached = c >= 0;
+      if (c >= 0) ::close(c);
+    }
+  });
+  auto r = isolation::Run(spec);
+  EXPECT_TRUE(r) << (r ? "" : r.error().ToString());
+  ::shutdown(s, SHUT_RDWR);
+  acceptor.join();
+  ::close(s);
+  (void)t;
+  return reached;
+}
+
+TEST_F(ContainerTest, DefaultNetworkKeepsTheHostLoopbackOut) {
+  if (FindInPath("slirp4netns").empty()) GTEST_SKIP() << "needs slirp4netns";
+  EXPECT_FALSE(HostLoopbackReached(this, Network::kDefault, Spec({}, "net-default")));
+  EXPECT_TRUE(HostLoopbackReached(this, Network::kHost, Spec({}, "net-host")));
+  // The default network has an interface besides loopback, and DNS pointing at slirp4netns.
+  auto spec = Spec({"sh", "-c", "ls /sys/class/net | tr '\\n' ' '; cat /etc/resolv.conf"}, "n2");
+  spec.network = Network::kDefault;
+  auto [out, code] = Sh(spec);
+  EXPECT_EQ(out, std::string("lo tap0 nameserver ") + kDefaultNetworkDns + "\n");
 }
 
 TEST_F(ContainerTest, CancelKillsTheContainer) {

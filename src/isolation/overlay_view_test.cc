@@ -26,13 +26,14 @@ TEST(OverlayView, WritesLandInTheUpperAndMountsVanish) {
   for (const auto& d : {lower, upper, work}) fs::create_directories(d);
   std::ofstream(lower / "base.txt") << "base";
   std::string seen;
-  auto st = WithOverlay({.lowers = {lower.string()}, .upper = upper.string(), .work = work.string()},
-                        [&](const std::string& merged) -> Status {
-                          seen = Read(fs::path(merged) / "base.txt");
-                          std::ofstream(fs::path(merged) / "new.txt") << "new";
-                          fs::remove(fs::path(merged) / "base.txt");
-                          return Ok();
-                        });
+  auto st =
+      WithOverlay({.lowers = {lower.string()}, .upper = upper.string(), .work = work.string()},
+                  [&](const std::string& merged) -> Status {
+                    seen = Read(fs::path(merged) / "base.txt");
+                    std::ofstream(fs::path(merged) / "new.txt") << "new";
+                    fs::remove(fs::path(merged) / "base.txt");
+                    return Ok();
+                  });
   ASSERT_TRUE(st) << st.error().ToString();
   EXPECT_EQ(seen, "base");
   EXPECT_EQ(Read(upper / "new.txt"), "new");
@@ -56,14 +57,14 @@ TEST(OverlayView, SeveralReadOnlyViews) {
   std::ofstream(b / "g") << "only-b";
   std::ofstream(c / "h") << "c";
   std::vector<std::string> got;
-  auto st = WithOverlays({{.lowers = {a.string(), b.string()}}, {.lowers = {c.string()}}},
-                         [&](const std::vector<std::string>& m) -> Status {
-                           got = {Read(fs::path(m[0]) / "f"), Read(fs::path(m[0]) / "g"),
-                                  Read(fs::path(m[1]) / "h")};
-                           std::ofstream probe(fs::path(m[1]) / "x");
-                           EXPECT_FALSE(probe.good()) << "a view without upper is read-only";
-                           return Ok();
-                         });
+  auto st = WithOverlays(
+      {{.lowers = {a.string(), b.string()}}, {.lowers = {c.string()}}},
+      [&](const std::vector<std::string>& m) -> Status {
+        got = {Read(fs::path(m[0]) / "f"), Read(fs::path(m[0]) / "g"), Read(fs::path(m[1]) / "h")};
+        std::ofstream probe(fs::path(m[1]) / "x");
+        EXPECT_FALSE(probe.good()) << "a view without upper is read-only";
+        return Ok();
+      });
   ASSERT_TRUE(st) << st.error().ToString();
   EXPECT_EQ(got, (std::vector<std::string>{"top", "only-b", "c"}));
 }
@@ -72,8 +73,9 @@ TEST(OverlayView, ErrorsFromTheCallbackComeBack) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root";
   auto t = TempDir::Create("ovl-test");
   ASSERT_TRUE(t);
-  auto st = WithOverlay({.lowers = {t->path().string()}},
-                        [](const std::string&) -> Status { return MakeError(ErrorCode::kIo, "boom"); });
+  auto st = WithOverlay({.lowers = {t->path().string()}}, [](const std::string&) -> Status {
+    return MakeError(ErrorCode::kIo, "boom");
+  });
   ASSERT_FALSE(st);
   EXPECT_EQ(st.error().message(), "boom");
   EXPECT_FALSE(WithOverlay({}, [](const std::string&) { return Ok(); }));

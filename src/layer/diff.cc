@@ -135,8 +135,8 @@ class Writer {
 
   Status WriteHeader(archive_entry* e, const std::string& what) {
     if (archive_write_header(a_, e) != ARCHIVE_OK)
-      return MakeError(ErrorCode::kIo, "writing the layer entry " + what + ": " +
-                                           archive_error_string(a_));
+      return MakeError(ErrorCode::kIo,
+                       "writing the layer entry " + what + ": " + archive_error_string(a_));
     ++entries_;
     return Ok();
   }

@@ -1,7 +1,7 @@
 #include "layer/diff.h"
 
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -19,9 +19,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-void WriteText(const fs::path& p, const std::string& s) {
-  std::ofstream(p, std::ios::binary) << s;
-}
+void WriteText(const fs::path& p, const std::string& s) { std::ofstream(p, std::ios::binary) << s; }
 
 struct Seen {
   Entry entry;
@@ -75,8 +73,8 @@ TEST_F(DiffTest, WritesSortedEntriesWithWhiteoutsLinksAndModes) {
   ASSERT_EQ(::mknod((upper_ / "gone").c_str(), S_IFCHR | 0, makedev(0, 0)), 0);
   fs::create_directories(upper_ / "opaque");
   WriteText(upper_ / "opaque/new", "n");
-  bool have_trusted = ::setxattr((upper_ / "opaque").c_str(), "trusted.overlay.opaque", "y", 1,
-                                 0) == 0;
+  bool have_trusted =
+      ::setxattr((upper_ / "opaque").c_str(), "trusted.overlay.opaque", "y", 1, 0) == 0;
   ::setxattr((upper_ / "etc/b.conf").c_str(), "user.note", "hi", 2, 0);
 
   auto blob = WriteLayer(upper_, blobs_, {});
@@ -93,7 +91,7 @@ TEST_F(DiffTest, WritesSortedEntriesWithWhiteoutsLinksAndModes) {
     paths.push_back(p);
     by[p] = s;
   }
-  std::vector<std::string> want = {"etc",       "etc/a.conf", "etc/b.conf", "etc/sym",
+  std::vector<std::string> want = {"etc",        "etc/a.conf", "etc/b.conf", "etc/sym",
                                    "etc/z-link", "WH:gone",    "opaque"};
   if (have_trusted) want.push_back("OPQ:opaque");
   want.push_back("opaque/new");

@@ -27,9 +27,15 @@ Result<transport::CopyReport> Copy(const CopyRequest& req) {
     } else {
       std::vector<platform::Platform> wants = req.platforms;
       if (wants.empty()) wants.push_back(platform::Host());
-      auto sel = image::SelectPlatforms(idx, wants);
+      std::vector<platform::Choice> choices;
+      auto sel = image::SelectPlatforms(idx, wants, &choices);
       if (!sel) return Unexpected(std::move(sel.error()).With(report.source));
       chosen = *sel;
+      for (std::size_t i = 0; i < choices.size(); ++i) {
+        if (!choices[i].exact && req.env.reporter) {
+          req.env.reporter->Warn(platform::DescribeSubstitute(wants[i], choices[i].chosen));
+        }
+      }
     }
     ANYARCH_CHECK(transport::CopyImages(*src, *dst, chosen, from, req.env, report));
     for (const auto& d : chosen) {
@@ -55,7 +61,7 @@ Result<transport::CopyReport> Copy(const CopyRequest& req) {
       platform::Platform have = platform::Normalize(cfg.platform);
       bool ok =
           std::any_of(req.platforms.begin(), req.platforms.end(),
-                      [&](const platform::Platform& p) { return platform::Matches(p, have); });
+                      [&](const platform::Platform& p) { return platform::Choose(p, {have}); });
       if (!ok) {
         return MakeError(ErrorCode::kNotFound, report.source + " is a single " + have.ToString() +
                                                    " image, not an index with the platforms "

@@ -349,6 +349,9 @@ Result<ManifestMergeReport> ManifestMerge(const ManifestMergeRequest& req) {
   }
   transport::Transports t(req.env);
   std::vector<Child> all;
+  // Every wanted platform must come from some source: another architecture never stands in.
+  std::vector<bool> satisfied(req.platforms.size(), false);
+  std::vector<std::string> available;
   for (const auto& s : req.sources) {
     auto children = ChildrenOf(t, s);
     if (!children) return Unexpected(std::move(children.error()).With("reading " + s));
@@ -366,9 +369,21 @@ Result<ManifestMergeReport> ManifestMerge(const ManifestMergeRequest& req) {
         cands.push_back(*c.entry.descriptor.platform);
         pos.push_back(i);
       }
-      for (const auto& want : req.platforms) {
-        auto best = platform::Best(want, cands);
-        if (best) chosen.insert((*children)[pos[*best]].entry.descriptor.digest);
+      for (std::size_t w = 0; w < req.platforms.size(); ++w) {
+        const auto& want = req.platforms[w];
+        auto best = platform::Choose(want, cands);
+        if (!best) continue;
+        satisfied[w] = true;
+        chosen.insert((*children)[pos[best->index]].entry.descriptor.digest);
+        if (!best->exact && req.env.reporter) {
+          req.env.reporter->Warn(s + ": " + platform::DescribeSubstitute(want, best->chosen));
+        }
+      }
+      for (const auto& p : cands) {
+        std::string n = platform::Normalize(p).ToString();
+        if (std::find(available.begin(), available.end(), n) == available.end()) {
+          available.push_back(n);
+        }
       }
       for (auto& c : *children) {
         bool keep = chosen.count(c.entry.descriptor.digest) != 0;
@@ -387,6 +402,12 @@ Result<ManifestMergeReport> ManifestMerge(const ManifestMergeRequest& req) {
       });
       if (!dup) all.push_back(std::move(c));
     }
+  }
+  for (std::size_t w = 0; w < req.platforms.size(); ++w) {
+    if (satisfied[w]) continue;
+    return MakeError(ErrorCode::kNotFound,
+                     "no image for " + req.platforms[w].ToString() + " in the sources; they have " +
+                         (available.empty() ? std::string("no platforms") : Join(available, ", ")));
   }
   if (all.empty()) {
     return MakeError(

@@ -48,7 +48,9 @@ Result<RunOutcome> Run(const RunRequest& req) {
   image::Descriptor target = root.ToDescriptor();
   if (image::IsIndex(root.media_type)) {
     ANYARCH_TRY(auto idx, image::ParseIndex(root));
-    ANYARCH_TRY(target, image::SelectPlatform(idx, want));
+    platform::Choice choice;
+    ANYARCH_TRY(target, image::SelectPlatform(idx, want, &choice));
+    if (!choice.exact) rep.Warn(platform::DescribeSubstitute(want, choice.chosen));
   }
   ANYARCH_TRY(auto raw, src->GetManifest(target));
   ANYARCH_TRY(auto m, image::ParseManifest(raw));
@@ -56,7 +58,11 @@ Result<RunOutcome> Run(const RunRequest& req) {
   ANYARCH_TRY(std::string cfg_bytes, ReadAll(*cfg_reader, 8 << 20));
   ANYARCH_TRY(auto cfg, image::ParseConfig(std::move(cfg_bytes)));
   out.platform = platform::Normalize(target.platform ? *target.platform : cfg.platform);
-  if (req.platform && !platform::Matches(want, out.platform)) {
+  auto single = platform::Choose(want, {out.platform});
+  if (!image::IsIndex(root.media_type) && single && !single->exact) {
+    rep.Warn(platform::DescribeSubstitute(want, out.platform));
+  }
+  if (req.platform && !single) {
     return MakeError(ErrorCode::kNotFound, src->Describe() + " is a " + out.platform.ToString() +
                                                " image, not " + want.ToString());
   }
@@ -104,6 +110,13 @@ Result<RunOutcome> Run(const RunRequest& req) {
   spec.gid = ids->gid;
   spec.timeout = req.timeout;
   spec.network = req.network;
+  for (const auto& v : req.volumes) {
+    spec.mounts.push_back({.type = isolation::Mount::Type::kBind,
+                           .source = v.host,
+                           .target = v.container,
+                           .readonly = v.readonly,
+                           .options = {}});
+  }
   spec.seccomp = req.seccomp;
   spec.forward_signals = true;
   spec.linux32 = ready.linux32;

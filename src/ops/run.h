@@ -13,6 +13,13 @@
 
 namespace anyarch::ops {
 
+// -v HOST:CONTAINER[:ro]: a host path bind-mounted into the container.
+struct Volume {
+  std::string host;       // absolute; must exist
+  std::string container;  // absolute, inside the container
+  bool readonly = false;
+};
+
 struct RunRequest {
   std::string image;                           // oci:DIR[:TAG]
   std::optional<platform::Platform> platform;  // default: this host's
@@ -22,6 +29,9 @@ struct RunRequest {
   std::string workdir;                         // over the image's WorkingDir
   std::string user;                            // over the image's User: name, uid, uid:gid
   bool remove = false;                         // --rm: drop the container's writable layer
+  bool interactive = false;                    // -i: accepted; stdin is always anyarch's
+  bool tty = false;                            // -t: the caller's terminal as stdio
+  std::vector<Volume> volumes;                 // -v
   std::chrono::seconds timeout{0};
   isolation::Network network = isolation::Network::kDefault;  // --network default|none|host
   bool seccomp = true;  // false: --security-opt seccomp=unconfined

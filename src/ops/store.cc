@@ -1,5 +1,7 @@
 #include "ops/store.h"
 
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 
 #include "base/fs.h"
@@ -110,14 +112,64 @@ Status TagImage(const std::string& store_root, const std::string& source,
   return content::SetRef(store_root, to, d);
 }
 
+namespace {
+
+bool IsHexId(const std::string& s) {
+  std::string h = s.rfind("sha256:", 0) == 0 ? s.substr(7) : s;
+  return h.size() >= 4 && h.size() <= 64 && std::all_of(h.begin(), h.end(), [](char c) {
+           return std::isxdigit(c) && !std::isupper(c);
+         });
+}
+
+// The one name `r` stands for, as docker rmi reads it: a name; the ID `images` shows (a prefix
+// of the digest, with or without sha256:); or repo@sha256:... for the name of that repository
+// holding that digest. An ID several names share is refused (docker asks for -f), since
+// removing a name the user did not type is what this guards against.
+Result<std::string> ResolveRemoval(const content::Layout& l, const std::string& r) {
+  std::vector<std::string> hits;
+  if (IsHexId(r) && !FindName(l, r)) {
+    std::string prefix = r.rfind("sha256:", 0) == 0 ? r : "sha256:" + r;
+    for (const auto& t : l.Tags()) {
+      auto d = l.Find(t);
+      if (d && d->digest.ToString().rfind(prefix, 0) == 0) hits.push_back(t);
+    }
+  } else {
+    ANYARCH_TRY(std::string name, transport::LocalName(r));
+    auto at = name.find('@');
+    if (at == std::string::npos) {
+      ANYARCH_CHECK(FindName(l, name));
+      return name;
+    }
+    std::string repo = name.substr(0, at), digest = name.substr(at + 1);
+    for (const auto& t : l.Tags()) {
+      auto tr = ref::Parse(t);
+      auto d = l.Find(t);
+      if (tr && d && tr->registry + "/" + tr->repository == repo &&
+          d->digest.ToString() == digest) {
+        hits.push_back(t);
+      }
+    }
+  }
+  if (hits.empty()) {
+    return MakeError(ErrorCode::kNotFound,
+                     "no image " + r + " in the local store (anyarch images lists them)");
+  }
+  if (hits.size() > 1) {
+    return MakeError(ErrorCode::kInvalid, r + " is the image of several names (" +
+                                              Join(hits, ", ") + "); remove them by name");
+  }
+  return hits.front();
+}
+
+}  // namespace
+
 Result<RemoveReport> RemoveImages(const std::string& store_root,
                                   const std::vector<std::string>& references) {
   RemoveReport report;
   ANYARCH_TRY(auto l, OpenStore(store_root));
   std::vector<std::string> names;
   for (const auto& r : references) {
-    ANYARCH_TRY(std::string name, transport::LocalName(r));
-    ANYARCH_CHECK(FindName(l, name));
+    ANYARCH_TRY(std::string name, ResolveRemoval(l, r));
     names.push_back(name);
   }
   for (const auto& n : names) {

@@ -24,8 +24,9 @@ struct RemoveReport {
   std::size_t blobs_removed = 0;
   std::uint64_t bytes_freed = 0;
 };
-// Removes names, then every blob no remaining name reaches. A name that is not there is an
-// error (kNotFound) and nothing is removed.
+// Removes names, then every blob no remaining name reaches. A reference is a name, the short
+// ID `images` shows (a digest prefix), or repo@sha256:...; one that matches nothing is kNotFound,
+// an ID several names share is kInvalid, and in both cases nothing is removed.
 Result<RemoveReport> RemoveImages(const std::string& store_root,
                                   const std::vector<std::string>& references);
 

@@ -223,7 +223,7 @@ Result<VerifyReport> Verify(const VerifyRequest& req) {
                                    " but the image config says " + cfg_platform.ToString()});
     }
     if (!req.platforms.empty() && !d.platform &&
-        !platform::Best(req.platforms.front(), {pr.platform})) {
+        !platform::Choose(req.platforms.front(), {pr.platform})) {
       return MakeError(ErrorCode::kNotFound, report.source + " is a single " +
                                                  pr.platform.ToString() + " image, not " +
                                                  req.platforms.front().ToString());

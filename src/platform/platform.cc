@@ -210,6 +210,29 @@ std::optional<std::size_t> Best(const Platform& target, const std::vector<Platfo
   return best;
 }
 
+std::optional<Choice> Choose(const Platform& want_in, const std::vector<Platform>& candidates) {
+  Platform want = Normalize(want_in);
+  std::optional<Choice> best;
+  int best_rank = 0;
+  for (std::size_t i = 0; i < candidates.size(); ++i) {
+    Platform c = Normalize(candidates[i]);
+    // Rank orders lower variants of the same architecture before other architectures; the
+    // architecture test keeps only the former.
+    if (c.os != want.os || c.architecture != want.architecture) continue;
+    auto r = Rank(want, c);
+    if (r && (!best || *r < best_rank)) {
+      best = Choice{.index = i, .chosen = c, .exact = *r == 0};
+      best_rank = *r;
+    }
+  }
+  return best;
+}
+
+std::string DescribeSubstitute(const Platform& want, const Platform& chosen) {
+  return "using " + chosen.ToString() + " for " + Normalize(want).ToString() + " (there is no " +
+         Normalize(want).ToString() + " image)";
+}
+
 Platform Host() {
   struct utsname u;
   Platform p;

@@ -50,8 +50,29 @@ bool Matches(const Platform& target, const Platform& candidate);
 // Rank of `candidate` for `target`: 0 is an exact match, larger is worse, nullopt: no match.
 std::optional<int> Rank(const Platform& target, const Platform& candidate);
 
-// Picks the best of `candidates` for `target`; returns its index, or nullopt.
+// Picks the best of `candidates` for `target`; returns its index, or nullopt. This is the
+// "runs on" order (amd64 runs 386, arm64 runs arm): use it to decide what a host can execute,
+// never to pick an image for a platform someone asked for (that is Choose).
 std::optional<std::size_t> Best(const Platform& target, const std::vector<Platform>& candidates);
+
+// The image chosen for a wanted platform, and whether it is a substitute.
+struct Choice {
+  std::size_t index = 0;  // into the candidates given to Choose
+  Platform chosen;        // normalised
+  bool exact = true;      // false: a lower variant of the wanted architecture (callers warn)
+};
+
+// Picks the entry of `candidates` to use when `want` is asked for by name (pull, copy, run,
+// merge --platform, a build's base images): an exact match first, else the highest lower
+// variant of the same os and architecture (arm/v7 asked, arm/v6 there; amd64/v3 asked, amd64
+// there). Another architecture is never chosen, even one `want` could run (arm64 does not take
+// arm/v7, amd64 does not take 386): a caller that asked for arm64 and got arm would ship the
+// wrong binaries. nullopt when nothing qualifies.
+std::optional<Choice> Choose(const Platform& want, const std::vector<Platform>& candidates);
+
+// "using linux/arm/v6 for linux/arm/v7 (there is no linux/arm/v7 image)", for a Choice that is
+// not exact.
+std::string DescribeSubstitute(const Platform& want, const Platform& chosen);
 
 // True for architectures we know (those Go and OCI name); used to catch typos like "amd46".
 bool IsKnownArchitecture(std::string_view arch);

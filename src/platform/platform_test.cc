@@ -110,6 +110,49 @@ TEST(PlatformMatch, OsFeaturesMustBeSubset) {
   EXPECT_TRUE(Matches(want, have));
 }
 
+// What pull, copy, run and merge pick when a platform is asked for by name.
+struct ChooseCase {
+  const char* want;
+  std::vector<const char*> have;
+  int index;  // -1: nothing may be chosen
+  bool exact;
+};
+
+TEST(PlatformChoose, NeverAnotherArchitecture) {
+  const ChooseCase cases[] = {
+      {"linux/arm64", {"linux/amd64", "linux/arm/v7"}, -1, false},
+      {"linux/amd64", {"linux/386", "linux/arm64"}, -1, false},
+      {"linux/arm/v7", {"linux/arm64"}, -1, false},
+      {"linux/arm/v7", {"linux/amd64", "linux/arm/v6"}, 1, false},
+      {"linux/arm/v7", {"linux/arm/v5", "linux/arm/v6"}, 1, false},
+      {"linux/arm/v7", {"linux/arm/v6", "linux/arm/v7"}, 1, true},
+      {"linux/arm/v6", {"linux/arm/v7"}, -1, false},
+      {"linux/arm64", {"linux/arm64/v8", "linux/arm/v7"}, 0, true},
+      {"linux/arm64/v9", {"linux/arm64"}, 0, false},
+      {"linux/amd64/v3", {"linux/amd64"}, 0, false},
+      {"linux/amd64", {"windows/amd64"}, -1, false},
+      {"aarch64", {"linux/amd64", "linux/arm64"}, 1, true},
+  };
+  for (const auto& c : cases) {
+    std::vector<Platform> have;
+    for (const char* h : c.have) have.push_back(*Parse(h));
+    auto got = Choose(*Parse(c.want), have);
+    if (c.index < 0) {
+      EXPECT_FALSE(got.has_value()) << c.want << " chose " << got->chosen.ToString();
+      continue;
+    }
+    ASSERT_TRUE(got.has_value()) << c.want;
+    EXPECT_EQ(got->index, static_cast<std::size_t>(c.index)) << c.want;
+    EXPECT_EQ(got->exact, c.exact) << c.want;
+    EXPECT_EQ(got->chosen, Normalize(have[got->index])) << c.want;
+  }
+}
+
+TEST(PlatformChoose, DescribesTheSubstitute) {
+  EXPECT_EQ(DescribeSubstitute(*Parse("linux/arm/v7"), *Parse("linux/arm/v6")),
+            "using linux/arm/v6 for linux/arm/v7 (there is no linux/arm/v7 image)");
+}
+
 TEST(PlatformHost, IsNormalised) {
   Platform h = Host();
   EXPECT_EQ(h.os, "linux");

@@ -133,7 +133,7 @@ std::string PreferLocal(const std::string& location, const std::string& store_ro
   auto bytes = ReadAll(**reader, 8 << 20);
   if (!bytes) return location;
   auto cfg = image::ParseConfig(std::move(*bytes));
-  return cfg && platform::Matches(want, platform::Normalize(cfg->platform)) ? local : location;
+  return cfg && platform::Choose(want, {cfg->platform}) ? local : location;
 }
 
 Result<std::string> LocalName(const std::string& reference) {

@@ -57,3 +57,21 @@ pass "/etc files"
 out=$("$AA" run --rm --network none --platform linux/amd64 "$img" ls /sys/class/net)
 assert_eq "$out" "lo" "--network none"
 pass "network none"
+
+# 7. The default network: a server on the host's 127.0.0.1 is out of reach; with --network host
+# it answers.
+port=$(free_port)
+mkdir -p "$WORK/www" && echo reachable >"$WORK/www/index.html"
+busybox httpd -f -p "127.0.0.1:$port" -h "$WORK/www" &
+srv=$!
+on_exit "kill $srv"
+wait_http "http://127.0.0.1:$port/"
+get="printf 'GET /index.html HTTP/1.0\\r\\n\\r\\n' | busybox nc 127.0.0.1 $port 2>&1; true"
+out=$("$AA" run --rm --platform linux/amd64 "$img" sh -c "$get")
+assert_not_contains "$out" "HTTP/1" "host loopback from the default network"
+assert_contains "$out" "can't connect" "host loopback from the default network"
+out=$("$AA" run --rm --network host --platform linux/amd64 "$img" sh -c "$get")
+assert_contains "$out" "reachable" "host loopback with --network host"
+out=$("$AA" run --rm --platform linux/amd64 "$img" sh -c 'ls /sys/class/net | tr "\n" " "; cat /etc/resolv.conf')
+assert_eq "$out" "lo tap0 nameserver 10.0.2.3" "default network interfaces and DNS"
+pass "default network keeps the host's loopback out; --network host reaches it"
