@@ -82,8 +82,9 @@ Result<Output> ParseOutput(const std::string& text) {
   if (o.type == "image" && o.attrs.count("push")) o.type = "registry";
   static const char* kTypes[] = {"registry", "oci", "docker", "local", "tar", "image"};
   if (std::find(std::begin(kTypes), std::end(kTypes), o.type) == std::end(kTypes))
-    return MakeError(ErrorCode::kInvalid, "--output " + text + ": unknown type \"" + o.type +
-                                              "\" (use registry, oci, docker, local, tar or image)");
+    return MakeError(ErrorCode::kInvalid,
+                     "--output " + text + ": unknown type \"" + o.type +
+                         "\" (use registry, oci, docker, local, tar or image)");
   if ((o.type == "oci" || o.type == "docker" || o.type == "local" || o.type == "tar") &&
       o.dest.empty())
     return MakeError(ErrorCode::kInvalid, "--output " + text + ": type=" + o.type + " needs dest=");
@@ -128,7 +129,8 @@ Result<BuildResult> Build(const BuildRequest& req) {
     ANYARCH_TRY(auto dir, TempDir::Create("anyarch-context"));
     ANYARCH_TRY(auto reader, FileReader::Open(req.context_tar));
     auto applied = layer::ApplyLayer(*reader, dir.path().string(), {.keep_ownership = false});
-    if (!applied) return Unexpected(std::move(applied.error()).With("the build context from stdin"));
+    if (!applied)
+      return Unexpected(std::move(applied.error()).With("the build context from stdin"));
     context_dir = dir.path().string();
     tar_context = std::move(dir);
   }
@@ -143,14 +145,14 @@ Result<BuildResult> Build(const BuildRequest& req) {
     if (df_path.empty()) df_path = (fs::path(context_dir) / "Dockerfile").string();
     auto text = ReadFile(df_path, 4 << 20);
     if (!text) {
-      return Unexpected(std::move(text.error())
-                            .With("reading the Dockerfile (give another with -f FILE)"));
+      return Unexpected(
+          std::move(text.error()).With("reading the Dockerfile (give another with -f FILE)"));
     }
     df_text = std::move(*text);
   }
-  ANYARCH_TRY(auto df, dockerfile::Parse(df_text, {.filename = req.dockerfile.empty()
-                                                                   ? std::string("Dockerfile")
-                                                                   : req.dockerfile}));
+  ANYARCH_TRY(auto df, dockerfile::Parse(
+                           df_text, {.filename = req.dockerfile.empty() ? std::string("Dockerfile")
+                                                                        : req.dockerfile}));
   std::vector<platform::Platform> platforms = req.platforms;
   if (platforms.empty()) platforms.push_back(platform::Normalize(platform::Host()));
   if (req.env.store_root.empty())
@@ -176,8 +178,9 @@ Result<BuildResult> Build(const BuildRequest& req) {
   };
   ANYARCH_TRY(auto plans, dockerfile::EvaluateAll(df, platforms, eo));
   for (const auto& name : plans.empty() ? std::vector<std::string>{} : plans[0].unused_build_args)
-    events.OnEvent({.kind = EventKind::kWarning,
-                    .text = "--build-arg " + name + " is not used by any stage (no ARG " + name + ")"});
+    events.OnEvent(
+        {.kind = EventKind::kWarning,
+         .text = "--build-arg " + name + " is not used by any stage (no ARG " + name + ")"});
 
   ANYARCH_TRY(auto ignore, dockerfile::IgnoreMatcher::ForBuild(
                                context_dir, df_path == "-" ? std::string() : df_path));

@@ -80,7 +80,7 @@ struct BuildRequest {
   std::optional<std::int64_t> source_date_epoch;
   layer::Compression compression = layer::Compression::kGzip;
   bool oci_mediatypes = true;
-  bool verify = false;  // check every ELF of every platform's result before output
+  bool verify = false;              // check every ELF of every platform's result before output
   std::string network = "default";  // RUN's default network: default, none, host
   transport::Env env;               // store, registries, credentials, reporter
   EventSink* events = nullptr;

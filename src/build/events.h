@@ -27,11 +27,11 @@ const char* EventKindName(EventKind kind);
 
 struct Event {
   EventKind kind = EventKind::kWarning;
-  std::string platform;  // "linux/arm64"; empty for events of the whole build
-  std::string stage;     // the stage's name, or its index as text
-  int step = 0;          // 1-based within the stage; 0 for the FROM and for build events
-  int steps = 0;         // steps in the stage
-  int line = 0;          // Dockerfile line of the instruction
+  std::string platform;     // "linux/arm64"; empty for events of the whole build
+  std::string stage;        // the stage's name, or its index as text
+  int step = 0;             // 1-based within the stage; 0 for the FROM and for build events
+  int steps = 0;            // steps in the stage
+  int line = 0;             // Dockerfile line of the instruction
   std::string instruction;  // "RUN make", as written (continuation lines joined)
   std::string text;
   double seconds = 0;

@@ -154,11 +154,15 @@ Result<ImageState> Executor::RunStage(int plan, int stage) {
   } else {
     auto img = resolver_.Resolve(st.base, st.platform);
     if (!img) {
-      emit({.kind = EventKind::kStepError, .step = 1, .line = st.pos.line,
-            .instruction = from_text, .text = img.error().ToString()});
-      return Unexpected(std::move(img.error()).With(
-          (request_.dockerfile.empty() ? std::string("Dockerfile") : request_.dockerfile) + ":" +
-          std::to_string(st.pos.line)));
+      emit({.kind = EventKind::kStepError,
+            .step = 1,
+            .line = st.pos.line,
+            .instruction = from_text,
+            .text = img.error().ToString()});
+      return Unexpected(std::move(img.error())
+                            .With((request_.dockerfile.empty() ? std::string("Dockerfile")
+                                                               : request_.dockerfile) +
+                                  ":" + std::to_string(st.pos.line)));
     }
     ANYARCH_TRY(state, StateFromConfig((*img)->config.raw));
     state.layers = (*img)->manifest.layers;
@@ -175,17 +179,21 @@ Result<ImageState> Executor::RunStage(int plan, int stage) {
         if (t.is_string()) text += t.get<std::string>() + "\n";
       }
       auto parsed = dockerfile::Parse(text, {.filename = st.base + " (ONBUILD)"});
-      if (!parsed) return Unexpected(std::move(parsed.error()).With("the ONBUILD triggers of " + st.base));
+      if (!parsed)
+        return Unexpected(std::move(parsed.error()).With("the ONBUILD triggers of " + st.base));
       triggers = std::make_shared<dockerfile::Dockerfile>(std::move(*parsed));
-      dockerfile::EvalOptions eo{.target = pl.target, .build = pl.build,
-                                 .build_args = request_.build_args};
+      dockerfile::EvalOptions eo{
+          .target = pl.target, .build = pl.build, .build_args = request_.build_args};
       auto tp = dockerfile::Evaluate(*triggers, eo);
       if (!tp) return Unexpected(std::move(tp.error()).With("the ONBUILD triggers of " + st.base));
       trigger_steps = tp->stages[0].steps;
       (*ob).erase("OnBuild");
     }
   }
-  emit({.kind = EventKind::kStepDone, .step = 1, .line = st.pos.line, .instruction = from_text,
+  emit({.kind = EventKind::kStepDone,
+        .step = 1,
+        .line = st.pos.line,
+        .instruction = from_text,
         .seconds = Since(t0)});
 
   StageEnv env{.request = request_,
@@ -221,16 +229,18 @@ Result<ImageState> Executor::RunStage(int plan, int stage) {
     if (cancel_) return MakeError(ErrorCode::kCancelled, "the build was stopped");
     int number = static_cast<int>(i) + 2 - static_cast<int>(trigger_steps.size());
     if (number < 2) number = 1;  // ONBUILD triggers are part of FROM
-    const std::string inst_text = OneLine(step.inst->original.empty()
-                                              ? std::string(KindName(step.inst->kind)) + " " +
-                                                    step.inst->args
-                                              : step.inst->original);
+    const std::string inst_text = OneLine(
+        step.inst->original.empty() ? std::string(KindName(step.inst->kind)) + " " + step.inst->args
+                                    : step.inst->original);
     Kind kind = step.inst->kind;
     if (IsMetaKind(kind)) {
       auto s = ApplyMeta(env, state, step);
       if (!s) {
-        emit({.kind = EventKind::kStepError, .step = number, .line = step.inst->pos.line,
-              .instruction = inst_text, .text = s.error().ToString()});
+        emit({.kind = EventKind::kStepError,
+              .step = number,
+              .line = step.inst->pos.line,
+              .instruction = inst_text,
+              .text = s.error().ToString()});
         return Unexpected(s.error());
       }
       continue;
@@ -246,8 +256,11 @@ Result<ImageState> Executor::RunStage(int plan, int stage) {
       continue;  // FROM is handled above
     }
     if (!prepared) {
-      emit({.kind = EventKind::kStepError, .step = number, .line = step.inst->pos.line,
-            .instruction = inst_text, .text = prepared.error().ToString()});
+      emit({.kind = EventKind::kStepError,
+            .step = number,
+            .line = step.inst->pos.line,
+            .instruction = inst_text,
+            .text = prepared.error().ToString()});
       return Unexpected(prepared.error());
     }
     ANYARCH_CHECK(RunLayerStep(env, state, std::move(*prepared), step, number, total, plan, label));
@@ -261,8 +274,12 @@ Status Executor::RunLayerStep(StageEnv& env, ImageState& state, LayerStep prepar
   const std::string plat = env.label;
   const std::string inst_text =
       OneLine(step.inst->original.empty() ? step.inst->args : step.inst->original);
-  Event base{.platform = plat, .stage = stage_name, .step = number, .steps = total,
-             .line = step.inst->pos.line, .instruction = inst_text};
+  Event base{.platform = plat,
+             .stage = stage_name,
+             .step = number,
+             .steps = total,
+             .line = step.inst->pos.line,
+             .instruction = inst_text};
   auto emit = [&](EventKind k, std::string text = {}, double seconds = 0) {
     Event e = base;
     e.kind = k;

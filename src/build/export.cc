@@ -35,8 +35,8 @@ Result<std::string> LayerTypeFor(const std::string& type, bool oci) {
                        "drop --oci-mediatypes=false");
   }
   if (type == kDockerForeignLayerGzip) return type;
-  return MakeError(ErrorCode::kUnsupported, "a layer of media type " + type +
-                                                " cannot be carried into the built image");
+  return MakeError(ErrorCode::kUnsupported,
+                   "a layer of media type " + type + " cannot be carried into the built image");
 }
 
 // An image source over the local store for a root written by this build.
@@ -109,8 +109,8 @@ Result<Exported> WriteImages(const BuildRequest& request, const SnapshotStore& s
         if (!s.base_source)
           return MakeError(ErrorCode::kInternal, "layer " + l.digest.ToString() + " is missing");
         ANYARCH_TRY(auto reader, s.base_source->OpenBlob(l));
-        ANYARCH_CHECK_CTX(sink->PutBlob(l, *reader), "copying base layer " + l.digest.ToString() +
-                                                          " of " + s.base_name);
+        ANYARCH_CHECK_CTX(sink->PutBlob(l, *reader),
+                          "copying base layer " + l.digest.ToString() + " of " + s.base_name);
       }
       layers.push_back(d);
     }
@@ -130,8 +130,8 @@ Result<Exported> WriteImages(const BuildRequest& request, const SnapshotStore& s
       m["layers"].push_back(image::DescriptorToJson(d));
       size += static_cast<std::uint64_t>(d.size);
     }
-    ANYARCH_TRY(auto raw, image::MakeRawManifest(m.dump(), oci ? image::kOciManifest
-                                                                 : image::kDockerManifest));
+    ANYARCH_TRY(auto raw, image::MakeRawManifest(
+                              m.dump(), oci ? image::kOciManifest : image::kDockerManifest));
     ANYARCH_CHECK_CTX(sink->PutManifest(raw), "writing the image manifest");
     out.images.push_back({.platform = target, .manifest = raw, .config = cfg, .size = size});
   }
@@ -215,7 +215,8 @@ Result<std::vector<std::string>> WriteOutputs(const BuildRequest& request,
       bool archive = o.dest.size() > 4 && o.dest.substr(o.dest.size() - 4) == ".tar";
       std::error_code ec;
       if (fs::is_regular_file(o.dest, ec)) archive = true;
-      ANYARCH_CHECK(to((archive ? "oci-archive:" : "oci:") + o.dest + (tag.empty() ? "" : ":" + tag)));
+      ANYARCH_CHECK(
+          to((archive ? "oci-archive:" : "oci:") + o.dest + (tag.empty() ? "" : ":" + tag)));
     } else if (o.type == "docker") {
       if (result.images.size() != 1)
         return MakeError(ErrorCode::kUnsupported,
@@ -233,13 +234,16 @@ Result<std::vector<std::string>> WriteOutputs(const BuildRequest& request,
         ANYARCH_CHECK(isolation::WithOverlay(
             {.lowers = LowersOf(states[i], empty_dir)}, [&](const std::string& merged) -> Status {
               if (o.type == "local") return CopyTree(merged, dest.string());
-              fs::path out = states.size() > 1 ? fs::path(o.dest) / (PlatformDir(plans[i].target) + ".tar")
-                                               : fs::path(o.dest);
+              fs::path out = states.size() > 1
+                                 ? fs::path(o.dest) / (PlatformDir(plans[i].target) + ".tar")
+                                 : fs::path(o.dest);
               std::error_code ec;
               fs::create_directories(out.parent_path().empty() ? "." : out.parent_path(), ec);
-              ANYARCH_TRY(auto blob, layer::WriteLayer(merged, out.parent_path().empty() ? "." : out.parent_path(),
-                                                       {.compress = {.compression = layer::Compression::kNone},
-                                                        .source_date_epoch = request.source_date_epoch}));
+              ANYARCH_TRY(
+                  auto blob,
+                  layer::WriteLayer(merged, out.parent_path().empty() ? "." : out.parent_path(),
+                                    {.compress = {.compression = layer::Compression::kNone},
+                                     .source_date_epoch = request.source_date_epoch}));
               fs::rename(out.parent_path().empty() ? fs::path(blob.digest.hex())
                                                    : out.parent_path() / blob.digest.hex(),
                          out, ec);

@@ -35,15 +35,12 @@ std::optional<std::string> ImageState::GetEnv(const std::string& key) const {
 }
 
 void ImageState::SetEnv(const std::string& key, const std::string& value) {
-  std::vector<std::string> env = Env();
-  bool replaced = false;
-  for (auto& e : env) {
-    if (e.compare(0, key.size() + 1, key + "=") == 0) {
-      e = key + "=" + value;
-      replaced = true;
-    }
+  // A variable set again moves to the end, as BuildKit writes it.
+  std::vector<std::string> env;
+  for (auto& e : Env()) {
+    if (e.compare(0, key.size() + 1, key + "=") != 0) env.push_back(e);
   }
-  if (!replaced) env.push_back(key + "=" + value);
+  env.push_back(key + "=" + value);
   Run()["Env"] = env;
 }
 
@@ -77,7 +74,8 @@ void ImageState::AddHistory(const std::string& created_by, bool empty_layer,
                             const std::string& created) {
   if (!config.contains("history") || !config["history"].is_array())
     config["history"] = Json::array();
-  Json h = {{"created", created}, {"created_by", created_by}, {"comment", "buildkit.dockerfile.v0"}};
+  Json h = {
+      {"created", created}, {"created_by", created_by}, {"comment", "buildkit.dockerfile.v0"}};
   if (empty_layer) h["empty_layer"] = true;
   config["history"].push_back(std::move(h));
 }
@@ -124,7 +122,8 @@ void ImageState::SetPlatform(const platform::Platform& p) {
 
 Result<ImageState> StateFromConfig(const std::string& config_bytes) {
   ANYARCH_TRY(Json j, ParseJson(config_bytes, "the base image's config"));
-  if (!j.is_object()) return MakeError(ErrorCode::kInvalid, "the base image's config is not an object");
+  if (!j.is_object())
+    return MakeError(ErrorCode::kInvalid, "the base image's config is not an object");
   ImageState s;
   s.config = std::move(j);
   if (!s.config.contains("rootfs") || !s.config["rootfs"].is_object())

@@ -1,6 +1,7 @@
 #include "build/resolve.h"
 
 #include "base/io.h"
+#include "content/layout.h"
 #include "image/media_types.h"
 #include "rootfs/snapshot.h"
 
@@ -14,7 +15,14 @@ std::string Resolver::LocationOf(const std::string& name, const platform::Platfo
     return v;
   }
   if (options_.pull) return name;
-  return transport::PreferLocal(name, options_.store_root, want);
+  std::string where = transport::PreferLocal(name, options_.store_root, want);
+  if (where != name) return where;
+  // The store has the name but not this platform: say so from the store (the error lists what
+  // it has; --pull asks the registry instead) rather than reach a registry unasked.
+  auto local = transport::LocalName(name);
+  auto layout = content::Layout::Open(options_.store_root);
+  if (local && layout && layout->Find(*local)) return "local:" + *local;
+  return name;
 }
 
 Result<std::shared_ptr<const ResolvedImage>> Resolver::Resolve(const std::string& name,
@@ -52,8 +60,8 @@ Result<std::shared_ptr<const ResolvedImage>> Resolver::DoResolve(const std::stri
   image::Descriptor target = root->ToDescriptor();
   auto warn = [&](const std::string& text) {
     if (options_.events)
-      options_.events->OnEvent({.kind = EventKind::kWarning, .platform = want.ToString(),
-                                .text = text});
+      options_.events->OnEvent(
+          {.kind = EventKind::kWarning, .platform = want.ToString(), .text = text});
   };
   if (image::IsIndex(root->media_type)) {
     auto idx = image::ParseIndex(*root);
@@ -70,8 +78,11 @@ Result<std::shared_ptr<const ResolvedImage>> Resolver::DoResolve(const std::stri
     auto chosen = image::SelectPlatform(same, want);
     if (!chosen) {
       return fail(Error(ErrorCode::kNotFound,
-                            src->Describe() + " has no image for " + want.ToString() +
-                                " (it has: " + image::DescribePlatforms(idx->manifests) + ")"));
+                        src->Describe() + " has no image for " + want.ToString() +
+                            " (it has: " + image::DescribePlatforms(idx->manifests) + ")" +
+                            (where.rfind("local:", 0) == 0
+                                 ? "; --pull asks its registry instead of the local store"
+                                 : "")));
     }
     target = *chosen;
     platform::Platform got = platform::Normalize(*target.platform);
@@ -92,24 +103,23 @@ Result<std::shared_ptr<const ResolvedImage>> Resolver::DoResolve(const std::stri
   platform::Platform got = platform::Normalize(cfg->platform);
   if (got.architecture != want.architecture || !platform::Matches(want, got)) {
     return fail(Error(ErrorCode::kNotFound, src->Describe() + " is a " + got.ToString() +
-                                                    " image, not " + want.ToString()));
+                                                " image, not " + want.ToString()));
   }
   auto out = std::make_shared<ResolvedImage>();
   out->source = src;
   out->platform = got;
   out->name = name + " (" + target.digest.ToString() + ")";
   std::vector<std::string> skipped;
-  auto rootfs = rootfs::UnpackSnapshot(*src, *m, *cfg, options_.store_root,
-                                       transports_.env().reporter ? *transports_.env().reporter
-                                                                  : DiscardReporter(),
-                                       skipped);
+  auto rootfs = rootfs::UnpackSnapshot(
+      *src, *m, *cfg, options_.store_root,
+      transports_.env().reporter ? *transports_.env().reporter : DiscardReporter(), skipped);
   if (!rootfs) return fail(rootfs.error());
   out->rootfs = rootfs->string();
   out->manifest = std::move(*m);
   out->config = std::move(*cfg);
   if (options_.events)
-    options_.events->OnEvent({.kind = EventKind::kResolved, .platform = want.ToString(),
-                              .text = out->name});
+    options_.events->OnEvent(
+        {.kind = EventKind::kResolved, .platform = want.ToString(), .text = out->name});
   return std::shared_ptr<const ResolvedImage>(std::move(out));
 }
 

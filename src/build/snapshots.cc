@@ -68,8 +68,8 @@ std::optional<StepRecord> SnapshotStore::Lookup(const Digest& key) const {
 }
 
 Result<Scratch> SnapshotStore::NewScratch() const {
-  ANYARCH_TRY(auto dir, TempDir::Create(std::to_string(::getpid()),
-                                        fs::path(root_) / "build" / "tmp"));
+  ANYARCH_TRY(auto dir,
+              TempDir::Create(std::to_string(::getpid()), fs::path(root_) / "build" / "tmp"));
   ::chmod(dir.path().c_str(), 0700);
   Scratch s{std::move(dir)};
   for (const auto& d : {s.diff(), s.work()}) ANYARCH_CHECK(MakePrivateDir(d));
@@ -87,7 +87,8 @@ Result<StepRecord> SnapshotStore::Commit(const Digest& key, Scratch scratch,
     if (auto existing = Lookup(key)) return *existing;
   } else if (fs::exists(final_dir, ec)) {
     // Out of the way first (a rename is atomic), then removed: a reader never sees half of it.
-    ANYARCH_TRY(auto old, TempDir::Create(std::to_string(::getpid()), fs::path(root_) / "build" / "tmp"));
+    ANYARCH_TRY(auto old,
+                TempDir::Create(std::to_string(::getpid()), fs::path(root_) / "build" / "tmp"));
     ::rename(final_dir.c_str(), (old.path() / "old").c_str());
   }
   Json record = Json::object();

@@ -35,7 +35,9 @@ Result<std::vector<std::string>> ListDir(int dirfd) {
   return names;
 }
 
-std::string Join2(const std::string& a, const std::string& b) { return a.empty() ? b : a + "/" + b; }
+std::string Join2(const std::string& a, const std::string& b) {
+  return a.empty() ? b : a + "/" + b;
+}
 
 void HashHeader(Sha256& h, const char* type, const struct stat& st) {
   std::string head = std::string(type) + " " + std::to_string(st.st_mode & 07777) + " " +
@@ -82,8 +84,9 @@ Result<std::vector<std::string>> SourceTree::Match(const std::string& source) co
   };
   if (!HasWildcard(clean)) {
     if (Excluded(clean))
-      return not_found(": it is excluded by " +
-                       (ignore_->source().empty() ? std::string(".dockerignore") : ignore_->source()));
+      return not_found(": it is excluded by " + (ignore_->source().empty()
+                                                     ? std::string(".dockerignore")
+                                                     : ignore_->source()));
     auto fd = OpenInRoot(fd_.get(), clean, O_PATH);
     if (!fd) {
       if (fd.error().code() == ErrorCode::kNotFound) return not_found("");
@@ -127,14 +130,15 @@ Result<Digest> SourceTree::Hash(const std::string& rel,
       [&](int dirfd, const std::string& name, const std::string& path,
           bool is_top) -> Result<Digest> {
     struct stat st {};
-    int rc = is_top ? ::fstat(dirfd, &st) : ::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW);
+    int rc =
+        is_top ? ::fstat(dirfd, &st) : ::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW);
     if (rc != 0) return Unexpected(ErrnoError(errno, description_ + ": /" + path));
     Sha256 h;
     if (S_ISDIR(st.st_mode)) {
       HashHeader(h, "dir", st);
-      UniqueFd d(is_top ? ::openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-                        : ::openat(dirfd, name.c_str(),
-                                   O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      UniqueFd d(
+          is_top ? ::openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                 : ::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
       if (d.get() < 0) return Unexpected(ErrnoError(errno, description_ + ": /" + path));
       ANYARCH_TRY(auto names, ListDir(d.get()));
       for (const auto& n : names) {
@@ -157,8 +161,8 @@ Result<Digest> SourceTree::Hash(const std::string& rel,
                         : ::openat(dirfd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
       if (is_top) {
         // An O_PATH fd of a regular file cannot be read: reopen it through /proc.
-        f = UniqueFd(::open(("/proc/self/fd/" + std::to_string(dirfd)).c_str(),
-                            O_RDONLY | O_CLOEXEC));
+        f = UniqueFd(
+            ::open(("/proc/self/fd/" + std::to_string(dirfd)).c_str(), O_RDONLY | O_CLOEXEC));
       }
       if (f.get() < 0) return Unexpected(ErrnoError(errno, description_ + ": /" + path));
       std::vector<char> buf(1 << 16);

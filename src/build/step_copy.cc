@@ -63,7 +63,8 @@ Result<CopyFlags> ParseFlags(const StageEnv& env, const dockerfile::Step& step) 
     } else if (name == "chown") {
       f.chown = value;
     } else if (name == "chmod") {
-      if (value.empty() || value.size() > 4 || value.find_first_not_of("01234567") != std::string::npos)
+      if (value.empty() || value.size() > 4 ||
+          value.find_first_not_of("01234567") != std::string::npos)
         return MakeError(ErrorCode::kInvalid, Where(env, step) + ": --chmod=" + value +
                                                   " must be octal permission bits, e.g. 0755");
       f.chmod = static_cast<mode_t>(std::stoul(value, nullptr, 8));
@@ -140,8 +141,7 @@ Status CopyData(int from, int to, const std::string& what) {
 class Copier {
  public:
   Copier(int src_root, int dst_root, const SourceTree* tree, std::optional<Ids> chown,
-         std::optional<mode_t> chmod, bool keep_owner,
-         const dockerfile::IgnoreMatcher* excludes)
+         std::optional<mode_t> chmod, bool keep_owner, const dockerfile::IgnoreMatcher* excludes)
       : src_root_(src_root),
         dst_root_(dst_root),
         tree_(tree),
@@ -167,17 +167,19 @@ class Copier {
     std::string parent = dst.find('/') == std::string::npos ? "" : dst.substr(0, dst.rfind('/'));
     std::string name = dst.substr(dst.rfind('/') == std::string::npos ? 0 : dst.rfind('/') + 1);
     Ids ids = chown_ ? *chown_ : Ids{};
-    ANYARCH_CHECK(MkdirInRoot(dst_root_, parent, 0755, chown_ ? ids.uid : -1, chown_ ? ids.gid : -1));
+    ANYARCH_CHECK(
+        MkdirInRoot(dst_root_, parent, 0755, chown_ ? ids.uid : -1, chown_ ? ids.gid : -1));
     ANYARCH_TRY(UniqueFd pd, OpenInRoot(dst_root_, parent, O_RDONLY | O_DIRECTORY));
     // The source's parent directory, to copy the entry by name without following it again.
     std::string sparent = src.find('/') == std::string::npos ? "" : src.substr(0, src.rfind('/'));
     std::string sname = src.substr(src.rfind('/') == std::string::npos ? 0 : src.rfind('/') + 1);
     ANYARCH_TRY(UniqueFd sp, OpenInRoot(src_root_, sparent, O_RDONLY | O_DIRECTORY));
     struct stat lst {};
-    if (::fstatat(sp.get(), sname.c_str(), &lst, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(lst.st_mode)) {
+    if (::fstatat(sp.get(), sname.c_str(), &lst, AT_SYMLINK_NOFOLLOW) == 0 &&
+        S_ISLNK(lst.st_mode)) {
       // A named source that is a symlink is followed (inside the tree): copy what it names.
-      UniqueFd readable(::open(("/proc/self/fd/" + std::to_string(sfd.get())).c_str(),
-                               O_RDONLY | O_CLOEXEC));
+      UniqueFd readable(
+          ::open(("/proc/self/fd/" + std::to_string(sfd.get())).c_str(), O_RDONLY | O_CLOEXEC));
       if (readable.get() < 0) return Unexpected(ErrnoError(errno, "/" + src));
       return CopyFile(readable.get(), st, pd.get(), name, dst);
     }
@@ -233,8 +235,8 @@ class Copier {
         if (::linkat(target.get(), "", ddir, dname.c_str(), AT_EMPTY_PATH) == 0) return Ok();
       }
     }
-    UniqueFd out(::openat(ddir, dname.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                          0600));
+    UniqueFd out(
+        ::openat(ddir, dname.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (out.get() < 0) return Unexpected(ErrnoError(errno, "creating /" + dst_rel));
     ANYARCH_CHECK(CopyData(sfd, out.get(), "/" + dst_rel));
     Ids ids = Owner(st);
@@ -269,6 +271,28 @@ class Copier {
       UniqueFd s(::openat(sdir, sname.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
       if (d.get() < 0 || s.get() < 0) return Unexpected(ErrnoError(errno, "/" + dst_rel));
       ANYARCH_CHECK(CopyChildren(s.get(), d.get(), src_rel, top_rel, dst_rel));
+      // An excluded directory is entered only for the exceptions below it: when none matched,
+      // it does not exist in the copy, as in Docker.
+      if (tree_ && tree_->Excluded(src_rel) && !exists) {
+        struct stat probe {};
+        UniqueFd again(
+            ::openat(ddir, dname.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        bool empty = true;
+        if (again.get() >= 0) {
+          DIR* dd = ::fdopendir(::dup(again.get()));
+          while (dd) {
+            dirent* e = ::readdir(dd);
+            if (!e) break;
+            if (std::string(e->d_name) != "." && std::string(e->d_name) != "..") empty = false;
+          }
+          if (dd) ::closedir(dd);
+        }
+        (void)probe;
+        if (empty) {
+          ::unlinkat(ddir, dname.c_str(), AT_REMOVEDIR);
+          return Ok();
+        }
+      }
       if (::fchown(d.get(), ids.uid, ids.gid) != 0)
         return Unexpected(ErrnoError(errno, "chown /" + dst_rel));
       CopyXattrs(s.get(), d.get());
@@ -316,7 +340,10 @@ class Copier {
 
 bool LooksLikeArchive(const std::string& head) {
   auto starts = [&](std::string_view magic) { return head.compare(0, magic.size(), magic) == 0; };
-  return starts("\x1f\x8b") || starts("BZh") || starts("\xfd" "7zXZ") ||
+  return starts("\x1f\x8b") || starts("BZh") ||
+         starts(
+             "\xfd"
+             "7zXZ") ||
          starts("\x28\xb5\x2f\xfd") || (head.size() > 262 && head.compare(257, 5, "ustar") == 0);
 }
 
@@ -327,19 +354,22 @@ std::string Basename(const std::string& p) {
 
 }  // namespace
 
-Result<LayerStep> PrepareCopy(StageEnv& env, const ImageState& state, const dockerfile::Step& step) {
+Result<LayerStep> PrepareCopy(StageEnv& env, const ImageState& state,
+                              const dockerfile::Step& step) {
   const auto& in = *step.inst;
   const bool add = in.kind == dockerfile::Kind::kAdd;
   const char* kind = add ? "ADD" : "COPY";
   ANYARCH_TRY(CopyFlags flags, ParseFlags(env, step));
   std::vector<std::string> words = step.words;
   if (words.empty() || (words.size() < 2 && step.heredocs.empty()))
-    return MakeError(ErrorCode::kInvalid,
-                     Where(env, step) + ": " + kind + " needs at least one source and a destination");
+    return MakeError(ErrorCode::kInvalid, Where(env, step) + ": " + kind +
+                                              " needs at least one source and a destination");
   std::string dest_word = words.back();
   words.pop_back();
   std::string dest = dest_word;
-  if (dest.empty() || dest[0] != '/') dest = JoinInRoot(state.WorkingDir(), dest) + (dest_word.empty() || dest_word.back() == '/' ? "/" : "");
+  if (dest.empty() || dest[0] != '/')
+    dest = JoinInRoot(state.WorkingDir(), dest) +
+           (dest_word.empty() || dest_word.back() == '/' ? "/" : "");
   bool dest_dir_written = !dest_word.empty() && (dest_word.back() == '/' || dest_word == ".");
   std::string dest_rel = JoinInRoot("", dest);
 
@@ -355,7 +385,10 @@ Result<LayerStep> PrepareCopy(StageEnv& env, const ImageState& state, const dock
   std::optional<ImageState> from_stage;
   std::shared_ptr<const ResolvedImage> from_image;
   std::optional<SourceTree> named_tree;
-  Json def = {{"kind", kind}, {"dest", dest}, {"chown", flags.chown}, {"parents", flags.parents},
+  Json def = {{"kind", kind},
+              {"dest", dest},
+              {"chown", flags.chown},
+              {"parents", flags.parents},
               {"excludes", flags.excludes}};
   if (flags.chmod) def["chmod"] = *flags.chmod;
   if (!flags.from.empty()) {
@@ -378,7 +411,7 @@ Result<LayerStep> PrepareCopy(StageEnv& env, const ImageState& state, const dock
   }
 
   // Sources and, for the key, what they hold.
-  const SourceTree* tree = from == From::kContext ? &env.context
+  const SourceTree* tree = from == From::kContext    ? &env.context
                            : from == From::kNamedDir ? &*named_tree
                                                      : nullptr;
   std::vector<std::pair<std::string, std::string>> sources;  // (pattern, matched path)
@@ -395,7 +428,8 @@ Result<LayerStep> PrepareCopy(StageEnv& env, const ImageState& state, const dock
           return !below.empty() && exclude_matcher.Excluded(below);
         });
         if (!hash) return Unexpected(std::move(hash.error()).With(Where(env, step)));
-        src_def.push_back({{"name", Basename(m)}, {"path", flags.parents ? m : ""},
+        src_def.push_back({{"name", Basename(m)},
+                           {"path", flags.parents ? m : ""},
                            {"content", hash->ToString()}});
       }
     }
@@ -470,10 +504,12 @@ Result<LayerStep> PrepareCopy(StageEnv& env, const ImageState& state, const dock
             ANYARCH_TRY(UniqueFd d, OpenInRoot(dst_root.get(), dest_rel, O_PATH | O_DIRECTORY));
             auto reader = FileReader::Open("/proc/self/fd/" + std::to_string(rd.get()));
             if (!reader) return Unexpected(reader.error());
+            // Unpacked files belong to root, as in BuildKit and Docker, whatever the tar says.
             auto stats = layer::ApplyLayer(**reader, "/proc/self/fd/" + std::to_string(d.get()),
-                                           {.keep_ownership = true});
+                                           {.keep_ownership = false});
             if (!stats)
-              return Unexpected(std::move(stats.error()).With(Where(env, step) + ": unpacking " + path));
+              return Unexpected(
+                  std::move(stats.error()).With(Where(env, step) + ": unpacking " + path));
             continue;
           }
         }

@@ -35,7 +35,7 @@ std::string JsonArgs(const std::vector<std::string>& v) {
 // Go's time.ParseDuration for the forms Dockerfiles use: "30s", "1m30s", "500ms", "1h".
 Result<std::int64_t> ParseDuration(const std::string& text) {
   static const std::pair<const char*, std::int64_t> kUnits[] = {
-      {"ns", 1},          {"us", 1000},          {"µs", 1000},          {"ms", 1000000},
+      {"ns", 1},           {"us", 1000},         {"µs", 1000},          {"ms", 1000000},
       {"s", 1000000000LL}, {"m", 60000000000LL}, {"h", 3600000000000LL}};
   std::int64_t total = 0;
   std::size_t i = 0;
@@ -98,15 +98,17 @@ Status ApplyHealthcheck(StageEnv& env, ImageState& state, const dockerfile::Step
         f.name == "start-interval") {
       auto d = ParseDuration(f.value);
       if (!d) return Unexpected(std::move(d.error()).With(Where(env, step) + ": --" + f.name));
-      static const std::map<std::string, std::string> kField = {{"interval", "Interval"},
-                                                                {"timeout", "Timeout"},
-                                                                {"start-period", "StartPeriod"},
-                                                                {"start-interval", "StartInterval"}};
+      static const std::map<std::string, std::string> kField = {
+          {"interval", "Interval"},
+          {"timeout", "Timeout"},
+          {"start-period", "StartPeriod"},
+          {"start-interval", "StartInterval"}};
       hc[kField.at(f.name)] = *d;
     } else if (f.name == "retries") {
       if (f.value.empty() || f.value.find_first_not_of("0123456789") != std::string::npos)
-        return MakeError(ErrorCode::kInvalid,
-                         Where(env, step) + ": --retries must be a number, not \"" + f.value + "\"");
+        return MakeError(
+            ErrorCode::kInvalid,
+            Where(env, step) + ": --retries must be a number, not \"" + f.value + "\"");
       hc["Retries"] = std::stoll(f.value);
     } else {
       return MakeError(ErrorCode::kInvalid,
@@ -225,8 +227,9 @@ Status ApplyMeta(StageEnv& env, ImageState& state, const dockerfile::Step& step)
     }
     case Kind::kShell:
       if (!in.json_form || in.json_args.empty())
-        return MakeError(ErrorCode::kInvalid,
-                         Where(env, step) + ": SHELL needs the JSON form, e.g. SHELL [\"/bin/bash\", \"-c\"]");
+        return MakeError(
+            ErrorCode::kInvalid,
+            Where(env, step) + ": SHELL needs the JSON form, e.g. SHELL [\"/bin/bash\", \"-c\"]");
       cfg["Shell"] = in.json_args;
       history = "SHELL " + JsonArgs(in.json_args);
       break;

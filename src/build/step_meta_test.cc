@@ -11,14 +11,23 @@ class MetaTest : public ::testing::Test {
  protected:
   Json Apply(const std::string& text, Status* failed = nullptr) {
     auto df = dockerfile::Parse(text);
-    EXPECT_TRUE(df) << (df ? "" : df.error().ToString());
+    if (!df) {
+      if (failed) *failed = Unexpected(df.error());
+      EXPECT_TRUE(failed) << df.error().ToString();
+      return Json();
+    }
     df_ = std::move(*df);
     platform::Platform p{.os = "linux", .architecture = "arm64"};
     auto plan = dockerfile::Evaluate(df_, {.target = p, .build = p});
     EXPECT_TRUE(plan) << (plan ? "" : plan.error().ToString());
     plan_ = std::move(*plan);
-    StageEnv env{.request = request_, .snapshots = snapshots_, .resolver = resolver_,
-                 .context = context_, .platform = p, .target = p, .events = events_,
+    StageEnv env{.request = request_,
+                 .snapshots = snapshots_,
+                 .resolver = resolver_,
+                 .context = context_,
+                 .platform = p,
+                 .target = p,
+                 .events = events_,
                  .created = "2026-01-01T00:00:00Z"};
     ImageState state = ScratchState();
     for (const auto& step : plan_.stages.back().steps) {
@@ -108,9 +117,11 @@ TEST_F(MetaTest, BadValuesNameTheLine) {
   ASSERT_FALSE(failed);
   EXPECT_NE(failed.error().message().find("Dockerfile:2"), std::string::npos)
       << failed.error().message();
+  // The frontend already refuses a bad duration, naming line and column.
   failed = Ok();
   Apply("FROM scratch\nHEALTHCHECK --interval=soon CMD true\n", &failed);
   ASSERT_FALSE(failed);
+  EXPECT_NE(failed.error().ToString().find("Dockerfile:2:"), std::string::npos);
 }
 
 }  // namespace

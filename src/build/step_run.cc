@@ -25,8 +25,8 @@
 #include "base/in_root.h"
 #include "base/strings.h"
 #include "build/steps.h"
-#include "emulation/readiness.h"
 #include "dockerfile/run.h"
+#include "emulation/readiness.h"
 #include "isolation/container.h"
 #include "isolation/overlay_view.h"
 #include "rootfs/user.h"
@@ -90,7 +90,6 @@ std::string Display(const std::vector<std::string>& argv) {
   return out;
 }
 
-
 // A --mount as the step will apply it: where its content comes from on this machine.
 struct PlannedMount {
   dockerfile::MountSpec spec;
@@ -106,14 +105,16 @@ Result<std::vector<PlannedMount>> PlanMounts(StageEnv& env, const ImageState& st
   std::vector<PlannedMount> out;
   for (const auto& m : specs) {
     PlannedMount pm{.spec = m, .source = PlannedMount::Source::kContext};
-    Json k = {{"type", dockerfile::MountTypeName(m.type)}, {"target", m.target},
+    Json k = {{"type", dockerfile::MountTypeName(m.type)},
+              {"target", m.target},
               {"readonly", m.readonly}};
     switch (m.type) {
       case dockerfile::MountType::kBind: {
         k["source"] = m.source;
         if (m.from.empty()) {
           auto hash = env.context.Hash(JoinInRoot("", m.source));
-          if (!hash) return Unexpected(std::move(hash.error()).With(Where(env, step) + ": --mount"));
+          if (!hash)
+            return Unexpected(std::move(hash.error()).With(Where(env, step) + ": --mount"));
           k["content"] = hash->ToString();
         } else if (auto idx = env.find_stage(m.from)) {
           ANYARCH_TRY(ImageState st, env.stage_state(*idx));
@@ -172,8 +173,9 @@ Result<std::vector<PlannedMount>> PlanMounts(StageEnv& env, const ImageState& st
       case dockerfile::MountType::kSsh:
         if (!m.required) continue;
         return MakeError(ErrorCode::kUnsupported,
-                         Where(env, step) + ": --mount=type=ssh needs an SSH agent, which anyarch "
-                                            "does not forward yet");
+                         Where(env, step) +
+                             ": --mount=type=ssh needs an SSH agent, which anyarch "
+                             "does not forward yet");
     }
     key_mounts.push_back(k);
     out.push_back(std::move(pm));
@@ -223,8 +225,9 @@ Result<LayerStep> PrepareRun(StageEnv& env, const ImageState& state, const docke
   ANYARCH_TRY(auto security, dockerfile::ParseSecurity(step));
   if (security == dockerfile::RunSecurity::kInsecure)
     return MakeError(ErrorCode::kDenied,
-                     Where(env, step) + ": RUN --security=insecure is not allowed: anyarch runs "
-                                        "every step in the hardened container");
+                     Where(env, step) +
+                         ": RUN --security=insecure is not allowed: anyarch runs "
+                         "every step in the hardened container");
   std::string network = env.request.network;
   bool has_network_flag = step.FindFlag("network") != nullptr;
   if (has_network_flag) {
@@ -253,7 +256,8 @@ Result<LayerStep> PrepareRun(StageEnv& env, const ImageState& state, const docke
                     {"mounts", key_mounts},
                     {"script", cmd.script ? cmd.script->content : ""}};
   out.created_by = "RUN " + Display(argv) + " # buildkit";
-  out.execute = [&env, state, step, argv, run_env, net, cmd, mounts](const Scratch& scratch) -> Status {
+  out.execute = [&env, state, step, argv, run_env, net, cmd,
+                 mounts](const Scratch& scratch) -> Status {
     auto ready = emulation::CheckReadiness(env.platform);
     if (!ready) return Unexpected(std::move(ready.error()).With(Where(env, step)));
     std::vector<std::string> lowers = state.lowers;
@@ -315,7 +319,8 @@ Result<LayerStep> PrepareRun(StageEnv& env, const ImageState& state, const docke
             UniqueFd rootfd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
             if (rootfd.get() < 0) return Unexpected(ErrnoError(errno, root));
             // The source is resolved inside the context; the mount is made through its fd.
-            ANYARCH_TRY(UniqueFd src, OpenInRoot(rootfd.get(), JoinInRoot("", m.spec.source), O_PATH));
+            ANYARCH_TRY(UniqueFd src,
+                        OpenInRoot(rootfd.get(), JoinInRoot("", m.spec.source), O_PATH));
             mount.source = "/proc/self/fd/" + std::to_string(src.get());
             locks.push_back(std::move(src));
             break;
@@ -323,14 +328,16 @@ Result<LayerStep> PrepareRun(StageEnv& env, const ImageState& state, const docke
           case PlannedMount::Source::kStage:
           case PlannedMount::Source::kImage: {
             UniqueFd rootfd(::open(merged[view_of[i]].c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-            ANYARCH_TRY(UniqueFd src, OpenInRoot(rootfd.get(), JoinInRoot("", m.spec.source), O_PATH));
+            ANYARCH_TRY(UniqueFd src,
+                        OpenInRoot(rootfd.get(), JoinInRoot("", m.spec.source), O_PATH));
             mount.source = "/proc/self/fd/" + std::to_string(src.get());
             locks.push_back(std::move(src));
             break;
           }
           case PlannedMount::Source::kCache: {
-            ANYARCH_TRY(std::string dir, env.snapshots.CacheMount(env.platform, m.spec.id, m.spec.mode,
-                                                                  m.spec.uid, m.spec.gid));
+            ANYARCH_TRY(std::string dir,
+                        env.snapshots.CacheMount(env.platform, m.spec.id, m.spec.mode, m.spec.uid,
+                                                 m.spec.gid));
             if (m.spec.sharing == "locked") {
               ANYARCH_TRY(UniqueFd lock, LockCache(dir));
               locks.push_back(std::move(lock));

@@ -37,7 +37,7 @@ struct StageEnv {
   std::string label;            // the platform as events show it ("linux/amd64->arm64")
   EventSink& events;
   const std::atomic<bool>* cancel = nullptr;
-  std::string created;  // the time recorded in the config and history
+  std::string created;    // the time recorded in the config and history
   std::string empty_dir;  // an empty directory: the lower of a scratch stage
   // The final state of another stage of the same plan (COPY --from, RUN --mount from).
   std::function<Result<ImageState>(int stage)> stage_state;
@@ -52,8 +52,8 @@ struct StageEnv {
 
 // A prepared filesystem step.
 struct LayerStep {
-  Json definition;          // for the cache key
-  std::string created_by;   // the history entry
+  Json definition;                                // for the cache key
+  std::string created_by;                         // the history entry
   std::function<Status(const Scratch&)> execute;  // writes the changes into scratch.diff()
 };
 
@@ -67,8 +67,7 @@ bool IsMetaKind(dockerfile::Kind kind);
 
 // COPY and ADD. kNotFound for a missing source (with the .dockerignore hint); kInvalid for bad
 // flags (--chown, --chmod) naming the line.
-Result<LayerStep> PrepareCopy(StageEnv& env, const ImageState& state,
-                              const dockerfile::Step& step);
+Result<LayerStep> PrepareCopy(StageEnv& env, const ImageState& state, const dockerfile::Step& step);
 
 // WORKDIR: sets the config, and gives the step that creates the directory when it does not
 // exist yet (owned by the stage's USER, as BuildKit does; an existing one changes nothing).

@@ -20,7 +20,7 @@ struct BuildFlags {
   std::vector<std::string> platforms, tags, build_args, build_contexts, secrets, outputs,
       no_cache_filter;
   std::string target, step_timeout, compression = "gzip", network = "default", metadata_file,
-                      iidfile, source_date_epoch;
+                                    iidfile, source_date_epoch;
   bool push = false, no_cache = false, pull = false, verify = false, quiet = false, json = false,
        push_by_digest = false;
   std::string oci_mediatypes = "true";
@@ -57,6 +57,7 @@ Result<std::chrono::seconds> ParseSeconds(const std::string& text) {
 class StopOnSignal {
  public:
   explicit StopOnSignal(std::atomic<bool>& flag) : flag_(flag) {
+    // The builder sets `flag` itself when a step fails; `interrupted()` says a signal did.
     sigemptyset(&set_);
     // SIGUSR2 only ends the waiting thread (see the destructor).
     for (int s : {SIGINT, SIGTERM, SIGHUP, SIGUSR2}) sigaddset(&set_, s);
@@ -65,10 +66,14 @@ class StopOnSignal {
       int sig = 0;
       while (sigwait(&set_, &sig) == 0) {
         if (sig == SIGUSR2 && done_) return;
-        if (sig != SIGUSR2) flag_ = true;
+        if (sig != SIGUSR2) {
+          interrupted_ = true;
+          flag_ = true;
+        }
       }
     });
   }
+  bool interrupted() const { return interrupted_; }
   ~StopOnSignal() {
     done_ = true;
     pthread_kill(thread_.native_handle(), SIGUSR2);
@@ -79,6 +84,7 @@ class StopOnSignal {
  private:
   std::atomic<bool>& flag_;
   std::atomic<bool> done_{false};
+  std::atomic<bool> interrupted_{false};
   sigset_t set_, old_;
   std::thread thread_;
 };
@@ -106,7 +112,7 @@ void RunBuild(Cli& cli, const BuildFlags& f) {
   if (f.file == "-") {
     if (f.context == "-")
       return cli.Fail(Error(ErrorCode::kInvalid,
-                                "-f - and a context on stdin cannot both read standard input"));
+                            "-f - and a context on stdin cannot both read standard input"));
     std::string text((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
     req.dockerfile_text = std::move(text);
   }
@@ -135,9 +141,9 @@ void RunBuild(Cli& cli, const BuildFlags& f) {
   for (const auto& kv : f.build_contexts) {
     auto eq = kv.find('=');
     if (eq == std::string::npos || eq == 0)
-      return cli.Fail(Error(ErrorCode::kInvalid,
-                                "--build-context " + kv + ": use NAME=oci:DIR, NAME=local:REF, "
-                                                          "NAME=docker-image://REF or NAME=DIR"));
+      return cli.Fail(Error(ErrorCode::kInvalid, "--build-context " + kv +
+                                                     ": use NAME=oci:DIR, NAME=local:REF, "
+                                                     "NAME=docker-image://REF or NAME=DIR"));
     req.build_contexts[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
   for (const auto& s : f.secrets) {
@@ -175,7 +181,7 @@ void RunBuild(Cli& cli, const BuildFlags& f) {
   if (!epoch.empty()) {
     if (epoch.find_first_not_of("0123456789") != std::string::npos || epoch.size() > 12)
       return cli.Fail(Error(ErrorCode::kInvalid,
-                                "--source-date-epoch " + epoch + ": seconds since 1970 expected"));
+                            "--source-date-epoch " + epoch + ": seconds since 1970 expected"));
     req.source_date_epoch = std::stoll(epoch);
   }
   auto comp = layer::ParseCompression(f.compression);
@@ -191,14 +197,17 @@ void RunBuild(Cli& cli, const BuildFlags& f) {
   std::atomic<bool> cancel{false};
   req.cancel = &cancel;
   Result<build::BuildResult> r = MakeError(ErrorCode::kInternal, "not run");
+  bool interrupted = false;
   {
     StopOnSignal stop(cancel);
-    r = ops::Build(req, {.verify = f.verify, .metadata_file = f.metadata_file, .iidfile = f.iidfile});
+    r = ops::Build(req,
+                   {.verify = f.verify, .metadata_file = f.metadata_file, .iidfile = f.iidfile});
+    interrupted = stop.interrupted();
   }
   progress.Finish();
   cli.EndProgress();
   if (!r) {
-    if (cancel) return cli.Fail(Error(ErrorCode::kCancelled, "the build was interrupted"));
+    if (interrupted) return cli.Fail(Error(ErrorCode::kCancelled, "the build was interrupted"));
     return cli.Fail(r.error());
   }
   if (f.metadata_file == "-") cli.out() << ops::BuildMetadata(req, *r);

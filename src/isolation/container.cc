@@ -584,8 +584,13 @@ int OpenBeneath(int base, const std::string& rel) {
 void RemoveStubs(const std::string& upper, const std::vector<std::string>& lowers,
                  const std::string& list) {
   std::vector<std::string> created;
-  for (auto& p : Split(list, '\0'))
-    if (!p.empty()) created.push_back(p);
+  // /proc, /dev and /sys stay: runc creates them in the rootfs and BuildKit keeps them in the
+  // layer, so a RUN on a base without them gives the same filesystem here.
+  for (auto& p : Split(list, '\0')) {
+    if (p.empty()) continue;
+    std::string top = p.front() == '/' ? p.substr(1) : p;
+    if (top != "proc" && top != "dev" && top != "sys") created.push_back(p);
+  }
   std::vector<std::pair<std::string, bool>> paths;  // (path, created by us)
   for (const auto& p : created) {
     paths.emplace_back(p, true);

@@ -30,7 +30,8 @@ Result<build::BuildResult> Build(build::BuildRequest request, const BuildOptions
   ANYARCH_TRY(auto result, build::Build(request));
   if (!options.metadata_file.empty() && options.metadata_file != "-")
     ANYARCH_CHECK(WriteFileAtomic(options.metadata_file, BuildMetadata(request, result)));
-  if (!options.iidfile.empty()) ANYARCH_CHECK(WriteFileAtomic(options.iidfile, result.digest + "\n"));
+  if (!options.iidfile.empty())
+    ANYARCH_CHECK(WriteFileAtomic(options.iidfile, result.digest + "\n"));
   return result;
 }
 
