@@ -1,5 +1,7 @@
 #include "build/executor.h"
 
+#include <sys/stat.h>
+
 #include <chrono>
 
 #include "base/strings.h"

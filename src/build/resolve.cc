@@ -69,7 +69,7 @@ Result<std::shared_ptr<const ResolvedImage>> Resolver::DoResolve(const std::stri
     }
     auto chosen = image::SelectPlatform(same, want);
     if (!chosen) {
-      return fail(MakeError(ErrorCode::kNotFound,
+      return fail(Error(ErrorCode::kNotFound,
                             src->Describe() + " has no image for " + want.ToString() +
                                 " (it has: " + image::DescribePlatforms(idx->manifests) + ")"));
     }
@@ -91,7 +91,7 @@ Result<std::shared_ptr<const ResolvedImage>> Resolver::DoResolve(const std::stri
   if (!cfg) return fail(cfg.error());
   platform::Platform got = platform::Normalize(cfg->platform);
   if (got.architecture != want.architecture || !platform::Matches(want, got)) {
-    return fail(MakeError(ErrorCode::kNotFound, src->Describe() + " is a " + got.ToString() +
+    return fail(Error(ErrorCode::kNotFound, src->Describe() + " is a " + got.ToString() +
                                                     " image, not " + want.ToString()));
   }
   auto out = std::make_shared<ResolvedImage>();

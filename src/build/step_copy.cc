@@ -16,6 +16,7 @@
 // Security: the destination is written through directory fds resolved with RESOLVE_IN_ROOT
 // inside the stage's mounted snapshot, so an image's absolute symlink (/app -> /etc) leads
 // into the image, never onto the host; sources are resolved inside their tree the same way.
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>

@@ -105,7 +105,7 @@ void RunBuild(Cli& cli, const BuildFlags& f) {
   req.dockerfile = f.file;
   if (f.file == "-") {
     if (f.context == "-")
-      return cli.Fail(MakeError(ErrorCode::kInvalid,
+      return cli.Fail(Error(ErrorCode::kInvalid,
                                 "-f - and a context on stdin cannot both read standard input"));
     std::string text((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
     req.dockerfile_text = std::move(text);
@@ -135,7 +135,7 @@ void RunBuild(Cli& cli, const BuildFlags& f) {
   for (const auto& kv : f.build_contexts) {
     auto eq = kv.find('=');
     if (eq == std::string::npos || eq == 0)
-      return cli.Fail(MakeError(ErrorCode::kInvalid,
+      return cli.Fail(Error(ErrorCode::kInvalid,
                                 "--build-context " + kv + ": use NAME=oci:DIR, NAME=local:REF, "
                                                           "NAME=docker-image://REF or NAME=DIR"));
     req.build_contexts[kv.substr(0, eq)] = kv.substr(eq + 1);
@@ -174,7 +174,7 @@ void RunBuild(Cli& cli, const BuildFlags& f) {
   if (epoch.empty() && std::getenv("SOURCE_DATE_EPOCH")) epoch = std::getenv("SOURCE_DATE_EPOCH");
   if (!epoch.empty()) {
     if (epoch.find_first_not_of("0123456789") != std::string::npos || epoch.size() > 12)
-      return cli.Fail(MakeError(ErrorCode::kInvalid,
+      return cli.Fail(Error(ErrorCode::kInvalid,
                                 "--source-date-epoch " + epoch + ": seconds since 1970 expected"));
     req.source_date_epoch = std::stoll(epoch);
   }
@@ -182,7 +182,7 @@ void RunBuild(Cli& cli, const BuildFlags& f) {
   if (!comp) return cli.Fail(comp.error().With("--compression"));
   req.compression = *comp;
   if (f.oci_mediatypes != "true" && f.oci_mediatypes != "false")
-    return cli.Fail(MakeError(ErrorCode::kInvalid, "--oci-mediatypes takes true or false"));
+    return cli.Fail(Error(ErrorCode::kInvalid, "--oci-mediatypes takes true or false"));
   req.oci_mediatypes = f.oci_mediatypes == "true";
   req.env = cli.Env(f.jobs > 0 ? f.jobs : 4);
 
@@ -198,7 +198,7 @@ void RunBuild(Cli& cli, const BuildFlags& f) {
   progress.Finish();
   cli.EndProgress();
   if (!r) {
-    if (cancel) return cli.Fail(MakeError(ErrorCode::kCancelled, "the build was interrupted"));
+    if (cancel) return cli.Fail(Error(ErrorCode::kCancelled, "the build was interrupted"));
     return cli.Fail(r.error());
   }
   if (f.metadata_file == "-") cli.out() << ops::BuildMetadata(req, *r);

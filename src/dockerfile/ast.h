@@ -21,7 +21,7 @@ struct Position {
 Position PositionIn(const std::vector<Position>& where, std::size_t offset, Position fallback);
 
 struct Flag {
-  std::string name;  // without the leading "--", lowercase
+  std::string name;  // without the leading "--", as written (BuildKit is case-sensitive)
   std::string value;
   bool has_value = false;  // "--link" vs "--link=true"
   Position pos;
@@ -33,9 +33,13 @@ struct Flag {
 
 struct Heredoc {
   std::string delimiter;
-  std::string body;               // lines joined with "\n", ending in "\n" when non-empty
+  std::string body;               // the lines with their line endings (a CR of CRLF kept),
+                                  // leading tabs removed for <<-
+  std::string raw_body;           // the lines exactly as in the file (tabs kept), which is what
+                                  // BuildKit appends to a RUN command line
   bool strip_tabs = false;        // <<-EOF
-  bool expand = true;             // false when the delimiter was quoted
+  bool expand = true;             // false when any part of the delimiter was quoted
+  unsigned fd = 0;                // RUN 3<<EOF; 0 when not given
   Position pos;                   // of the "<<" marker
   std::size_t marker_offset = 0;  // of the marker ("<<-'EOF'") in Instruction::args
   std::size_t marker_size = 0;

@@ -24,13 +24,6 @@ std::string CleanPath(std::string_view path) {
   return Join(out, "/");
 }
 
-namespace {
-
-using Token = IgnoreMatcher::Token;
-using Pattern = IgnoreMatcher::Pattern;
-
-// Go's filepath.Clean for '/'-separated paths: a relative path keeps the ".." that climb above
-// its start ("../foo" stays "../foo"); a rooted one drops them.
 std::string GoClean(std::string_view path) {
   bool rooted = !path.empty() && path.front() == '/';
   std::vector<std::string> out;
@@ -50,6 +43,11 @@ std::string GoClean(std::string_view path) {
   if (rooted) return "/" + joined;
   return joined.empty() ? "." : joined;
 }
+
+namespace {
+
+using Token = IgnoreMatcher::Token;
+using Pattern = IgnoreMatcher::Pattern;
 
 // Checks that a component is a valid filepath.Match pattern (balanced brackets, no trailing
 // backslash).

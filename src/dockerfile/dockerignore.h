@@ -68,4 +68,8 @@ class IgnoreMatcher {
 // ".." lexically (never above the start), drops a leading "/". Empty -> ".".
 std::string CleanPath(std::string_view path);
 
+// Go's path.Clean: a relative path keeps the ".." that climb above its start ("../foo" stays
+// "../foo"); a rooted one drops them ("/.." is "/"). Empty -> ".".
+std::string GoClean(std::string_view path);
+
 }  // namespace anyarch::dockerfile

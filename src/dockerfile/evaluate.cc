@@ -41,6 +41,26 @@ bool IsPlatformArg(const std::string& name) {
   return std::find(std::begin(kArgs), std::end(kArgs), name) != std::end(kArgs);
 }
 
+std::optional<platform::Platform> ArchRepositoryPlatform(const std::string& image) {
+  static const std::map<std::string, std::string> kRepos = {
+      {"amd64", "linux/amd64"},           {"arm64v8", "linux/arm64/v8"},
+      {"arm32v7", "linux/arm/v7"},        {"arm32v6", "linux/arm/v6"},
+      {"arm32v5", "linux/arm/v5"},        {"i386", "linux/386"},
+      {"ppc64le", "linux/ppc64le"},       {"s390x", "linux/s390x"},
+      {"mips64le", "linux/mips64le"},     {"riscv64", "linux/riscv64"},
+      {"windows-amd64", "windows/amd64"},
+  };
+  auto r = ref::Parse(image);
+  if (!r || r->registry != ref::kDockerHub) return std::nullopt;
+  auto slash = r->repository.find('/');
+  if (slash == std::string::npos) return std::nullopt;
+  auto it = kRepos.find(r->repository.substr(0, slash));
+  if (it == kRepos.end()) return std::nullopt;
+  auto p = platform::Parse(it->second);
+  if (!p) return std::nullopt;
+  return platform::Normalize(*p);
+}
+
 const std::string* Step::FindFlag(const std::string& name) const {
   const std::string* found = nullptr;
   for (const auto& [k, v] : flags) {
@@ -289,18 +309,36 @@ class Evaluator {
               step.flags.emplace_back(f.name, f.value);
               continue;
             }
-            ANYARCH_TRY(auto v, Expand(f.value, InFlag(f), lookup));
-            for (const auto& kv : Split(v, ',')) {
-              auto [k, val] = KeyValue(kv);
-              if (ToLower(k) == "from" && val) {
-                std::string written;
-                for (const auto& raw : Split(f.value, ',')) {
-                  if (ToLower(KeyValue(raw).first) == "from")
-                    written = KeyValue(raw).second.value_or("");
-                }
-                ANYARCH_CHECK(AddFromDependency(*cur, *val, "RUN --mount from", written, f.pos));
+            // BuildKit expands each option value on its own; an error inside one points at
+            // that value in the flag.
+            bool expansion_failed = false;
+            std::size_t cursor = 0;
+            MountExpander expand = [&](const std::string& v) -> Result<std::string> {
+              std::size_t at = f.value.find(v, cursor);
+              if (at == std::string::npos) at = 0;
+              cursor = at + v.size();
+              auto r = Expand(
+                  v, [&f, at](std::size_t o) { return f.ValuePos(at + o); }, lookup);
+              if (!r) expansion_failed = true;
+              return r;
+            };
+            auto m = ParseMountValue(f.value, &expand);
+            if (!m) {
+              if (expansion_failed) return Unexpected(std::move(m).error());
+              return Unexpected(Err(f.pos, m.error().message()));
+            }
+            if (!m->from.empty() || f.value.find("from=") != std::string::npos) {
+              std::string written;
+              for (const auto& raw : Split(f.value, ',')) {
+                if (ToLower(KeyValue(raw).first) == "from")
+                  written = KeyValue(raw).second.value_or("");
+              }
+              if (!written.empty() || !m->from.empty()) {
+                ANYARCH_CHECK(AddFromDependency(*cur, m->from, "RUN --mount from", written, f.pos));
               }
             }
+            step.mounts.push_back(std::move(*m));
+            ANYARCH_TRY(auto v, Expand(f.value, InFlag(f), lookup));
             step.flags.emplace_back("mount", v);
           }
           break;
@@ -460,6 +498,8 @@ class Evaluator {
       st.platform = plan_.target;
       st.mode = StageMode::kTarget;
     }
+    std::optional<platform::Platform> only =
+        st.base_stage < 0 ? ArchRepositoryPlatform(st.base) : std::nullopt;
     if (const Flag* f = in.FindFlag("platform")) {
       st.platform_flag = f->value;
       ANYARCH_TRY(std::string v, Expand(f->value, InFlag(*f), lookup));
@@ -477,6 +517,10 @@ class Evaluator {
       } else {
         st.mode = StageMode::kPinned;
       }
+    }
+    if (only && !platform::Matches(platform::Normalize(st.platform), *only)) {
+      st.base_platform_conflict = "base image " + st.base + " holds " + only->ToString() +
+                                  " only, which cannot run on " + st.platform.ToString();
     }
     plan_.stages.push_back(std::move(st));
     return Ok();
@@ -608,6 +652,7 @@ std::string PlansToText(const std::vector<Plan>& plans, const PlanTextOptions& o
       if (!needs.empty()) out += ", needs " + Join(needs, ", ");
       if (!s.external_images.empty())
         out += ", copies from images " + Join(s.external_images, ", ");
+      if (!s.base_platform_conflict.empty()) out += ", WRONG PLATFORM: " + s.base_platform_conflict;
       out += ", " + std::to_string(s.steps.size()) + " instructions\n";
       if (options.steps) {
         for (const auto& st : s.steps) out += StepLine(st);
@@ -642,6 +687,8 @@ std::string PlansToJson(const std::vector<Plan>& plans) {
       sj["external_images"] = s.external_images;
       sj["instructions"] = s.steps.size();
       sj["line"] = s.pos.line;
+      if (!s.base_platform_conflict.empty())
+        sj["base_platform_conflict"] = s.base_platform_conflict;
       OrderedJson steps = OrderedJson::array();
       for (const auto& st : s.steps) {
         OrderedJson step;

@@ -34,6 +34,7 @@
 
 #include "base/error.h"
 #include "dockerfile/ast.h"
+#include "dockerfile/mounts.h"
 #include "platform/platform.h"
 
 namespace anyarch::dockerfile {
@@ -62,6 +63,9 @@ struct Step {
   std::vector<std::pair<std::string, std::string>> flags;
   // COPY/ADD heredocs: delimiter and file content (expanded unless the delimiter was quoted).
   std::vector<std::pair<std::string, std::string>> heredocs;
+  // RUN: every --mount in order, values expanded field by field as BuildKit does, defaults
+  // not yet applied (ParseMounts in mounts.h applies them with the working directory).
+  std::vector<MountSpec> mounts;
 
   // The last value of a flag, or nullptr.
   const std::string* FindFlag(const std::string& name) const;
@@ -82,6 +86,9 @@ struct Stage {
   std::map<std::string, std::string> env;   // ENV at the end
   bool needed = false;
   Position pos;
+  // Set when the base image comes from a Docker Hub repository that holds one architecture
+  // (arm64v8/alpine) that cannot run on `platform`: what is wrong, for the plan and lint.
+  std::string base_platform_conflict;
 };
 
 struct EvalOptions {
@@ -119,6 +126,11 @@ struct PlanTextOptions {
 // always has the steps.
 std::string PlansToText(const std::vector<Plan>& plans, const PlanTextOptions& options = {});
 std::string PlansToJson(const std::vector<Plan>& plans);
+
+// The platform of an image from one of Docker Hub's per-architecture repositories
+// (amd64/, arm64v8/, arm32v7/, arm32v6/, arm32v5/, i386/, ppc64le/, s390x/, mips64le/,
+// riscv64/, windows-amd64/), or nullopt for any other image.
+std::optional<platform::Platform> ArchRepositoryPlatform(const std::string& image);
 
 // True for the proxy ARG names Docker predefines.
 bool IsProxyArg(const std::string& name);

@@ -4,7 +4,9 @@
 
 #include <map>
 
+#include "dockerfile/mounts.h"
 #include "dockerfile/parser.h"
+#include "dockerfile/run.h"
 #include "dockerfile/syntax_error.h"
 
 namespace anyarch::dockerfile {
@@ -184,7 +186,7 @@ TEST(Evaluate, Errors) {
       {"FROM x\nARG A=1 B=${A}${C:?c}\n", "C: c", 2, 15},
       {"FROM x\nUSER ${U:?who}\n", "U: who", 2, 6},
       {"FROM x\nEXPOSE 80 ${P:?port}\n", "P: port", 2, 11},
-      {"FROM x\nVOLUME /a ${V%x}\n", "unsupported modifier", 2, 11},
+      {"FROM x\nVOLUME /a ${V:%x}\n", "unsupported modifier", 2, 11},
       {"FROM x\nSTOPSIGNAL ${S:?sig}\n", "S: sig", 2, 12},
       {"FROM x\nRUN --mount=type=bind,from=${S:?s},target=/x true\n", "S: s", 2, 28},
       {"FROM x\nCOPY <<EOF /a\nline one\n  ${X:?x}\nEOF\n", "X: x", 4, 3},
@@ -401,6 +403,171 @@ TEST(Evaluate, PlanTextWithSteps) {
             "    5 ARG [\"TARGETARCH=arm64\"]\n"
             "    6 COPY --from=b [\"/out/arm64\",\"/app\"]\n"
             "    7 COPY [\"/etc/arch\"] <<EOF \"arm64\\n\"\n");
+}
+
+}  // namespace
+}  // namespace anyarch::dockerfile
+
+namespace anyarch::dockerfile {
+namespace {
+
+// RUN --mount with BuildKit's defaults: each case is one RUN (in a stage with ARG P=/a,b) and
+// the working directory, and the mount it gives.
+TEST(Mounts, DefaultsLikeBuildKit) {
+  struct Want {
+    MountType type;
+    std::string target, source, from, id, sharing;
+    bool readonly;
+    bool required = false;
+    std::uint32_t mode = 0, uid = 0, gid = 0;
+    std::uint64_t size = 0;
+    std::string env = "";
+  };
+  const struct {
+    std::string mount;
+    std::string workdir;
+    Want want;
+  } cases[] = {
+      {"type=bind,source=src", "/app", {MountType::kBind, "/app", "/src", "", "", "", true}},
+      {"source=src", "/srv/", {MountType::kBind, "/srv", "/src", "", "", "", true}},
+      {"target=rel", "/w", {MountType::kBind, "/w/rel", "/", "", "", "", true}},
+      {"type=bind,target=/x,rw", "/", {MountType::kBind, "/x", "/", "", "", "", false}},
+      {"type=bind,target=/x,readwrite=true", "/", {MountType::kBind, "/x", "/", "", "", "", false}},
+      {"type=bind,target=/x,from=base,src=/out",
+       "/",
+       {MountType::kBind, "/x", "/out", "base", "", "", true}},
+      {"type=bind,target=$P", "/", {MountType::kBind, "/a,b", "/", "", "", "", true}},
+      {"type=bind,\\\"target=/c,d\\\"", "/", {MountType::kBind, "/c,d", "/", "", "", "", true}},
+      {"type=cache,target=/root/.cache",
+       "/",
+       {MountType::kCache, "/root/.cache", "/", "", "/root/.cache", "shared", false, false, 0755}},
+      {"type=cache,target=cache/",
+       "/w",
+       {MountType::kCache, "/w/cache", "/", "", "cache", "shared", false, false, 0755}},
+      {"type=cache,target=/c,id=go,sharing=locked,ro",
+       "/",
+       {MountType::kCache, "/c", "/", "", "go", "locked", true, false, 0755}},
+      {"type=cache,target=/c,uid=1000,gid=1001,mode=0700",
+       "/",
+       {MountType::kCache, "/c", "/", "", "/c", "shared", false, false, 0700, 1000, 1001}},
+      {"type=tmpfs,target=/t,size=64m",
+       "/",
+       {MountType::kTmpfs, "/t", "", "", "", "", false, false, 0, 0, 0, 64u << 20}},
+      {"type=tmpfs,target=t", "/w", {MountType::kTmpfs, "/w/t", "", "", "", "", false}},
+      {"type=secret,id=tok",
+       "/w",
+       {MountType::kSecret, "/run/secrets/tok", "", "", "tok", "", true, false, 0400}},
+      {"type=secret,target=/etc/x.key",
+       "/",
+       {MountType::kSecret, "/etc/x.key", "", "", "x.key", "", true, false, 0400}},
+      {"type=secret,source=aws,target=/root/.aws/credentials,required",
+       "/",
+       {MountType::kSecret, "/root/.aws/credentials", "", "", "aws", "", true, true, 0400}},
+      {"type=secret,id=t,env=TOKEN",
+       "/",
+       {MountType::kSecret, "", "", "", "t", "", true, false, 0400, 0, 0, 0, "TOKEN"}},
+      {"type=secret,id=t,required=false,mode=0440,uid=1",
+       "/",
+       {MountType::kSecret, "/run/secrets/t", "", "", "t", "", true, false, 0440, 1}},
+      {"type=ssh",
+       "/",
+       {MountType::kSsh, "/run/buildkit/ssh_agent.0", "", "", "default", "", true, false, 0600}},
+      {"type=ssh,id=gh,target=/s,required",
+       "/",
+       {MountType::kSsh, "/s", "", "", "gh", "", true, true, 0600}},
+  };
+  for (const auto& c : cases) {
+    std::string text =
+        "FROM alpine AS base\nFROM alpine\nARG P=/a,b\nRUN --mount=" + c.mount + " true\n";
+    auto p = Eval(text);
+    ASSERT_TRUE(p) << c.mount << ": " << p.error().ToString();
+    const Step& run = p->stages[1].steps.back();
+    auto ms = ParseMounts(run, c.workdir);
+    ASSERT_TRUE(ms) << c.mount << ": " << ms.error().ToString();
+    ASSERT_EQ(ms->size(), 1u);
+    const MountSpec& m = ms->front();
+    const Want& w = c.want;
+    EXPECT_EQ(m.type, w.type) << c.mount;
+    EXPECT_EQ(m.target, w.target) << c.mount;
+    if (w.type == MountType::kBind || w.type == MountType::kCache) {
+      EXPECT_EQ(m.source, w.source) << c.mount;
+    }
+    EXPECT_EQ(m.from, w.from) << c.mount;
+    EXPECT_EQ(m.id, w.id) << c.mount;
+    EXPECT_EQ(m.sharing, w.sharing) << c.mount;
+    EXPECT_EQ(m.readonly, w.readonly) << c.mount;
+    EXPECT_EQ(m.required, w.required) << c.mount;
+    EXPECT_EQ(m.mode, w.mode) << c.mount;
+    EXPECT_EQ(m.uid, w.uid) << c.mount;
+    EXPECT_EQ(m.gid, w.gid) << c.mount;
+    EXPECT_EQ(m.size, w.size) << c.mount;
+    EXPECT_EQ(m.env, w.env) << c.mount;
+  }
+  // Two ssh mounts get their own sockets.
+  auto two = Eval("FROM alpine\nRUN --mount=type=ssh --mount=type=ssh,id=b true\n");
+  ASSERT_TRUE(two);
+  auto ms = ParseMounts(two->stages[0].steps.back(), "/");
+  ASSERT_TRUE(ms);
+  ASSERT_EQ(ms->size(), 2u);
+  EXPECT_EQ((*ms)[1].target, "/run/buildkit/ssh_agent.1");
+}
+
+// Mount options BuildKit refuses; the error names the option, and the line.
+TEST(Mounts, ErrorsLikeBuildKit) {
+  const struct {
+    std::string mount;
+    std::string workdir;
+    std::string mentions;
+  } cases[] = {
+      {"type=bind", "/", "cannot cover /"},
+      {"type=cache,target=/", "/w", "cannot cover /"},
+      {"type=bind,target=..", "/", "cannot cover /"},
+      {"required,type=secret,id=x", "/", "only for secret and ssh"},
+      {"type=bind,target=/x,mode=0644", "/", "mode is not allowed for bind"},
+      {"type=tmpfs,target=/x,uid=1", "/", "uid is not allowed for tmpfs"},
+      {"type=tmpfs,target=/t,size=lots", "/", "size takes"},
+      {"type=cache,target=/t,size=1m", "/", "size is only for tmpfs"},
+      {"type=secret", "/", "needs id=, source= or target="},
+      {"type=secret,source=a,id=b", "/", "source and id cannot both be set"},
+      {"type=secret,id=a,from=x", "/", "takes no from="},
+      {"type=ssh,source=x", "/", "takes no source="},
+      {"type=bind,target=/x,sharing=shared", "/", "sharing is only for cache"},
+      {"type=cache,target=/c,sharing=bad", "/", "sharing takes"},
+      {"type=cache,target=/c,mode=999", "/", "octal"},
+      {"type=cache,target=/c,uid=-1", "/", "uid takes a number"},
+      {"type=bind,target=/x,ro=maybe", "/", "ro takes true or false"},
+      {"type=bind,target", "/", "must be a key=value pair"},
+      {"type=bind,target=/x,env=A", "/", "env is only for secret"},
+      {"type=bind,\\\"target=/x", "/", "quote"},
+  };
+  for (const auto& c : cases) {
+    std::string text = "FROM alpine\nRUN --mount=" + c.mount + " true\n";
+    auto p = Eval(text);
+    Result<std::vector<MountSpec>> ms = p ? ParseMounts(p->stages[0].steps.back(), c.workdir)
+                                          : Result<std::vector<MountSpec>>(Unexpected(p.error()));
+    ASSERT_FALSE(ms) << c.mount;
+    const std::string msg = ms.error().message();
+    EXPECT_NE(msg.find(c.mentions), std::string::npos) << c.mount << ": " << msg;
+    // Every error says where: the evaluator's file:line:column, or ParseMounts' "line 2".
+    EXPECT_TRUE(msg.find(":2:") != std::string::npos || msg.find("line 2") != std::string::npos)
+        << msg;
+  }
+}
+
+TEST(Mounts, NetworkAndSecurity) {
+  auto p = Eval(
+      "FROM alpine\nRUN true\nRUN --network=none --security=insecure true\nRUN --network=host "
+      "true\n");
+  ASSERT_TRUE(p) << p.error().ToString();
+  const auto& steps = p->stages[0].steps;
+  EXPECT_EQ(*ParseNetwork(steps[0]), RunNetwork::kDefault);
+  EXPECT_EQ(*ParseSecurity(steps[0]), RunSecurity::kSandbox);
+  EXPECT_EQ(*ParseNetwork(steps[1]), RunNetwork::kNone);
+  EXPECT_EQ(*ParseSecurity(steps[1]), RunSecurity::kInsecure);
+  EXPECT_EQ(*ParseNetwork(steps[2]), RunNetwork::kHost);
+  Step bad = steps[0];
+  bad.flags.emplace_back("network", "bridge");
+  EXPECT_FALSE(ParseNetwork(bad));
 }
 
 }  // namespace

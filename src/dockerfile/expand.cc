@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "dockerfile/pattern.h"
+
 namespace anyarch::dockerfile {
 namespace {
 
@@ -16,8 +18,8 @@ struct Piece {
 
 class Lexer {
  public:
-  // `tolerant`: only collect names; the shell's own modifiers (${A#p}, ${A%p}, ${A/p/r},
-  // ${A:=w} ...) are skipped instead of being errors, so the names after them are found too.
+  // `tolerant`: only collect names; modifiers BuildKit does not have (${A:=w}, ${#A} ...) and
+  // bad patterns are skipped instead of being errors, so the names after them are found too.
   Lexer(std::string_view text, const Lookup& lookup, const ExpandOptions& options,
         std::set<std::string>& referenced, bool tolerant = false)
       : s_(text), lookup_(lookup), opt_(options), referenced_(referenced), tolerant_(tolerant) {}
@@ -39,12 +41,9 @@ class Lexer {
       }
       in_word = true;
       if (c == opt_.escape) {
+        // An escape character at the very end escapes nothing and is dropped.
         ++pos_;
-        if (pos_ < s_.size()) {
-          Add(cur, std::string(1, s_[pos_++]));
-        } else {
-          Add(cur, std::string(1, c));
-        }
+        if (pos_ < s_.size()) Add(cur, std::string(1, s_[pos_++]));
       } else if (c == '\'' && opt_.process_quotes) {
         ANYARCH_TRY(std::string t, SingleQuoted());
         Add(cur, t);
@@ -61,31 +60,6 @@ class Lexer {
     }
     if (in_word) words.push_back(std::move(cur));
     return words;
-  }
-
-  // Reads a ${...} word up to the matching '}' (not consumed), with expansions inside.
-  Result<std::string> BraceWord() {
-    std::string out;
-    while (pos_ < s_.size() && s_[pos_] != '}') {
-      char c = s_[pos_];
-      if (c == opt_.escape) {
-        ++pos_;
-        if (pos_ < s_.size()) out.push_back(s_[pos_++]);
-      } else if (c == '\'' && opt_.process_quotes) {
-        ANYARCH_TRY(std::string t, SingleQuoted());
-        out += t;
-      } else if (c == '"' && opt_.process_quotes) {
-        ANYARCH_TRY(std::string t, DoubleQuoted());
-        out += t;
-      } else if (c == '$' && opt_.expand) {
-        ANYARCH_TRY(std::string t, Dollar());
-        out += t;
-      } else {
-        out.push_back(c);
-        ++pos_;
-      }
-    }
-    return out;
   }
 
   // The offset of the quote or "$" the last error is about.
@@ -105,6 +79,41 @@ class Lexer {
     return Error(ErrorCode::kInvalid, why);
   }
 
+  // Reads the word of a ${...} modifier up to `stop` (consumed), with expansions and quotes
+  // inside. `raw_escapes` keeps escape characters in the result (patterns and replacements:
+  // the pattern parser gives them their meaning). kInvalid naming `stop` when it never comes.
+  Result<std::string> StopOn(char stop, bool raw_escapes, std::size_t start) {
+    bool saved = raw_escapes_;
+    raw_escapes_ = raw_escapes;
+    std::string out;
+    while (pos_ < s_.size() && s_[pos_] != stop) {
+      char c = s_[pos_];
+      if (c == opt_.escape) {
+        if (raw_escapes_) out.push_back(c);
+        ++pos_;
+        if (pos_ < s_.size()) out.push_back(s_[pos_++]);
+      } else if (c == '\'' && opt_.process_quotes) {
+        ANYARCH_TRY(std::string t, SingleQuoted());
+        out += t;
+      } else if (c == '"' && opt_.process_quotes) {
+        ANYARCH_TRY(std::string t, DoubleQuoted());
+        out += t;
+      } else if (c == '$' && opt_.expand) {
+        ANYARCH_TRY(std::string t, Dollar());
+        out += t;
+      } else {
+        out.push_back(c);
+        ++pos_;
+      }
+    }
+    raw_escapes_ = saved;
+    if (pos_ >= s_.size()) {
+      return Unexpected(Bad(start, std::string("missing '") + stop + "' in ${...}"));
+    }
+    ++pos_;  // stop
+    return out;
+  }
+
   Result<std::string> SingleQuoted() {
     std::size_t start = pos_++;
     std::string out;
@@ -120,6 +129,7 @@ class Lexer {
     while (pos_ < s_.size() && s_[pos_] != '"') {
       char c = s_[pos_];
       if (c == opt_.escape) {
+        if (raw_escapes_) out.push_back(c);
         if (pos_ + 1 < s_.size()) {
           char n = s_[pos_ + 1];
           if (n == '"' || n == '$' || n == opt_.escape) {
@@ -128,6 +138,7 @@ class Lexer {
             continue;
           }
         }
+        // Any other escape stays (in raw mode BuildKit writes it twice, and so does this).
         out.push_back(c);
         ++pos_;
       } else if (c == '$' && opt_.expand) {
@@ -143,73 +154,132 @@ class Lexer {
     return out;
   }
 
+  // A variable's value. Positional ($1) and special ($@ $* $# $? $- $$ $! $0) parameters are
+  // never set in a Dockerfile and are not variables anyone declares.
   std::optional<std::string> Get(const std::string& name) {
+    if (name.empty() || !(std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_')) {
+      return std::nullopt;
+    }
     referenced_.insert(name);
     return lookup_ ? lookup_(name) : std::nullopt;
+  }
+
+  // After "$" or "${": a name, as BuildKit reads one: a run of digits (positional parameters
+  // are digits only, so "$1x" is $1 then "x"), one special parameter character, or letters,
+  // digits and '_'. Empty when none of those follows.
+  std::string Name() {
+    std::size_t begin = pos_;
+    if (pos_ < s_.size() && std::isdigit(static_cast<unsigned char>(s_[pos_]))) {
+      while (pos_ < s_.size() && std::isdigit(static_cast<unsigned char>(s_[pos_]))) ++pos_;
+    } else if (pos_ < s_.size() &&
+               std::string_view("@*#?-$!").find(s_[pos_]) != std::string_view::npos) {
+      ++pos_;
+    } else {
+      while (pos_ < s_.size() && IsNameChar(s_[pos_])) ++pos_;
+    }
+    return std::string(s_.substr(begin, pos_ - begin));
+  }
+
+  Result<std::string> Unsupported(std::size_t start, const std::string& name,
+                                  const std::string& op) {
+    return Unexpected(Bad(start, "bad substitution: unsupported modifier '" + op + "' in ${" +
+                                     name + "...} (supported: :- - :+ + :? ? # ## % %% / //)"));
+  }
+
+  // Skips a modifier anyarch cannot evaluate up to its '}' (tolerant mode only).
+  Result<std::string> Skip(std::size_t start) {
+    ANYARCH_TRY(std::string ignored, StopOn('}', true, start));
+    return std::string();
   }
 
   // At a '$'.
   Result<std::string> Dollar() {
     std::size_t start = pos_++;
     if (pos_ >= s_.size()) return std::string("$");
-    char c = s_[pos_];
-    if (c == '{') {
-      ++pos_;
-      std::size_t name_start = pos_;
-      while (pos_ < s_.size() && IsNameChar(s_[pos_])) ++pos_;
-      std::string name(s_.substr(name_start, pos_ - name_start));
-      if (name.empty() || pos_ >= s_.size()) {
-        return Unexpected(Bad(
-            start, pos_ >= s_.size() ? "missing '}' in ${...}"
-                                     : "bad substitution: ${ must be followed by a variable name"));
-      }
-      if (s_[pos_] == '}') {
-        ++pos_;
-        return Get(name).value_or("");
-      }
-      bool colon = false;
-      if (s_[pos_] == ':') {
-        colon = true;
-        ++pos_;
-      }
-      if (pos_ >= s_.size()) return Unexpected(Bad(start, "missing '}' in ${...}"));
-      char op = s_[pos_];
-      if (op != '-' && op != '+' && op != '?' && tolerant_) {
-        Get(name);
-        ANYARCH_TRY(std::string ignored, BraceWord());
-        if (pos_ >= s_.size()) return Unexpected(Bad(start, "missing '}' in ${...}"));
-        ++pos_;  // '}'
-        return std::string();
-      }
-      if (op != '-' && op != '+' && op != '?') {
-        return Unexpected(Bad(start, "bad substitution: unsupported modifier '" +
-                                         std::string(colon ? ":" : "") + std::string(1, op) +
-                                         "' in ${" + name + "...} (supported: :- - :+ + :? ?)"));
-      }
-      ++pos_;
-      ANYARCH_TRY(std::string word, BraceWord());
-      if (pos_ >= s_.size()) return Unexpected(Bad(start, "missing '}' in ${...}"));
-      ++pos_;  // '}'
+    if (s_[pos_] != '{') {
+      std::string name = Name();
+      if (name.empty()) return std::string("$");
+      return Get(name).value_or("");
+    }
+    ++pos_;
+    if (pos_ >= s_.size()) return Unexpected(Bad(start, "missing '}' in ${...}"));
+    char first = s_[pos_];
+    if (first == '{' || first == '}' || first == ':') {
+      return Unexpected(Bad(start, "bad substitution: ${ must be followed by a variable name"));
+    }
+    std::string name = Name();
+    if (pos_ >= s_.size()) return Unexpected(Bad(start, "missing '}' in ${...}"));
+    char op = s_[pos_++];
+    if (op == '}') return Get(name).value_or("");
+    if (op == '/') {
+      bool all = pos_ < s_.size() && s_[pos_] == '/';
+      if (all) ++pos_;
+      ANYARCH_TRY(std::string pattern, StopOn('/', true, start));
+      ANYARCH_TRY(std::string replacement, StopOn('}', true, start));
       auto v = Get(name);
-      bool set = v.has_value();
-      bool nonempty = set && !v->empty();
-      bool use = colon ? nonempty : set;
-      switch (op) {
-        case '-':
-          return use ? *v : word;
-        case '+':
-          return use ? word : std::string();
-        default:  // '?'
-          if (use) return *v;
-          return Unexpected(Bad(start, name + ": " + (word.empty() ? "is not set" : word)));
+      auto p = ParseShellPattern(pattern);
+      if (!p) {
+        if (tolerant_) return std::string();
+        return Unexpected(Bad(start, "invalid pattern (" + pattern + ") in ${" + name +
+                                         "/...}: " + p.error().message()));
       }
+      return ReplacePattern(v.value_or(""), *p, replacement, all);
     }
-    if (IsNameChar(c)) {
-      std::size_t name_start = pos_;
-      while (pos_ < s_.size() && IsNameChar(s_[pos_])) ++pos_;
-      return Get(std::string(s_.substr(name_start, pos_ - name_start))).value_or("");
+    bool colon = op == ':';
+    std::string ops(1, op);
+    if (colon) {
+      if (pos_ >= s_.size()) return Unexpected(Bad(start, "missing '}' in ${...}"));
+      op = s_[pos_++];
+      ops += op;
     }
-    return std::string("$");
+    bool pattern_op = op == '#' || op == '%';
+    if (!colon && op != '-' && op != '+' && op != '?' && !pattern_op) {
+      if (tolerant_) {
+        Get(name);
+        return Skip(start);
+      }
+      return Unsupported(start, name, ops);
+    }
+    if (colon && pattern_op) {
+      if (tolerant_) {
+        Get(name);
+        return Skip(start);
+      }
+      return Unsupported(start, name, ops);
+    }
+    ANYARCH_TRY(std::string word, StopOn('}', pattern_op, start));
+    auto v = Get(name);
+    bool set = v.has_value();
+    bool use = colon ? set && !v->empty() : set;
+    switch (op) {
+      case '-':
+        return use ? *v : word;
+      case '+':
+        return use ? word : std::string();
+      case '?':
+        if (use) return *v;
+        return Unexpected(Bad(start, name + ": " +
+                                         (!word.empty() ? word
+                                          : set         ? "is not allowed to be empty"
+                                                        : "is not allowed to be unset")));
+      case '#':
+      case '%': {
+        // One more '#' or '%' makes the match the longest instead of the shortest.
+        bool greedy = !word.empty() && word[0] == op;
+        if (greedy) word.erase(0, 1);
+        auto p = ParseShellPattern(word);
+        if (!p) {
+          if (tolerant_) return std::string();
+          return Unexpected(Bad(start, "invalid pattern (" + word + ") in ${" + name + ops +
+                                           "...}: " + p.error().message()));
+        }
+        return op == '#' ? TrimPatternPrefix(v.value_or(""), *p, greedy)
+                         : TrimPatternSuffix(v.value_or(""), *p, greedy);
+      }
+      default:
+        if (tolerant_) return std::string();
+        return Unsupported(start, name, ops);
+    }
   }
 
   std::string_view s_;
@@ -219,6 +289,7 @@ class Lexer {
   std::size_t pos_ = 0;
   std::size_t error_offset_ = 0;
   bool tolerant_ = false;
+  bool raw_escapes_ = false;
 };
 
 }  // namespace
@@ -265,7 +336,7 @@ Result<std::vector<std::string>> ExpandWords(std::string_view text, const Lookup
       }
       for (char c : p.text) {
         if (IsSpace(c)) {
-          if (have) out.push_back(cur);
+          if (have && !cur.empty()) out.push_back(cur);
           cur.clear();
           have = false;
         } else {
@@ -274,7 +345,8 @@ Result<std::vector<std::string>> ExpandWords(std::string_view text, const Lookup
         }
       }
     }
-    if (have) out.push_back(cur);
+    // BuildKit's splitter never yields an empty word: COPY "" /dst has one argument.
+    if (have && !cur.empty()) out.push_back(cur);
   }
   return out;
 }

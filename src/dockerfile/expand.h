@@ -1,16 +1,24 @@
-// Variable expansion and word splitting with the rules Docker applies to Dockerfile arguments
-// (BuildKit's shell lexer, not a full POSIX shell):
+// Variable expansion and word splitting with the rules BuildKit's shell lexer applies to
+// Dockerfile arguments (not a full POSIX shell):
 //   $NAME and ${NAME}; ${NAME:-word} (unset or empty -> word), ${NAME-word} (unset -> word),
 //   ${NAME:+word} (set and non-empty -> word), ${NAME+word} (set -> word), ${NAME:?msg} and
-//   ${NAME?msg} (error when unset[/empty]); words may nest further expansions.
+//   ${NAME?msg} (an error with msg, or "is not allowed to be unset/empty", when unset[/empty]);
+//   ${NAME#p} ${NAME##p} ${NAME%p} ${NAME%%p} ${NAME/p/r} ${NAME//p/r} with the patterns of
+//   pattern.h; words may nest further expansions.
 //   Single quotes are literal; double quotes expand; the escape character (\ or `) makes the
-//   next character literal, and inside double quotes only before ", $ or itself.
-//   Quotes are removed from the result. An unset variable expands to the empty string.
+//   next character literal, and inside double quotes only before ", $ or itself; an escape
+//   character at the end of the text is dropped. Quotes are removed from the result. An unset
+//   variable expands to the empty string.
 //   The bodies of unquoted COPY/ADD heredocs are expanded in the "raw" mode BuildKit uses for
 //   them: quotes are ordinary characters, only $ and the escape character are special.
-// Traps: "$" not followed by a name stays a literal "$"; "${" with a bad name is an error;
-// an unterminated quote or brace is an error. Errors give the byte offset of the offending
-// quote or "$" through `error_offset`, so callers can point at the line and column.
+// Traps BuildKit's lexer has and this one shares: "$" not followed by a name stays a literal
+// "$"; positional parameters are digits only ("$1x" is $1 then "x"); the special parameters
+// $@ $* $# $? $- $$ $! $0 (also ${#:-x}, ${$:+x}) are never set, so they expand to nothing with
+// their modifiers applied; "${" followed by "{", "}" or ":" is a bad substitution; other
+// modifiers (${A:=w}, ${#A}, ${A:#p}) are errors; pattern and replacement words keep their
+// escapes for the pattern parser. An unterminated quote or brace is an error. Errors give the
+// byte offset of the offending quote or "$" through `error_offset`, so callers can point at the
+// line and column. Splitting never yields an empty word (COPY "" /dst has one argument).
 #pragma once
 
 #include <functional>

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
 
 namespace anyarch::dockerfile {
 namespace {
@@ -51,7 +52,7 @@ TEST(Expand, Rules) {
       {"a\\ b", "a b"},
       {"$", "$"},
       {"a$", "a$"},
-      {"$-x", "$-x"},
+      {"$-x", "x"},  // $- is a special parameter, never set
       {"100%", "100%"},
       {"\"${S}\"", "a b"},
   };
@@ -92,11 +93,11 @@ TEST(Expand, Errors) {
       {"x${A", "missing '}'", 1},
       {"pre ${A:-x", "missing '}'", 4},
       {"${}", "bad substitution", 0},
-      {"a/${A%x}", "unsupported modifier '%'", 2},
+      {"a/${A:%x}", "unsupported modifier ':%'", 2},
       {"${A:=x}", "unsupported modifier ':='", 0},
       {"pre ${UNSET:?must be set}", "UNSET: must be set", 4},
-      {"${EMPTY:?}", "EMPTY: is not set", 0},
-      {"$A${UNSET?}", "UNSET: is not set", 2},
+      {"${EMPTY:?}", "EMPTY: is not allowed to be empty", 0},
+      {"$A${UNSET?}", "UNSET: is not allowed to be unset", 2},
       {"${A:+${UNSET:?inner}}", "UNSET: inner", 5},
       {"\"a $A ${UNSET:?q}\"", "UNSET: q", 6},
   };
@@ -139,6 +140,152 @@ TEST(Expand, RawModeLeavesQuotes) {
   EXPECT_EQ(ReferencedVariables("'$A' \"$B\"", '\\'), (std::set<std::string>{"B"}));
 }
 
+// BuildKit's shell lexer on the points where it is not a POSIX shell (frontend/dockerfile/shell):
+// trailing escapes, positional and special parameters. Each case: input, expected word.
+TEST(Expand, ParametersAndTrailingEscapesLikeBuildKit) {
+  auto env = Env({{"A", "alpha"}, {"EMPTY", ""}});
+  const Case cases[] = {
+      // A trailing unquoted escape character escapes nothing and is dropped.
+      {"hello\\", "hello"},
+      {"$A\\", "alpha"},
+      {"a\\ b\\", "a b"},
+      // Positional parameters are digits only and never set.
+      {"$1x", "x"},
+      {"$999aaa", "aaa"},
+      {"${1}", ""},
+      {"${12}y", "y"},
+      {"$0zero", "zero"},
+      {"${1:-one}", "one"},
+      // Special parameters: one character each, never set, modifiers apply.
+      {"$@", ""},
+      {"a$*b", "ab"},
+      {"$#", ""},
+      {"$?", ""},
+      {"$-", ""},
+      {"$$", ""},
+      {"$!", ""},
+      {"${@}", ""},
+      {"${*}", ""},
+      {"${#:-x}", "x"},
+      {"${$:+x}", ""},
+      {"${?-d}", "d"},
+      {"${!+set}", ""},
+      {"\"$@ $A\"", " alpha"},
+      // Modifier words keep their own quoting.
+      {"${EMPTY:-'a b'}", "a b"},
+  };
+  for (const auto& c : cases) {
+    auto r = ExpandWord(c.in, env);
+    ASSERT_TRUE(r) << c.in << ": " << r.error().ToString();
+    EXPECT_EQ(r->value, c.want) << c.in;
+  }
+  // Special and positional parameters are nobody's ARG: lint must not ask to declare them.
+  auto refs = ReferencedVariables("$1 $@ ${#:-x} $A");
+  EXPECT_EQ(refs, (std::set<std::string>{"A"}));
+}
+
+// ${VAR#p} ${VAR##p} ${VAR%p} ${VAR%%p} ${VAR/p/r} ${VAR//p/r}, with BuildKit's patterns:
+// * and ? (not across a newline), escapes \* \? \\ \} \/, "[" literal.
+TEST(Expand, PatternModifiersLikeBuildKit) {
+  auto env = Env({{"TARGETPLATFORM", "linux/arm64"},
+                  {"TARGETARCH", "armv7"},
+                  {"P", "/usr/local/bin/app.tar.gz"},
+                  {"V", "v1.2.3"},
+                  {"X", "aXbXc"},
+                  {"S", "a*b?c"},
+                  {"B", "x[ab]y"},
+                  {"NL", "a\nb"},
+                  {"U", "päd"},
+                  {"PAT", "*/"},
+                  {"EMPTY", ""}});
+  const Case cases[] = {
+      {"${TARGETPLATFORM#linux/}", "arm64"},
+      {"${TARGETARCH%v*}", "arm"},
+      {"${V#v}", "1.2.3"},
+      {"${P#*/}", "usr/local/bin/app.tar.gz"},
+      {"${P##*/}", "app.tar.gz"},
+      {"${P#*.}", "tar.gz"},
+      {"${P##*.}", "gz"},
+      {"${P%.*}", "/usr/local/bin/app.tar"},
+      {"${P%%.*}", "/usr/local/bin/app"},
+      {"${P%%/*}", ""},
+      {"${P%/*}", "/usr/local/bin"},
+      {"${P#/usr}", "/local/bin/app.tar.gz"},
+      {"${P#nomatch}", "/usr/local/bin/app.tar.gz"},
+      {"${P#}", "/usr/local/bin/app.tar.gz"},
+      {"${P%?}", "/usr/local/bin/app.tar.g"},
+      {"${P#$PAT}", "usr/local/bin/app.tar.gz"},  // a pattern from a variable is a pattern
+      {"${UNSET#x}", ""},
+      {"${EMPTY%%*}", ""},
+      {"${U#p?}", "d"},      // ? is one character, not one byte
+      {"${NL#*b}", "a\nb"},  // * does not cross a newline
+      {"${S#a\\*}", "b?c"},  // \* is a literal star
+      {"${S%\\?c}", "a*b"},  // \? is a literal question mark
+      {"${B#x[}", "ab]y"},   // no bracket expressions: [ is literal
+      {"${X/X/-}", "a-bXc"},
+      {"${X//X/-}", "a-b-c"},
+      {"${X//X/}", "abc"},
+      {"${X/b*/Z}", "aXZ"},  // / and // are greedy
+      {"${X//?/.}", "....."},
+      {"${X//*/-}", "-"},      // no second replacement of the empty match at the end
+      {"${X/#a/Z}", "aXbXc"},  // no anchors: "#a" is literal
+      {"${P/\\/usr/}", "/local/bin/app.tar.gz"},  // \/ is a / in the pattern
+      {"${X/X/a\\}b}", "aa\\}bbXc"},  // the replacement keeps its escapes, as in BuildKit
+      {"${X//X/$$}", "abc"},          // $$ is a special parameter, empty
+      {"${UNSET/a/b}", ""},
+      {"pre-${TARGETPLATFORM#*/}-post", "pre-arm64-post"},
+      {"\"${P##*/}\"", "app.tar.gz"},
+  };
+  for (const auto& c : cases) {
+    auto r = ExpandWord(c.in, env);
+    ASSERT_TRUE(r) << c.in << ": " << r.error().ToString();
+    EXPECT_EQ(r->value, c.want) << c.in;
+  }
+  auto refs = ReferencedVariables("${TARGETPLATFORM#linux/} ${P//a/$V}");
+  EXPECT_EQ(refs, (std::set<std::string>{"P", "TARGETPLATFORM", "V"}));
+}
+
+// What BuildKit's lexer refuses, and where the error points.
+TEST(Expand, ModifierErrorsLikeBuildKit) {
+  auto env = Env({{"A", "alpha"}, {"EMPTY", ""}});
+  const struct {
+    std::string text;
+    std::string mentions;
+    std::size_t offset;
+  } cases[] = {
+      {"${A:?}", "A: is not allowed to be empty", 99},  // A is set: no error (checked below)
+      {"${EMPTY:?}", "EMPTY: is not allowed to be empty", 0},
+      {"x${UNSET?}", "UNSET: is not allowed to be unset", 1},
+      {"${UNSET:?give UNSET}", "UNSET: give UNSET", 0},
+      {"${UNSET?${A}!}", "UNSET: alpha!", 0},
+      {"${A/\\a/b}", "invalid escape '\\a'", 0},
+      {"${A#x\\}", "missing '}'", 0},
+      {"${A:#x}", "unsupported modifier ':#'", 0},
+      {"${A:%x}", "unsupported modifier ':%'", 0},
+      {"${A/x}", "missing '/'", 0},
+      {"${A//x}", "missing '/'", 0},
+      {"${#A}", "unsupported modifier 'A'", 0},
+      {"${A.b}", "unsupported modifier '.'", 0},
+      {"${}", "bad substitution", 0},
+      {"${:-x}", "bad substitution", 0},
+      {"${{A}}", "bad substitution", 0},
+      {"${A", "missing '}'", 0},
+  };
+  for (const auto& c : cases) {
+    std::size_t off = 12345;
+    auto r = ExpandWord(c.text, env, {}, &off);
+    if (c.offset == 99) {
+      ASSERT_TRUE(r) << c.text;
+      EXPECT_EQ(r->value, "alpha");
+      continue;
+    }
+    ASSERT_FALSE(r) << c.text << " gave " << r->value;
+    EXPECT_NE(r.error().message().find(c.mentions), std::string::npos)
+        << c.text << ": " << r.error().message();
+    EXPECT_EQ(off, c.offset) << c.text;
+  }
+}
+
 TEST(Expand, WordsSplitUnquotedExpansions) {
   auto env = Env({{"S", "a b"}, {"D", "/dst"}});
   auto r = ExpandWords("$S \"$S\" x${S}y $D", env);
@@ -147,7 +294,7 @@ TEST(Expand, WordsSplitUnquotedExpansions) {
   EXPECT_EQ(*r, want);
   auto q = ExpandWords("'a b' c\\ d \"\"", env);
   ASSERT_TRUE(q);
-  std::vector<std::string> want2 = {"a b", "c d", ""};
+  std::vector<std::string> want2 = {"a b", "c d"};  // "" is no word, as in BuildKit
   EXPECT_EQ(*q, want2);
 }
 

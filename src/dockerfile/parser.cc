@@ -8,6 +8,8 @@
 #include "base/json.h"
 #include "base/strings.h"
 #include "dockerfile/expand.h"
+#include "dockerfile/heredoc.h"
+#include "dockerfile/mounts.h"
 #include "dockerfile/syntax_error.h"
 
 namespace anyarch::dockerfile {
@@ -219,16 +221,60 @@ bool IsComment(std::string_view line) {
 }
 
 // Returns the line without a trailing escape character (and whitespace after it), and whether
-// one was there.
+// one was there. As in BuildKit, the escape character continues the line only when the
+// character before it is not the escape character too (or it is alone on the line): a line
+// ending in two escape characters ends there. BuildKit's rule cannot tell three (an escaped
+// escape, then a continuation) from that either, and neither does this.
 bool StripContinuation(std::string_view& line, char escape) {
   std::string_view t = line;
   while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.remove_suffix(1);
-  if (!t.empty() && t.back() == escape) {
-    t.remove_suffix(1);
-    line = t;
-    return true;
+  if (t.empty() || t.back() != escape) return false;
+  if (t.size() >= 2 && t[t.size() - 2] == escape) return false;
+  t.remove_suffix(1);
+  line = t;
+  return true;
+}
+
+bool IsSpaceChar(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }
+
+// One "--name[=value]" word as BuildKit's flag extractor reads it: quotes are removed and "\"
+// makes the next character literal (also inside quotes), so --chown="a b" is the value a b.
+struct FlagWord {
+  std::string text;
+  std::vector<std::size_t> from;  // offset in the line of each byte of text
+  std::size_t end = 0;            // offset after the word
+};
+
+FlagWord ReadFlagWord(std::string_view s, std::size_t p) {
+  FlagWord w;
+  char quote = 0;
+  while (p < s.size()) {
+    char c = s[p];
+    if (!quote && IsSpaceChar(c)) break;
+    if (!quote && (c == '\'' || c == '"')) {
+      quote = c;
+      ++p;
+      continue;
+    }
+    if (quote && c == quote) {
+      quote = 0;
+      ++p;
+      continue;
+    }
+    if (c == '\\') {
+      if (p + 1 == s.size()) {
+        ++p;  // a "\" at the end is dropped
+        continue;
+      }
+      ++p;
+      c = s[p];
+    }
+    w.text.push_back(c);
+    w.from.push_back(p);
+    ++p;
   }
-  return false;
+  w.end = p;
+  return w;
 }
 
 class Parser {
@@ -383,18 +429,24 @@ class Parser {
       while (p < text.size() && std::isspace(static_cast<unsigned char>(text[p]))) ++p;
       if (p + 1 >= text.size() || text[p] != '-' || text[p + 1] != '-') break;
       if (inst.kind == Kind::kOnbuild) break;
-      auto words = SplitRawWords(text.substr(p), df_.escape);
-      const RawWord& w = words.front();
+      FlagWord w = ReadFlagWord(text, p);
+      if (w.text == "--") {
+        // "--" ends the flags (COPY -- --odd-name /dst), as in BuildKit.
+        p = w.end;
+        break;
+      }
       Position fpos = l.At(p);
       std::string body = w.text.substr(2);
       Flag f;
       f.pos = fpos;
       std::size_t eq = body.find('=');
-      f.name = ToLower(body.substr(0, eq));
+      // Flag names are case-sensitive in BuildKit (--FROM is an unknown flag).
+      f.name = body.substr(0, eq);
       if (eq != std::string::npos) {
         f.value = body.substr(eq + 1);
         f.has_value = true;
-        f.value_where = l.Span(p + 2 + eq + 1, f.value.size());
+        for (std::size_t k = 2 + eq + 1; k < w.from.size(); ++k)
+          f.value_where.push_back(l.At(w.from[k]));
       }
       if (f.name.empty()) {
         return Unexpected(Err(fpos, "a flag needs a name after \"--\""));
@@ -426,7 +478,7 @@ class Parser {
         return Unexpected(Err(fpos, "flag --" + f.name + " given twice"));
       }
       inst.flags.push_back(std::move(f));
-      p += w.text.size();
+      p = w.end;
     }
     while (p < text.size() && std::isspace(static_cast<unsigned char>(text[p]))) ++p;
     std::string_view rest = text.substr(p);
@@ -438,8 +490,15 @@ class Parser {
 
     if (spec->exec_form && !rest.empty() && rest.front() == '[') {
       auto j = ParseJson(rest, "arguments");
-      if (j && j->is_array() &&
-          std::all_of(j->begin(), j->end(), [](const Json& e) { return e.is_string(); })) {
+      if (j && j->is_array()) {
+        // Valid JSON that is not an array of strings is an error, not shell form (BuildKit:
+        // "when using JSON array syntax, arrays must be comprised of strings only").
+        if (!std::all_of(j->begin(), j->end(), [](const Json& e) { return e.is_string(); })) {
+          return Unexpected(Err(inst.args_pos, std::string("when using JSON array syntax, ") +
+                                                   spec->name +
+                                                   " needs an array of strings only, e.g. "
+                                                   "[\"/bin/app\", \"--flag\"]"));
+        }
         inst.json_form = true;
         for (const auto& e : *j) inst.json_args.push_back(e.get<std::string>());
       }
@@ -469,65 +528,22 @@ class Parser {
     return inst;
   }
 
-  // Finds heredoc markers in the arguments (quote-aware, at the start of a word or after a
-  // redirection character) and reads their bodies from the following lines.
+  // Finds heredoc markers in the arguments (heredoc.h) and reads their bodies from the
+  // following lines, in the order the markers appear. Not in exec form: RUN ["<<EOF"] is text.
   Status ReadHeredocs(Instruction& inst, const Logical& l, std::size_t args_offset) {
-    std::string_view a = inst.args;
-    char quote = 0;
-    for (std::size_t k = 0; k + 2 < a.size() + 1 && k < a.size(); ++k) {
-      char c = a[k];
-      if (c == df_.escape && quote != '\'') {
-        ++k;
-        continue;
-      }
-      if (quote) {
-        if (c == quote) quote = 0;
-        continue;
-      }
-      if (c == '"' || c == '\'') {
-        quote = c;
-        continue;
-      }
-      if (c != '<' || k + 1 >= a.size() || a[k + 1] != '<') continue;
-      // "<<<" is a here-string, not a heredoc.
-      if (k + 2 < a.size() && a[k + 2] == '<') {
-        k += 2;
-        continue;
-      }
-      // Only at the start of a word: "$((1<<2))" is arithmetic, not a heredoc.
-      bool word_start = k == 0 || std::isspace(static_cast<unsigned char>(a[k - 1]));
-      if (!word_start) continue;
-      std::size_t m = k + 2;
+    if (inst.json_form) return Ok();
+    auto markers = FindHeredocMarkers(inst.args);
+    if (!markers) return Unexpected(Err(inst.args_pos, markers.error().message()));
+    for (const auto& m : *markers) {
       Heredoc h;
-      h.pos = l.At(args_offset + k);
-      h.marker_offset = k;
-      if (m < a.size() && a[m] == '-') {
-        h.strip_tabs = true;
-        ++m;
-      }
-      char q = 0;
-      if (m < a.size() && (a[m] == '"' || a[m] == '\'')) {
-        q = a[m];
-        ++m;
-      }
-      std::size_t ws = m;
-      while (m < a.size() && (std::isalnum(static_cast<unsigned char>(a[m])) || a[m] == '_' ||
-                              a[m] == '-' || a[m] == '.')) {
-        ++m;
-      }
-      if (m == ws) continue;  // "<<" followed by no word: shell arithmetic or similar
-      h.delimiter = std::string(a.substr(ws, m - ws));
-      if (q) {
-        if (m >= a.size() || a[m] != q) {
-          return Unexpected(
-              Err(h.pos, "heredoc delimiter " + h.delimiter + " has an unterminated quote"));
-        }
-        ++m;
-        h.expand = false;
-      }
-      h.marker_size = m - k;
+      h.pos = l.At(args_offset + m.offset);
+      h.marker_offset = m.offset;
+      h.marker_size = m.size;
+      h.delimiter = m.name;
+      h.strip_tabs = m.chomp;
+      h.expand = m.expand;
+      h.fd = m.fd;
       inst.heredocs.push_back(std::move(h));
-      k = m - 1;
     }
     for (auto& h : inst.heredocs) {
       std::string body;
@@ -543,8 +559,11 @@ class Parser {
           closed = true;
           break;
         }
-        body += std::string(h.strip_tabs ? cmp : line);
-        body += "\n";
+        // The body keeps the line endings as written (BuildKit copies the bytes), so a CRLF
+        // file gives CRLF content; the last line may have none.
+        std::string_view ending = LineEnding(line);
+        h.raw_body += std::string(line) + std::string(ending);
+        body += std::string(h.strip_tabs ? cmp : line) + std::string(ending);
         if (h.strip_tabs) h.tabs_stripped.push_back(static_cast<int>(line.size() - cmp.size()));
       }
       if (!closed) {
@@ -556,6 +575,15 @@ class Parser {
       inst.end_line = static_cast<int>(i_);
     }
     return Ok();
+  }
+
+  // The line ending after `line` (a view into the source): "\r\n", "\n" or nothing.
+  std::string_view LineEnding(std::string_view line) const {
+    std::size_t end = static_cast<std::size_t>(line.data() - df_.source.data()) + line.size();
+    std::string_view rest = std::string_view(df_.source).substr(end);
+    if (rest.substr(0, 2) == "\r\n") return "\r\n";
+    if (rest.substr(0, 1) == "\n") return "\n";
+    return "";
   }
 
   Status Validate(const Instruction& inst) {
@@ -683,6 +711,17 @@ class Parser {
       }
       case Kind::kAdd:
       case Kind::kCopy: {
+        if (!inst.json_form) {
+          std::size_t off = 0;
+          auto split = ExpandWords(inst.args, nullptr, nullptr,
+                                   ExpandOptions{.escape = df_.escape, .expand = false}, &off);
+          if (!split) {
+            return Unexpected(Err(inst.ArgPos(off), name +
+                                                        " arguments: " + split.error().message() +
+                                                        " (close the quote, or escape it with " +
+                                                        std::string(1, df_.escape) + ")"));
+          }
+        }
         std::size_t n = inst.json_form ? inst.json_args.size() : words.size();
         std::size_t need = inst.heredocs.empty() ? 2 : 1;
         if (n < need) {
@@ -738,54 +777,9 @@ class Parser {
   }
 
   Status CheckMount(const Flag& f) {
-    std::string type = "bind";
-    bool has_target = false;
-    std::vector<std::string> keys;
-    for (const auto& kv : Split(f.value, ',')) {
-      std::string k = ToLower(kv.substr(0, kv.find('=')));
-      std::string v = kv.find('=') == std::string::npos ? "" : kv.substr(kv.find('=') + 1);
-      if (k == "type") {
-        type = v;
-      } else if (k == "target" || k == "dst" || k == "destination") {
-        has_target = !v.empty();
-      }
-      keys.push_back(k);
-    }
-    static const std::map<std::string, std::vector<std::string>> allowed = {
-        {"bind",
-         {"type", "target", "dst", "destination", "source", "src", "from", "readonly", "ro", "rw",
-          "readwrite"}},
-        {"cache",
-         {"type", "target", "dst", "destination", "source", "src", "from", "readonly", "ro", "rw",
-          "readwrite", "id", "sharing", "mode", "uid", "gid"}},
-        {"tmpfs", {"type", "target", "dst", "destination", "size"}},
-        {"secret",
-         {"type", "id", "target", "dst", "destination", "required", "mode", "uid", "gid", "env"}},
-        {"ssh", {"type", "id", "target", "dst", "destination", "required", "mode", "uid", "gid"}},
-    };
-    auto it = allowed.find(type);
-    if (it == allowed.end()) {
-      return Unexpected(Err(f.pos, "unknown mount type \"" + type +
-                                       "\" (expected bind, cache, tmpfs, secret or ssh)"));
-    }
-    for (const auto& k : keys) {
-      if (std::find(it->second.begin(), it->second.end(), k) == it->second.end()) {
-        return Unexpected(Err(f.pos, "unknown option \"" + k + "\" for a " + type + " mount"));
-      }
-    }
-    if ((type == "bind" || type == "cache" || type == "tmpfs") && !has_target) {
-      return Unexpected(Err(f.pos, "a " + type + " mount needs target=<path>"));
-    }
-    for (std::size_t k = 0; k < keys.size(); ++k) {
-      if (keys[k] == "sharing") {
-        std::string v = Split(f.value, ',')[k];
-        v = v.substr(v.find('=') + 1);
-        if (v != "shared" && v != "private" && v != "locked") {
-          return Unexpected(
-              Err(f.pos, "sharing takes shared, private or locked, not \"" + v + "\""));
-        }
-      }
-    }
+    // Values with variables are checked once evaluation has expanded them.
+    auto m = ParseMountValue(f.value, nullptr);
+    if (!m) return Unexpected(Err(f.pos, m.error().message()));
     return Ok();
   }
 

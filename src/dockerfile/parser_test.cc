@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "dockerfile/heredoc.h"
+#include "dockerfile/run.h"
 #include "dockerfile/syntax_error.h"
 
 namespace anyarch::dockerfile {
@@ -236,10 +238,8 @@ TEST(Parser, ErrorsPointAtTheProblem) {
       {"FROM x\nCOPY --from a b\n", "flag --from needs a value", 2, 6},
       {"FROM x\nCOPY --link=maybe a b\n", "takes true or false", 2, 6},
       {"FROM x\nCOPY --from=a --from=b c d\n", "flag --from given twice", 2, 15},
-      {"FROM x\nRUN --mount=type=nfs,target=/x a\n", "unknown mount type \"nfs\"", 2, 5},
-      {"FROM x\nRUN --mount=type=cache a\n", "needs target=", 2, 5},
-      {"FROM x\nRUN --mount=type=tmpfs,target=/t,from=y a\n",
-       "unknown option \"from\" for a tmpfs mount", 2, 5},
+      {"FROM x\nRUN --mount=type=nfs,target=/x a\n", "unsupported mount type \"nfs\"", 2, 5},
+      {"FROM x\nRUN --mount=type=tmpfs,target=/t,color=y a\n", "unknown option \"color\"", 2, 5},
       {"FROM x\nRUN --mount=type=cache,target=/c,sharing=bad a\n", "sharing takes", 2, 5},
       {"FROM x\nRUN --network=bridge a\n", "--network takes default, none or host", 2, 5},
       {"FROM x\nRUN --security=low a\n", "--security takes sandbox or insecure", 2, 5},
@@ -299,6 +299,216 @@ TEST(Parser, ErrorsPointAtTheProblem) {
     // The excerpt shows the line and a caret.
     EXPECT_NE(msg.find("\n    "), std::string::npos) << msg;
     EXPECT_NE(msg.find('^'), std::string::npos) << msg;
+  }
+}
+
+// BuildKit continues a line only when its last escape character is not itself escaped (or is
+// alone on the line). Each case: Dockerfile, the arguments of every instruction after FROM.
+TEST(Parser, LineContinuationLikeBuildKit) {
+  const struct {
+    std::string text;
+    std::vector<std::string> args;
+  } cases[] = {
+      {"FROM x\nENV C trailing\\\\backslash\\\\\nRUN next\n",
+       {"C trailing\\\\backslash\\\\", "next"}},
+      {"FROM x\nRUN a \\\n b\n", {"a  b"}},
+      {"FROM x\nRUN a \\  \t\n b\n", {"a  b"}},              // blanks after the escape
+      {"FROM x\nRUN a \\\\\\\nCMD b\n", {"a \\\\\\", "b"}},  // BuildKit's known limit
+      {"FROM x\nRUN a \\\n\\\n b\n", {"a  b"}},              // an escape alone on a line continues
+      {"# escape=`\nFROM x\nRUN a ``\nCMD b\n", {"a ``", "b"}},
+      {"# escape=`\nFROM x\nRUN a `\n b\n", {"a  b"}},
+      {"# escape=`\nFROM x\nRUN dir C:\\\nCMD b\n", {"dir C:\\", "b"}},
+  };
+  for (const auto& c : cases) {
+    auto df = MustParse(c.text);
+    std::vector<std::string> got;
+    for (std::size_t i = 1; i < df.instructions.size(); ++i) got.push_back(df.instructions[i].args);
+    EXPECT_EQ(got, c.args) << c.text;
+  }
+}
+
+// BuildKit's flag reader: "--" ends the flags, quotes and backslashes are removed from flag
+// words, names are case-sensitive.
+TEST(Parser, FlagsLikeBuildKit) {
+  const struct {
+    std::string line;
+    std::vector<std::pair<std::string, std::string>> flags;
+    std::string args;
+  } cases[] = {
+      {"COPY -- foo /tmp/", {}, "foo /tmp/"},
+      {"COPY --chown=1 -- --odd-name /tmp/", {{"chown", "1"}}, "--odd-name /tmp/"},
+      {"COPY --chown=\"a b\" x y", {{"chown", "a b"}}, "x y"},
+      {"COPY --chown='1:2' x y", {{"chown", "1:2"}}, "x y"},
+      {"COPY --chown=a\\ b x y", {{"chown", "a b"}}, "x y"},
+      {"RUN --network=none -- echo hi", {{"network", "none"}}, "echo hi"},
+      {"RUN -- --help", {}, "--help"},
+  };
+  for (const auto& c : cases) {
+    auto df = MustParse("FROM x\n" + c.line + "\n");
+    ASSERT_EQ(df.instructions.size(), 2u) << c.line;
+    const auto& in = df.instructions[1];
+    std::vector<std::pair<std::string, std::string>> got;
+    for (const auto& f : in.flags) got.emplace_back(f.name, f.value);
+    EXPECT_EQ(got, c.flags) << c.line;
+    EXPECT_EQ(in.args, c.args) << c.line;
+  }
+  auto upper = Parse("FROM x\nCOPY --FROM=y a b\n");
+  ASSERT_FALSE(upper);
+  EXPECT_NE(upper.error().message().find("unknown flag --FROM"), std::string::npos);
+  // A flag value's position still points into the file after quote removal.
+  auto df = MustParse("FROM x\nCOPY --chown=\"u\" a b\n");
+  EXPECT_EQ(df.instructions[1].flags[0].ValuePos(0).column, 15);
+}
+
+// Exec form: a JSON array of strings; valid JSON of another shape is an error (BuildKit:
+// "arrays must be comprised of strings only"); anything else is shell form.
+TEST(Parser, JsonFormLikeBuildKit) {
+  const struct {
+    std::string line;
+    bool error;
+    bool json;
+    std::vector<std::string> words;
+  } cases[] = {
+      {"CMD [\"echo\", \"hi\"]", false, true, {"echo", "hi"}},
+      {"CMD []", false, true, {}},
+      {"CMD [ \"echo\", [ \"nested json\" ] ]", true, false, {}},
+      {"ENTRYPOINT [\"a\", 1]", true, false, {}},
+      {"RUN [\"a\", null]", true, false, {}},
+      {"COPY [\"a\", {\"b\": 1}]", true, false, {}},
+      {"VOLUME [true]", true, false, {}},
+      {"CMD ['a', 'b']", false, false, {}},                           // not JSON: shell form
+      {"CMD [\"a\", \"b\"", false, false, {}},                        // not JSON: shell form
+      {"RUN [ \"${X}\" = \"true\" ] && echo yes", false, false, {}},  // test(1)
+      {"RUN [ -f /etc/os-release ]", false, false, {}},
+  };
+  for (const auto& c : cases) {
+    auto r = Parse("FROM x\n" + c.line + "\n");
+    if (c.error) {
+      ASSERT_FALSE(r) << c.line;
+      EXPECT_NE(r.error().message().find("array of strings only"), std::string::npos)
+          << r.error().message();
+      EXPECT_EQ(ErrorPosition(r.error()).line, 2);
+      continue;
+    }
+    ASSERT_TRUE(r) << c.line << ": " << r.error().ToString();
+    EXPECT_EQ(r->instructions[1].json_form, c.json) << c.line;
+    if (c.json) {
+      EXPECT_EQ(r->instructions[1].json_args, c.words) << c.line;
+    }
+  }
+}
+
+// Every heredoc form BuildKit accepts: the name, descriptor, chomping, expansion and body.
+TEST(Parser, HeredocFormsLikeBuildKit) {
+  const struct {
+    std::string text;  // after "FROM x\n"
+    std::vector<std::string> names;
+    std::vector<bool> expand;
+    std::vector<std::string> bodies;
+    unsigned fd = 0;
+  } cases[] = {
+      {"RUN 3<<EOF\nx\nEOF\n", {"EOF"}, {true}, {"x\n"}, 3},
+      {"RUN <<eo'f'\n$A\neof\n", {"eof"}, {false}, {"$A\n"}},
+      {"RUN <<eo\\'f\n$A\neo'f\n", {"eo'f"}, {true}, {"$A\n"}},
+      {"RUN <<'e'o\\'f\n$A\neo'f\n", {"eo'f"}, {false}, {"$A\n"}},
+      {"RUN <<'one two'\n$A\none two\n", {"one two"}, {false}, {"$A\n"}},
+      {"RUN <<\"EOF\"\n$A\nEOF\n", {"EOF"}, {false}, {"$A\n"}},
+      {"RUN <<$EOF\nbody\n$EOF\n", {"$EOF"}, {true}, {"body\n"}},
+      {"RUN <<  EOF\nbody\nEOF\n", {"EOF"}, {true}, {"body\n"}},
+      {"RUN cat <<  EOF  > foo\nbody\nEOF\n", {"EOF"}, {true}, {"body\n"}},
+      {"RUN <<-EOF\n\tbody\n\t\tEOF\n", {"EOF"}, {true}, {"body\n"}},
+      {"RUN <<FILE1 cat > file1 && <<FILE2 cat > file2\n1\nFILE1\n2\nFILE2\n",
+       {"FILE1", "FILE2"},
+       {true, true},
+       {"1\n", "2\n"}},
+      {"COPY <<A <<'B' /dst/\na\nA\nb\nB\n", {"A", "B"}, {true, false}, {"a\n", "b\n"}},
+      {"RUN <<EOF>file\nx\nEOF>file\n", {"EOF>file"}, {true}, {"x\n"}},  // BuildKit's name
+      {"RUN cat <<EOF\r\ncrlf\r\nEOF\r\n", {"EOF"}, {true}, {"crlf\r\n"}},
+      // Not heredocs.
+      {"RUN echo '<<EOF'\n", {}, {}, {}},
+      {"RUN echo \"<<EOF\"\n", {}, {}, {}},
+      {"RUN [\"<<EOF\"]\n", {}, {}, {}},
+      {"RUN echo $((1<<2)) a<<b <<<here\n", {}, {}, {}},
+  };
+  for (const auto& c : cases) {
+    auto df = MustParse("FROM x\n" + c.text + "CMD end\n");
+    ASSERT_EQ(df.instructions.size(), 3u) << c.text;
+    const auto& in = df.instructions[1];
+    std::vector<std::string> names, bodies;
+    std::vector<bool> expand;
+    for (const auto& h : in.heredocs) {
+      names.push_back(h.delimiter);
+      expand.push_back(h.expand);
+      bodies.push_back(h.body);
+    }
+    EXPECT_EQ(names, c.names) << c.text;
+    EXPECT_EQ(expand, c.expand) << c.text;
+    EXPECT_EQ(bodies, c.bodies) << c.text;
+    if (!in.heredocs.empty()) {
+      EXPECT_EQ(in.heredocs[0].fd, c.fd) << c.text;
+    }
+  }
+  // "<<- EOF" is not a heredoc in BuildKit (the blank after "-" ends the word), so the body
+  // lines are instructions.
+  auto chomp_space = FindHeredocMarkers("<<- EOF");
+  ASSERT_TRUE(chomp_space);
+  EXPECT_TRUE(chomp_space->empty());
+  // An unterminated quote in the whole line: BuildKit finds no heredoc in it.
+  auto open_quote = FindHeredocMarkers("echo \"x <<EOF");
+  ASSERT_TRUE(open_quote);
+  EXPECT_TRUE(open_quote->empty());
+}
+
+// What the shell gets for a RUN with heredocs (BuildKit's dispatchRun).
+TEST(Parser, RunCommandLineWithHeredocs) {
+  const struct {
+    std::string text;
+    std::vector<std::string> args;
+    std::string script;  // path of a #! file, or empty
+    bool shell = true;
+  } cases[] = {
+      {"RUN echo hi\n", {"echo hi"}, ""},
+      {"RUN [\"echo\", \"hi\"]\n", {"echo", "hi"}, "", false},
+      {"RUN <<EOF\necho hi\nEOF\n", {"echo hi\n"}, ""},
+      {"RUN <<-EOF\n\techo hi\n\tEOF\n", {"echo hi\n"}, ""},
+      {"RUN 3<<EOF\necho hi\nEOF\n", {"echo hi\n"}, ""},
+      {"RUN <<EOF\n#!/usr/bin/env python3\nprint(1)\nEOF\n", {"/dev/pipes/EOF"}, "/dev/pipes/EOF"},
+      {"RUN cat <<EOF >f\nhi\nEOF\n", {"cat <<EOF >f\nhi\nEOF"}, ""},
+      {"RUN <<-A cat && <<'B' cat\n\tx $V\nA\ny\nB\n",
+       {"<<-A cat && <<'B' cat\n\tx $V\nA\ny\nB"},
+       ""},
+      {"RUN cat <<EOF\r\ncrlf\r\nEOF\r\n", {"cat <<EOF\ncrlf\r\nEOF"}, ""},
+  };
+  for (const auto& c : cases) {
+    auto df = MustParse("FROM x\n" + c.text);
+    ASSERT_EQ(df.instructions.size(), 2u) << c.text;
+    RunCommand cmd = RunCommandOf(df.instructions[1]);
+    EXPECT_EQ(cmd.args, c.args) << c.text;
+    EXPECT_EQ(cmd.prepend_shell, c.shell) << c.text;
+    EXPECT_EQ(cmd.script ? cmd.script->path : "", c.script) << c.text;
+    if (cmd.script) {
+      EXPECT_EQ(cmd.script->content, "#!/usr/bin/env python3\nprint(1)\n");
+      EXPECT_EQ(cmd.script->mode, 0755u);
+    }
+  }
+}
+
+// ADD/COPY arguments with a quote that is never closed say so.
+TEST(Parser, UnterminatedQuoteInCopy) {
+  const BadCase cases[] = {
+      {"FROM x\nCOPY \"a b /dst/\n", "unterminated double quote", 2, 6},
+      {"FROM x\nADD a 'b /dst/\n", "unterminated single quote", 2, 7},
+      {"FROM x\nCOPY --chown=1 a \\\n  \"b /dst/\n", "unterminated double quote", 3, 3},
+  };
+  for (const auto& c : cases) {
+    auto r = Parse(c.text);
+    ASSERT_FALSE(r) << c.text;
+    const std::string msg = r.error().message();
+    EXPECT_NE(msg.find(c.mentions), std::string::npos) << msg;
+    EXPECT_EQ(msg.find("needs at least one source"), std::string::npos) << msg;
+    Position p = ErrorPosition(r.error());
+    EXPECT_EQ(p.line, c.line) << msg;
+    EXPECT_EQ(p.column, c.column) << msg;
   }
 }
 
@@ -375,7 +585,7 @@ TEST(Parser, ErrorNamesTheFile) {
 }
 
 TEST(Parser, JsonFormFallsBackToShell) {
-  auto df = MustParse("FROM x\nCMD ['a', 'b']\nENTRYPOINT [\"a\", 1]\n");
+  auto df = MustParse("FROM x\nCMD ['a', 'b']\nRUN [ \"$X\" = \"true\" ] && echo yes\n");
   EXPECT_FALSE(df.instructions[1].json_form);
   EXPECT_FALSE(df.instructions[2].json_form);
 }

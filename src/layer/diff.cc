@@ -32,7 +32,7 @@ class BlobFileSink final : public ByteSink {
     size_ += size;
     return file_.Write(data, size);
   }
-  Digest Digest() { return hash_.Finish(); }
+  anyarch::Digest BlobDigest() { return hash_.Finish(); }
   std::int64_t size() const { return static_cast<std::int64_t>(size_); }
 
  private:
@@ -299,7 +299,7 @@ Result<LayerBlob> WriteLayer(const fs::path& upper, const fs::path& blobs_dir,
   ANYARCH_CHECK(compressor->Finish());
   LayerBlob result;
   result.diff_id = out.diff.Finish();
-  result.digest = blob.Digest();
+  result.digest = blob.BlobDigest();
   result.size = blob.size();
   result.media_type = MediaTypeFor(options.compress.compression);
   result.entries = w.entries();

@@ -1,6 +1,7 @@
 #include "layer/diff.h"
 
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -67,8 +68,8 @@ TEST_F(DiffTest, WritesSortedEntriesWithWhiteoutsLinksAndModes) {
   fs::create_directories(upper_ / "etc");
   WriteText(upper_ / "etc/b.conf", "b\n");
   WriteText(upper_ / "etc/a.conf", "a\n");
-  ::chmod((upper_ / "etc/a.conf").c_str(), 04755);
   ::chown((upper_ / "etc/a.conf").c_str(), 1000, 1001);
+  ::chmod((upper_ / "etc/a.conf").c_str(), 04755);  // after chown, which clears setuid
   fs::create_hard_link(upper_ / "etc/a.conf", upper_ / "etc/z-link");
   fs::create_symlink("../etc/a.conf", upper_ / "etc/sym");
   ASSERT_EQ(::mknod((upper_ / "gone").c_str(), S_IFCHR | 0, makedev(0, 0)), 0);
