@@ -331,8 +331,9 @@ def apply_pins(lines, pins_path, plat):
     behaviour that is expected instead (BuildKit's, where buildah is known to differ).
 
     Each line of the file is "- LINE" (LINE must be in the listing and is removed: a pin that no
-    longer matches fails, so stale pins are noticed), "+ LINE" (added) or a comment ("#"). A line
-    may start with "[os/arch/variant] " to apply to that platform only."""
+    longer matches fails, so stale pins are noticed), "? LINE" (removed where present, for a
+    difference that shows wherever a case uses a feature), "+ LINE" (added) or a comment ("#").
+    A line may start with "[os/arch/variant] " to apply to that platform only."""
     out = list(lines)
     with open(pins_path) as f:
         for n, raw in enumerate(f, 1):
@@ -348,10 +349,13 @@ def apply_pins(lines, pins_path, plat):
                 if line not in out:
                     fail("%s:%d: pinned line not in the listing: %s" % (pins_path, n, line))
                 out.remove(line)
+            elif op == "? ":
+                if line in out:
+                    out.remove(line)
             elif op == "+ ":
                 out.append(line)
             else:
-                fail("%s:%d: expected '- LINE', '+ LINE' or '# comment'" % (pins_path, n))
+                fail("%s:%d: expected '- LINE', '? LINE', '+ LINE' or '# comment'" % (pins_path, n))
     return out
 
 
@@ -361,7 +365,8 @@ def main():
     ap.add_argument("--platform", help="os/arch[/variant] of the image to list")
     ap.add_argument("--ref", help="the index.json ref.name annotation to start from")
     ap.add_argument("--tree", help="list an unpacked directory instead (no config)")
-    ap.add_argument("--pins", help="edits to apply to the listing (see apply_pins)")
+    ap.add_argument("--pins", action="append", default=[],
+                    help="edits to apply to the listing (see apply_pins); repeatable")
     a = ap.parse_args()
     if a.tree:
         lines = listing(tree_from_dir(a.tree))
@@ -376,8 +381,8 @@ def main():
         for layer in manifest.get("layers", []):
             apply_layer(tree, blob_path(a.layout, layer["digest"]))
         lines = config_lines(cfg) + listing(tree)
-    if a.pins:
-        lines = apply_pins(lines, a.pins, a.platform or "")
+    for pins in a.pins:
+        lines = apply_pins(lines, pins, a.platform or "")
     sys.stdout.write("\n".join(sorted(lines)) + "\n")
 
 
