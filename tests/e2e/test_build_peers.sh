@@ -33,8 +33,10 @@ assert_eq "$(jq '.manifests | length' "$WORK/copied/blobs/sha256/$(jq -r '.manif
 pass "skopeo inspects and copies the pushed index"
 
 # buildah: private storage; each platform's container runs its own binaries (emulated).
-bh=(buildah --root "$WORK/buildah/root" --runroot "$WORK/buildah/run" --storage-driver vfs)
 printf '{"default":[{"type":"insecureAcceptAnything"}]}\n' >"$WORK/policy.json"
+printf '{"auths":{}}\n' >"$WORK/buildah-auth.json"
+bh=(env REGISTRY_AUTH_FILE="$WORK/buildah-auth.json"
+  buildah --root "$WORK/buildah/root" --runroot "$WORK/buildah/run" --storage-driver vfs)
 on_exit "${bh[*]} rm --all >/dev/null 2>&1"
 for pm in "${machines[@]}"; do
   p=${pm%%:*} m=${pm##*:}
