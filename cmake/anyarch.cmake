@@ -3,7 +3,8 @@
 # anyarch_module(NAME DEPS <modules or targets>...)
 #   One static library per directory of src/: every *.cc in the directory (recursively) that is
 #   not a *_test.cc or *_fuzz.cc. Its *_test.cc files become one GoogleTest executable
-#   anyarch_<NAME>_test, registered with CTest as unit.<NAME>.
+#   anyarch_<NAME>_test, registered with CTest as unit.<NAME>. TEST_DEPS are linked into the
+#   test executable only (e.g. anyarch_test_support, the helpers under tests/support).
 set(ANYARCH_WARNINGS -Wall -Wextra -Werror -Wno-missing-field-initializers)
 
 if(ANYARCH_FUZZ)
@@ -34,6 +35,8 @@ function(anyarch_module NAME)
     endif()
   endforeach()
   set(target anyarch_${NAME})
+  # tests/support checks that none of these links the test-only support library.
+  set_property(GLOBAL APPEND PROPERTY ANYARCH_PRODUCTION_TARGETS ${target})
   set(dep_targets)
   foreach(dep IN LISTS ARG_DEPS)
     if(TARGET anyarch_${dep})

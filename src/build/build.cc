@@ -153,9 +153,27 @@ Result<BuildResult> Build(const BuildRequest& req) {
                                                                    : req.dockerfile}));
   std::vector<platform::Platform> platforms = req.platforms;
   if (platforms.empty()) platforms.push_back(platform::Normalize(platform::Host()));
+  if (req.env.store_root.empty())
+    return MakeError(ErrorCode::kInvalid, "the build needs a local store (--root)");
+  ANYARCH_TRY(auto snapshots, SnapshotStore::Open(req.env.store_root));
+  snapshots.RemoveLeftovers();
+  // Blobs this build writes are unreachable until the end: keep the collector out meanwhile.
+  ANYARCH_TRY(auto lock, content::StoreLock::Shared(req.env.store_root));
+  transport::Transports transports(req.env);
+  Resolver resolver(transports, {.store_root = req.env.store_root,
+                                 .pull = req.pull,
+                                 .build_contexts = req.build_contexts,
+                                 .events = &events});
+
   dockerfile::EvalOptions eo{.build = platform::Normalize(platform::Host()),
                              .build_args = req.build_args,
                              .target_stage = req.target};
+  // Base images are resolved while the plan is made: their Env takes part in expansion.
+  eo.image_env = [&resolver](const std::string& image,
+                             const platform::Platform& p) -> Result<std::vector<std::string>> {
+    ANYARCH_TRY(auto img, resolver.Resolve(image, p));
+    return img->config.env;
+  };
   ANYARCH_TRY(auto plans, dockerfile::EvaluateAll(df, platforms, eo));
   for (const auto& name : plans.empty() ? std::vector<std::string>{} : plans[0].unused_build_args)
     events.OnEvent({.kind = EventKind::kWarning,
@@ -164,18 +182,6 @@ Result<BuildResult> Build(const BuildRequest& req) {
   ANYARCH_TRY(auto ignore, dockerfile::IgnoreMatcher::ForBuild(
                                context_dir, df_path == "-" ? std::string() : df_path));
   ANYARCH_TRY(auto context, SourceTree::Open(context_dir, "the build context", &ignore));
-  if (req.env.store_root.empty())
-    return MakeError(ErrorCode::kInvalid, "the build needs a local store (--root)");
-  ANYARCH_TRY(auto snapshots, SnapshotStore::Open(req.env.store_root));
-  snapshots.RemoveLeftovers();
-  // Blobs this build writes are unreachable until the end: keep the collector out meanwhile.
-  ANYARCH_TRY(auto lock, content::StoreLock::Shared(req.env.store_root));
-
-  transport::Transports transports(req.env);
-  Resolver resolver(transports, {.store_root = req.env.store_root,
-                                 .pull = req.pull,
-                                 .build_contexts = req.build_contexts,
-                                 .events = &events});
   std::atomic<bool> local_cancel{false};
   std::atomic<bool>& cancel = req.cancel ? *req.cancel : local_cancel;
   Executor executor(req, plans, snapshots, resolver, context, events, cancel);

@@ -37,15 +37,15 @@ std::string Cli::StoreRoot() const {
   return "/var/lib/anyarch";
 }
 
-ops::Env Cli::Env(int jobs) {
+transport::Env Cli::Env(int jobs) {
   if (!progress_) progress_ = std::make_unique<ProgressReporter>(global.progress, err());
-  return ops::Env{.insecure = global.insecure,
-                  .store_root = StoreRoot(),
-                  .config_path = ConfigPath(),
-                  .docker_config = {},
-                  .chunk_size = 0,
-                  .jobs = jobs,
-                  .reporter = progress_.get()};
+  return transport::Env{.insecure = global.insecure,
+                        .store_root = StoreRoot(),
+                        .config_path = ConfigPath(),
+                        .docker_config = {},
+                        .chunk_size = 0,
+                        .jobs = jobs,
+                        .reporter = progress_.get()};
 }
 
 void Cli::EndProgress() {

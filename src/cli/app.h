@@ -13,7 +13,7 @@
 
 #include "base/error.h"
 #include "cli/progress.h"
-#include "ops/location.h"
+#include "transport/location.h"
 
 namespace anyarch::cli {
 
@@ -53,7 +53,7 @@ class Cli {
 
   // What operations need from the global flags, with progress going to stderr. `jobs` is the
   // command's --jobs.
-  ops::Env Env(int jobs = 4);
+  transport::Env Env(int jobs = 4);
   // Ends the progress display before a command prints its result.
   void EndProgress();
 

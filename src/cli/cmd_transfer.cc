@@ -45,7 +45,7 @@ void AddTransferFlags(CLI::App* cmd, TransferFlags& f, bool upload) {
 }
 
 // The Env for a transfer command; false (after reporting) when a flag is malformed.
-bool TransferEnv(Cli& cli, const TransferFlags& f, ops::Env& env) {
+bool TransferEnv(Cli& cli, const TransferFlags& f, transport::Env& env) {
   env = cli.Env(f.jobs);
   if (!f.chunk_size.empty()) {
     auto n = ParseSize(f.chunk_size);
@@ -164,7 +164,7 @@ struct CopyFlags {
   TransferFlags transfer;
 };
 
-void PrintCopy(Cli& cli, const ops::CopyReport& r, bool json) {
+void PrintCopy(Cli& cli, const transport::CopyReport& r, bool json) {
   if (json) {
     OrderedJson j{{"source", r.source},
                   {"destination", r.destination},
@@ -478,7 +478,7 @@ void RegisterTransferCommands(CLI::App& app, Cli& cli) {
   pull->add_flag("--json", pf->json, "Print JSON");
   AddTransferFlags(pull, pf->transfer, false);
   pull->callback([&cli, pf] {
-    auto loc = ops::ParseLocation(pf->source);
+    auto loc = transport::ParseLocation(pf->source);
     if (!loc) return cli.Fail(loc.error());
     if (loc->transport != "registry") {
       return cli.Fail(Error(ErrorCode::kInvalid, "pull takes a registry reference; for " +
@@ -498,7 +498,7 @@ void RegisterTransferCommands(CLI::App& app, Cli& cli) {
   AddTransferFlags(push, uf->transfer, true);
   push->callback([&cli, uf] {
     uf->all = true;
-    auto name = ops::LocalName(uf->source);
+    auto name = transport::LocalName(uf->source);
     if (!name) return cli.Fail(name.error());
     std::string dest = uf->destination.empty() ? *name : uf->destination;
     RunCopy(cli, *uf, "local:" + *name, dest);

@@ -184,6 +184,14 @@ class Evaluator {
         } else {
           stage_args.clear();
           env.clear();
+          if (opt_.image_env && ToLower(cur->base) != "scratch") {
+            auto image_env = opt_.image_env(cur->base, cur->platform);
+            if (!image_env) return Unexpected(image_env.error());
+            for (const auto& kv : *image_env) {
+              auto eq = kv.find('=');
+              env[kv.substr(0, eq)] = eq == std::string::npos ? "" : kv.substr(eq + 1);
+            }
+          }
         }
         continue;
       }

@@ -26,6 +26,7 @@
 // Expansion errors point at the line and column of the "$" or quote at fault.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -96,6 +97,13 @@ struct EvalOptions {
   platform::Platform build;  // the machine that builds
   std::map<std::string, std::string> build_args;
   std::string target_stage;  // --target; empty: the last stage
+  // The Env of a base image (KEY=VALUE), for stages FROM an image: BuildKit expands ENV, COPY
+  // and the other instructions with the image's own variables too (ENV PATH=$PATH:/opt/bin).
+  // Called with the expanded image name and the stage's platform; unset: none; an error fails
+  // the evaluation.
+  std::function<Result<std::vector<std::string>>(const std::string& image,
+                                                 const platform::Platform& platform)>
+      image_env;
 };
 
 struct Plan {

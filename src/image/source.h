@@ -1,7 +1,7 @@
 // The transport interfaces that every place an image can live implements: a registry
 // repository (registry/), an OCI layout or the local store (content/), oci-archive and
-// docker-archive tarballs (content/). ops:: copy, pull, push, export and import are written once
-// against these, so any source can go to any sink.
+// docker-archive tarballs (content/). The copying engine (transport/) and with it copy, pull, push,
+// export and import are written once against these, so any source can go to any sink.
 //
 // Contract shared by all implementations:
 // - Manifests are handled as raw bytes. A manifest's digest is the sha256 of exactly those bytes;

@@ -2,12 +2,12 @@
 
 #include "base/io.h"
 #include "image/media_types.h"
-#include "ops/location.h"
+#include "transport/location.h"
 
 namespace anyarch::ops {
 
 Result<InspectReport> Inspect(const InspectRequest& req) {
-  ANYARCH_TRY(auto src, OpenSource(req.location, req.env));
+  ANYARCH_TRY(auto src, transport::OpenSource(req.location, req.env));
   InspectReport r;
   r.name = src->Describe();
   ANYARCH_TRY(r.root, src->GetRootManifest());

@@ -9,15 +9,15 @@
 
 #include "base/error.h"
 #include "image/manifest.h"
-#include "ops/location.h"
 #include "platform/platform.h"
+#include "transport/location.h"
 
 namespace anyarch::ops {
 
 struct InspectRequest {
   std::string location;
   std::optional<platform::Platform> platform;
-  Env env;
+  transport::Env env;
 };
 
 struct InspectReport {

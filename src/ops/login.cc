@@ -52,7 +52,7 @@ Result<std::string> Login(const LoginRequest& req) {
   return store.Store(host, cred);
 }
 
-Result<std::string> Logout(const std::string& registry, const Env& env) {
+Result<std::string> Logout(const std::string& registry, const transport::Env& env) {
   ANYARCH_TRY(std::string host, RegistryHost(registry));
   registry::CredentialStore store(registry::DockerConfigPath(env.docker_config));
   ANYARCH_TRY(bool erased, store.Erase(host));

@@ -4,7 +4,7 @@
 #include <string>
 
 #include "base/error.h"
-#include "ops/location.h"
+#include "transport/location.h"
 
 namespace anyarch::ops {
 
@@ -12,7 +12,7 @@ struct LoginRequest {
   std::string registry;  // host[:port]; docker.io for Docker Hub
   std::string username;
   std::string password;  // never printed
-  Env env;
+  transport::Env env;
 };
 
 // Checks the credentials against the registry (GET /v2/, through its token server when it has
@@ -20,6 +20,6 @@ struct LoginRequest {
 // "auths" (atomically, mode 0600, other keys kept). Returns where they went.
 Result<std::string> Login(const LoginRequest& request);
 // Removes the registry's credentials; kNotFound when there were none.
-Result<std::string> Logout(const std::string& registry, const Env& env);
+Result<std::string> Logout(const std::string& registry, const transport::Env& env);
 
 }  // namespace anyarch::ops

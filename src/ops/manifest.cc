@@ -10,8 +10,8 @@
 #include "base/strings.h"
 #include "image/manifest.h"
 #include "image/media_types.h"
-#include "ops/copy.h"
 #include "ref/reference.h"
+#include "transport/copy_engine.h"
 
 namespace anyarch::ops {
 
@@ -56,7 +56,8 @@ bool IsAttestation(const image::Descriptor& d) {
 }
 
 // A child of `source` (by digest) as a location string another command can open again.
-std::string ChildSource(const Location& loc, const std::string& source, const Digest& d) {
+std::string ChildSource(const transport::Location& loc, const std::string& source,
+                        const Digest& d) {
   if (loc.transport == "registry") {
     auto r = ref::Parse(loc.reference);
     return r ? r->Name() + "@" + d.ToString() : source;
@@ -77,8 +78,8 @@ struct Child {
 
 // The images a source contributes: each child of an index (attestations marked), or the image
 // itself with the platform from its config. Reads manifests and configs only.
-Result<std::vector<Child>> ChildrenOf(Transports& t, const std::string& source) {
-  ANYARCH_TRY(Location loc, ParseLocation(source));
+Result<std::vector<Child>> ChildrenOf(transport::Transports& t, const std::string& source) {
+  ANYARCH_TRY(transport::Location loc, transport::ParseLocation(source));
   ANYARCH_TRY(auto src, t.OpenSource(source));
   ANYARCH_TRY(auto root, src->GetRootManifest());
   std::string given = loc.transport == "registry" ? loc.reference : source;
@@ -120,13 +121,13 @@ Result<std::vector<Child>> ChildrenOf(Transports& t, const std::string& source) 
 
 // Copies the children that are not already in `target`'s repository into it, grouped by source so
 // each group's blobs move in parallel.
-Status CopyChildren(Transports& t, const ref::Reference& target, image::ImageSink& sink,
-                    const std::vector<ManifestEntry>& entries, CopyReport& report,
+Status CopyChildren(transport::Transports& t, const ref::Reference& target, image::ImageSink& sink,
+                    const std::vector<ManifestEntry>& entries, transport::CopyReport& report,
                     std::size_t& children_copied) {
   std::vector<std::string> order;
   std::map<std::string, std::vector<image::Descriptor>> groups;
   for (const auto& e : entries) {
-    ANYARCH_TRY(Location loc, ParseLocation(e.source));
+    ANYARCH_TRY(transport::Location loc, transport::ParseLocation(e.source));
     std::string key = e.source;
     if (loc.transport == "registry") {
       ANYARCH_TRY(auto r, ref::Parse(loc.reference));
@@ -138,7 +139,8 @@ Status CopyChildren(Transports& t, const ref::Reference& target, image::ImageSin
   }
   for (const auto& key : order) {
     ANYARCH_TRY(auto src, t.OpenSource(key));
-    auto st = CopyImages(*src, sink, groups[key], MountSourceOf(key), t.env(), report);
+    auto st = transport::CopyImages(*src, sink, groups[key], transport::MountSourceOf(key), t.env(),
+                                    report);
     if (!st)
       return Unexpected(
           std::move(st.error()).With("copying from " + key + " into " + target.Name()));
@@ -211,7 +213,7 @@ Result<ManifestList> ManifestCreate(const ManifestCreateRequest& req) {
   } else if (existing.error().code() != ErrorCode::kNotFound) {
     return Unexpected(existing.error());
   }
-  Transports t(req.env);
+  transport::Transports t(req.env);
   for (const auto& s : req.sources) {
     auto children = ChildrenOf(t, s);
     if (!children) return Unexpected(std::move(children.error()).With("adding " + s));
@@ -230,7 +232,7 @@ Result<ManifestList> ManifestCreate(const ManifestCreateRequest& req) {
 Result<ManifestList> ManifestAnnotate(const ManifestAnnotateRequest& req) {
   ANYARCH_TRY(auto list, ManifestLoad(req.store_root, req.list));
   std::optional<ref::Reference> want;
-  if (auto loc = ParseLocation(req.source); loc && loc->transport == "registry") {
+  if (auto loc = transport::ParseLocation(req.source); loc && loc->transport == "registry") {
     want = ref::Parse(loc->reference).value();
   }
   ManifestEntry* hit = nullptr;
@@ -295,17 +297,18 @@ Result<image::RawManifest> ManifestBuild(const ManifestList& list) {
 Result<ManifestPushReport> ManifestPush(const ManifestPushRequest& req) {
   ANYARCH_TRY(auto list, ManifestLoad(req.env.store_root, req.list));
   ANYARCH_TRY(auto index, ManifestBuild(list));
-  ANYARCH_TRY(Location dest, ParseLocation(req.destination.empty() ? list.name : req.destination));
+  ANYARCH_TRY(transport::Location dest,
+              transport::ParseLocation(req.destination.empty() ? list.name : req.destination));
   if (dest.transport != "registry") {
     return MakeError(ErrorCode::kInvalid, "manifest push goes to a registry; for " +
                                               dest.transport + ": use anyarch manifest merge");
   }
   ANYARCH_TRY(auto target, ref::Parse(dest.reference));
-  Transports t(req.env);
+  transport::Transports t(req.env);
   ANYARCH_TRY(auto sink, t.OpenSink(dest.reference));
   ManifestPushReport report;
   report.destination = target.ToString();
-  CopyReport cr;
+  transport::CopyReport cr;
   ANYARCH_CHECK(CopyChildren(t, target, *sink, list.entries, cr, report.children_copied));
   report.blobs_mounted = cr.blobs_mounted;
   report.blobs_copied = cr.blobs_copied;
@@ -334,7 +337,7 @@ Result<ManifestMergeReport> ManifestMerge(const ManifestMergeRequest& req) {
   if (req.sources.empty()) return MakeError(ErrorCode::kInvalid, "merge needs at least one source");
   std::vector<ref::Reference> targets;
   for (const auto& t : req.targets) {
-    ANYARCH_TRY(Location loc, ParseLocation(t));
+    ANYARCH_TRY(transport::Location loc, transport::ParseLocation(t));
     if (loc.transport != "registry") {
       return MakeError(ErrorCode::kInvalid,
                        "-t " + t +
@@ -344,7 +347,7 @@ Result<ManifestMergeReport> ManifestMerge(const ManifestMergeRequest& req) {
     ANYARCH_TRY(auto r, ref::Parse(loc.reference));
     targets.push_back(r);
   }
-  Transports t(req.env);
+  transport::Transports t(req.env);
   std::vector<Child> all;
   for (const auto& s : req.sources) {
     auto children = ChildrenOf(t, s);
@@ -420,7 +423,7 @@ Result<ManifestMergeReport> ManifestMerge(const ManifestMergeRequest& req) {
   if (req.dry_run) return report;
   for (const auto& target : targets) {
     ANYARCH_TRY(auto sink, t.OpenSink(target.ToString()));
-    CopyReport cr;
+    transport::CopyReport cr;
     std::size_t copied = 0;
     ANYARCH_CHECK(CopyChildren(t, target, *sink, entries, cr, copied));
     report.children_copied += copied;

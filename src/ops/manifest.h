@@ -17,7 +17,7 @@
 #include "base/error.h"
 #include "image/descriptor.h"
 #include "image/source.h"
-#include "ops/location.h"
+#include "transport/location.h"
 
 namespace anyarch::ops {
 
@@ -36,7 +36,7 @@ struct ManifestCreateRequest {
   std::string list;
   std::vector<std::string> sources;
   bool amend = false;
-  Env env;
+  transport::Env env;
 };
 // kInvalid when the list exists and amend is false.
 Result<ManifestList> ManifestCreate(const ManifestCreateRequest& request);
@@ -61,7 +61,7 @@ struct ManifestPushRequest {
   std::string list;
   std::string destination;  // default: the list's own name
   bool purge = false;
-  Env env;
+  transport::Env env;
 };
 struct ManifestPushReport {
   std::string destination, digest, media_type;
@@ -77,7 +77,7 @@ struct ManifestMergeRequest {
   std::vector<platform::Platform> platforms;  // keep only these (empty: all)
   std::map<std::string, std::string> annotations;  // on the new index (makes it OCI)
   bool dry_run = false;                            // build the index, push nothing
-  Env env;
+  transport::Env env;
 };
 struct ManifestMergeReport {
   image::RawManifest index;

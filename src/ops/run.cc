@@ -14,21 +14,13 @@
 #include "image/manifest.h"
 #include "image/media_types.h"
 #include "isolation/container.h"
-#include "ops/location.h"
-#include "ops/snapshot.h"
-#include "ops/user.h"
+#include "rootfs/snapshot.h"
+#include "rootfs/user.h"
+#include "transport/location.h"
 
 namespace anyarch::ops {
 
 namespace fs = std::filesystem;
-
-Digest ChainId(const std::vector<Digest>& diff_ids) {
-  Digest chain;
-  for (std::size_t i = 0; i < diff_ids.size(); ++i) {
-    chain = i == 0 ? diff_ids[0] : Sha256Of(chain.ToString() + " " + diff_ids[i].ToString());
-  }
-  return chain;
-}
 
 namespace {
 
@@ -48,10 +40,10 @@ Result<RunOutcome> Run(const RunRequest& req) {
   platform::Platform host = platform::Host();
   platform::Platform want = req.platform.value_or(host);
   // An image pulled into the local store is run from there, as docker run does.
-  std::string where = PreferLocal(req.image, req.store_root, want);
-  ANYARCH_TRY(auto src, OpenSource(where, {.insecure = req.insecure,
-                                           .store_root = req.store_root,
-                                           .config_path = req.config_path}));
+  std::string where = transport::PreferLocal(req.image, req.store_root, want);
+  ANYARCH_TRY(auto src, transport::OpenSource(where, {.insecure = req.insecure,
+                                                      .store_root = req.store_root,
+                                                      .config_path = req.config_path}));
   ANYARCH_TRY(auto root, src->GetRootManifest());
   image::Descriptor target = root.ToDescriptor();
   if (image::IsIndex(root.media_type)) {
@@ -71,7 +63,8 @@ Result<RunOutcome> Run(const RunRequest& req) {
   // Foreign platforms need working emulation; check with the probe before unpacking anything.
   ANYARCH_TRY(auto ready, emulation::CheckReadiness(out.platform));
   out.emulated = ready.emulated;
-  ANYARCH_TRY(fs::path rootfs, UnpackSnapshot(*src, m, cfg, req.store_root, rep, out.skipped));
+  ANYARCH_TRY(fs::path rootfs,
+              rootfs::UnpackSnapshot(*src, m, cfg, req.store_root, rep, out.skipped));
 
   isolation::ContainerSpec spec;
   spec.rootfs = rootfs.string();
@@ -103,7 +96,7 @@ Result<RunOutcome> Run(const RunRequest& req) {
   }
   spec.cwd = !req.workdir.empty() ? req.workdir : (cfg.working_dir.empty() ? "/" : cfg.working_dir);
   const std::string& user = !req.user.empty() ? req.user : cfg.user;
-  auto ids = ResolveUser(rootfs, user);
+  auto ids = rootfs::ResolveUser(rootfs, user);
   if (!ids)
     return Unexpected(
         std::move(ids.error()).With(req.user.empty() ? "the image's User" : "--user"));

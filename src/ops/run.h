@@ -6,7 +6,6 @@
 #include <string>
 #include <vector>
 
-#include "base/digest.h"
 #include "base/error.h"
 #include "base/reporter.h"
 #include "platform/platform.h"
@@ -43,9 +42,5 @@ struct RunOutcome {
 // emulation for a foreign platform is not working (says how to fix), the command is not in the
 // image. A command that runs and fails is an outcome, not an error.
 Result<RunOutcome> Run(const RunRequest& request);
-
-// The OCI chain ID of a layer stack: chain(1) = diff(1), chain(n) = sha256(chain(n-1) + " " +
-// diff(n)).
-Digest ChainId(const std::vector<Digest>& diff_ids);
 
 }  // namespace anyarch::ops

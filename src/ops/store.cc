@@ -102,8 +102,8 @@ Result<ArchiveInfo> ReadArchiveInfo(const std::string& file) {
 
 Status TagImage(const std::string& store_root, const std::string& source,
                 const std::string& target) {
-  ANYARCH_TRY(std::string from, LocalName(source));
-  ANYARCH_TRY(std::string to, LocalName(target));
+  ANYARCH_TRY(std::string from, transport::LocalName(source));
+  ANYARCH_TRY(std::string to, transport::LocalName(target));
   ANYARCH_TRY(auto l, OpenStore(store_root));
   ANYARCH_TRY(auto d, FindName(l, from));
   d.annotations.erase(content::kRefNameAnnotation);
@@ -116,7 +116,7 @@ Result<RemoveReport> RemoveImages(const std::string& store_root,
   ANYARCH_TRY(auto l, OpenStore(store_root));
   std::vector<std::string> names;
   for (const auto& r : references) {
-    ANYARCH_TRY(std::string name, LocalName(r));
+    ANYARCH_TRY(std::string name, transport::LocalName(r));
     ANYARCH_CHECK(FindName(l, name));
     names.push_back(name);
   }
@@ -152,11 +152,11 @@ Result<PruneReport> Prune(const std::string& store_root, bool snapshots) {
   return report;
 }
 
-Result<CopyReport> Export(const ExportRequest& req) {
+Result<transport::CopyReport> Export(const ExportRequest& req) {
   if (req.format != "oci" && req.format != "docker") {
     return MakeError(ErrorCode::kInvalid, "--format " + req.format + ": expected oci or docker");
   }
-  ANYARCH_TRY(std::string name, LocalName(req.reference));
+  ANYARCH_TRY(std::string name, transport::LocalName(req.reference));
   CopyRequest c;
   c.source = "local:" + name;
   c.env = req.env;
@@ -183,7 +183,7 @@ Result<std::string> DetectArchive(const std::string& file) {
   return info.format;
 }
 
-Result<CopyReport> Import(const ImportRequest& req) {
+Result<transport::CopyReport> Import(const ImportRequest& req) {
   ANYARCH_TRY(auto info, ReadArchiveInfo(req.file));
   std::string name = req.reference;
   std::string pick;  // which image of the archive
@@ -226,7 +226,7 @@ Result<CopyReport> Import(const ImportRequest& req) {
     return MakeError(ErrorCode::kInvalid,
                      req.file + " does not name its image; give a name with -t REF");
   }
-  ANYARCH_TRY(std::string local, LocalName(name));
+  ANYARCH_TRY(std::string local, transport::LocalName(name));
   CopyRequest c;
   c.source = info.format + ":" + req.file + (pick.empty() ? "" : ":" + pick);
   c.destination = "local:" + local;

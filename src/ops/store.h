@@ -9,8 +9,8 @@
 
 #include "base/error.h"
 #include "ops/copy.h"
-#include "ops/location.h"
 #include "platform/platform.h"
+#include "transport/location.h"
 
 namespace anyarch::ops {
 
@@ -42,18 +42,18 @@ struct ExportRequest {
   std::string file;
   std::string format = "oci";  // "oci" (oci-archive, every platform) or "docker" (one image)
   std::vector<platform::Platform> platforms;  // oci: a subset; docker: the one to export
-  Env env;
+  transport::Env env;
 };
 // docker-archive holds one image: from an index, the --platform one or this host's.
-Result<CopyReport> Export(const ExportRequest& request);
+Result<transport::CopyReport> Export(const ExportRequest& request);
 
 struct ImportRequest {
   std::string file;
   std::string reference;  // -t; default: the archive's own name (docker RepoTags, OCI ref.name)
-  Env env;
+  transport::Env env;
 };
 // Detects the format (oci-archive or docker-archive) from the tar's entries.
-Result<CopyReport> Import(const ImportRequest& request);
+Result<transport::CopyReport> Import(const ImportRequest& request);
 
 // "oci-archive" or "docker-archive" for a tar file; kInvalid when it is neither.
 Result<std::string> DetectArchive(const std::string& file);

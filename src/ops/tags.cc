@@ -5,9 +5,9 @@
 
 namespace anyarch::ops {
 
-Result<TagList> ListTags(const std::string& repository, const Env& env) {
+Result<TagList> ListTags(const std::string& repository, const transport::Env& env) {
   ANYARCH_TRY(auto r, ref::Parse(repository, {.default_tag = false}));
-  Transports t(env);
+  transport::Transports t(env);
   ANYARCH_TRY(auto session, t.Session());
   ANYARCH_TRY(auto reg, session->Get(r.registry));
   ANYARCH_TRY(auto tags, reg->ListTags(r.repository));

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "base/error.h"
-#include "ops/location.h"
+#include "transport/location.h"
 
 namespace anyarch::ops {
 
@@ -15,6 +15,6 @@ struct TagList {
 };
 
 // A tag or digest in `repository` is ignored (only the repository is used).
-Result<TagList> ListTags(const std::string& repository, const Env& env);
+Result<TagList> ListTags(const std::string& repository, const transport::Env& env);
 
 }  // namespace anyarch::ops

@@ -9,7 +9,7 @@
 #include "image/manifest.h"
 #include "image/media_types.h"
 #include "layer/tar_stream.h"
-#include "ops/location.h"
+#include "transport/location.h"
 
 namespace anyarch::ops {
 
@@ -183,9 +183,9 @@ Status WalkImage(image::ImageSource& src, const image::Manifest& m, VirtualFs& f
 
 Result<VerifyReport> Verify(const VerifyRequest& req) {
   Reporter& rep = req.reporter ? *req.reporter : DiscardReporter();
-  ANYARCH_TRY(auto src, OpenSource(req.location, {.insecure = req.insecure,
-                                                  .store_root = req.store_root,
-                                                  .config_path = req.config_path}));
+  ANYARCH_TRY(auto src, transport::OpenSource(req.location, {.insecure = req.insecure,
+                                                             .store_root = req.store_root,
+                                                             .config_path = req.config_path}));
   VerifyReport report;
   report.source = src->Describe();
   ANYARCH_TRY(auto root, src->GetRootManifest());

@@ -5,7 +5,7 @@
 #include "base/fs.h"
 #include "base/io.h"
 #include "image/manifest.h"
-#include "registry/fake_registry_for_tests.h"
+#include "support/fake_registry.h"
 
 namespace anyarch::registry {
 namespace {

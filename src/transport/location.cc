@@ -1,13 +1,14 @@
-#include "ops/location.h"
+#include "transport/location.h"
 
 #include "base/io.h"
-#include "content/archive.h"
+#include "content/docker_archive.h"
 #include "content/layout.h"
+#include "content/oci_archive.h"
 #include "image/manifest.h"
 #include "image/media_types.h"
 #include "ref/reference.h"
 
-namespace anyarch::ops {
+namespace anyarch::transport {
 
 namespace {
 
@@ -200,4 +201,4 @@ Result<std::unique_ptr<image::ImageSink>> OpenSink(const std::string& location, 
   return t.OpenSink(location);
 }
 
-}  // namespace anyarch::ops
+}  // namespace anyarch::transport

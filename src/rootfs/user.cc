@@ -1,4 +1,4 @@
-#include "ops/user.h"
+#include "rootfs/user.h"
 
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -16,7 +16,7 @@
 #include "base/fs.h"
 #include "base/strings.h"
 
-namespace anyarch::ops {
+namespace anyarch::rootfs {
 
 namespace fs = std::filesystem;
 
@@ -229,4 +229,4 @@ Result<UserIds> ResolveUser(const fs::path& rootfs, const std::string& spec) {
   return ids;
 }
 
-}  // namespace anyarch::ops
+}  // namespace anyarch::rootfs

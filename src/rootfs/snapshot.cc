@@ -1,4 +1,4 @@
-#include "ops/snapshot.h"
+#include "rootfs/snapshot.h"
 
 #include <sys/stat.h>
 
@@ -6,9 +6,9 @@
 
 #include "base/fs.h"
 #include "layer/unpack.h"
-#include "ops/run.h"
+#include "rootfs/chain_id.h"
 
-namespace anyarch::ops {
+namespace anyarch::rootfs {
 
 namespace fs = std::filesystem;
 
@@ -61,4 +61,4 @@ Result<fs::path> UnpackSnapshot(image::ImageSource& src, const image::Manifest& 
   return final_dir / "rootfs";
 }
 
-}  // namespace anyarch::ops
+}  // namespace anyarch::rootfs

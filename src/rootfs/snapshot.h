@@ -1,5 +1,5 @@
 // The unpacked root filesystems `anyarch run` uses, cached per layer chain under
-// <store>/snapshots/<chain id>/rootfs (chain ID as in the OCI image spec, config.md).
+// <store>/snapshots/<chain id>/rootfs (chain ID as in the OCI image spec, config.md; chain_id.h).
 //
 // A chain ID is computed from the config's diff_ids, so the cache is only sound if the layers
 // really are those diff_ids: each layer's uncompressed stream is hashed while it is applied and
@@ -17,7 +17,7 @@
 #include "image/manifest.h"
 #include "image/source.h"
 
-namespace anyarch::ops {
+namespace anyarch::rootfs {
 
 // Returns the rootfs for the manifest's layers, unpacking them (read from `src`) if the cache
 // does not hold it yet. Appends what the unpack did not create (device nodes) to `skipped`.
@@ -28,4 +28,4 @@ Result<std::filesystem::path> UnpackSnapshot(image::ImageSource& src, const imag
                                              const std::string& store_root, Reporter& rep,
                                              std::vector<std::string>& skipped);
 
-}  // namespace anyarch::ops
+}  // namespace anyarch::rootfs

@@ -1,8 +1,6 @@
-// The tarball transports, under skopeo's names:
-// - oci-archive:FILE[:TAG]  a tar of an OCI image layout (oci-layout, index.json,
-//   blobs/sha256/<hex>), as `skopeo copy ... oci-archive:` and Docker 25+ `docker save` write.
-// - docker-archive:FILE[:REF]  the `docker save` format that `docker load` reads: manifest.json
-//   ([{"Config","RepoTags","Layers"}]), the image config as JSON, the layers as uncompressed tars.
+// The docker-archive:FILE[:REF] transport (skopeo's name): the `docker save` format that
+// `docker load` reads: manifest.json ([{"Config","RepoTags","Layers"}]), the image config as
+// JSON, the layers as uncompressed tars. oci_archive.h is the other tarball transport.
 //
 // Readers extract the archive into a private temporary directory (under $TMPDIR) that lives as
 // long as the source; writers stream into a temporary file next to FILE and publish it only in
@@ -17,22 +15,6 @@
 #include "image/source.h"
 
 namespace anyarch::content {
-
-// Opens an oci-archive for reading. The archive is extracted at once (regular files and
-// directories only, with safe relative paths; anything else is kInvalid naming the entry), then
-// served through Layout. `tag` names the index.json entry (org.opencontainers.image.ref.name);
-// empty picks the only one. kNotFound when FILE or the tag is missing, kInvalid for a malformed
-// or truncated archive or one that unpacks to far more than its own size.
-Result<std::unique_ptr<image::ImageSource>> OpenOciArchiveSource(const std::filesystem::path& file,
-                                                                 const std::string& tag);
-
-// Opens an oci-archive for writing. Blobs are appended as blobs/sha256/<hex> as they come;
-// Commit() adds oci-layout and an index.json with one entry, the root given to Tag() (or else
-// the last manifest put), named `tag` when it is not empty, and renames the file into place.
-// A blob whose bytes do not match its descriptor fails the sink: every later call and Commit()
-// return the error and nothing is published.
-Result<std::unique_ptr<image::ImageSink>> OpenOciArchiveSink(const std::filesystem::path& file,
-                                                             const std::string& tag);
 
 // Opens a docker-archive for reading. `reference` picks the image by one of its RepoTags
 // ("app:1" and "docker.io/library/app:1" are the same name; no tag means "latest"), or by

@@ -1,10 +1,10 @@
 // Where an image lives, in skopeo's transport syntax, and what every operation that moves images
 // needs to reach it:
-//   REF                          a registry reference (host/repo:tag, repo@digest, docker.io
-//   default) oci:DIR[:TAG]                an OCI image layout directory oci-archive:FILE[:TAG] a
-//   tar of an OCI image layout docker-archive:FILE[:REF]    the `docker save` / `docker load`
-//   format (one image) local:REF                    the local store (an OCI layout under --root,
-//   named by REF)
+//   REF                        a registry reference (host/repo:tag, repo@digest; docker.io default)
+//   oci:DIR[:TAG]              an OCI image layout directory
+//   oci-archive:FILE[:TAG]     a tar of an OCI image layout
+//   docker-archive:FILE[:REF]  the `docker save` / `docker load` format (one image)
+//   local:REF                  the local store (an OCI layout under --root, named by REF)
 #pragma once
 
 #include <memory>
@@ -16,7 +16,7 @@
 #include "platform/platform.h"
 #include "registry/client.h"
 
-namespace anyarch::ops {
+namespace anyarch::transport {
 
 struct Location {
   std::string transport;  // "oci", "oci-archive", "docker-archive", "local", "registry"
@@ -72,4 +72,4 @@ std::string PreferLocal(const std::string& location, const std::string& store_ro
 // The name a local:REF image has in the store ("docker.io/library/busybox:latest").
 Result<std::string> LocalName(const std::string& reference);
 
-}  // namespace anyarch::ops
+}  // namespace anyarch::transport

@@ -16,7 +16,7 @@
 
 #include "base/error.h"
 
-namespace anyarch::ops {
+namespace anyarch::rootfs {
 
 struct UserIds {
   unsigned uid = 0, gid = 0;
@@ -35,4 +35,4 @@ Result<UserIds> ResolveUser(const std::filesystem::path& rootfs, const std::stri
 Result<std::string> ReadFileInRoot(const std::filesystem::path& rootfs, const std::string& path,
                                    std::size_t max_size, bool use_openat2 = true);
 
-}  // namespace anyarch::ops
+}  // namespace anyarch::rootfs
