@@ -41,6 +41,142 @@ case "$target" in
       [ -f "$f" ] && head -c 65536 "$f" >"$out/seed$((i++))"
     done
     ;;
+  manifest_fuzz)
+    # First byte: the transport's media type (0 none, 1 OCI index, 2 OCI manifest, 3 Docker list,
+    # 4 Docker manifest). Real documents from the busybox layout when the cache exists, and
+    # hand-written ones of every kind.
+    layout="${ANYARCH_CACHE:-$src/cache}/base-images/busybox"
+    if [ -d "$layout/blobs/sha256" ]; then
+      for f in "$layout/index.json" $(find "$layout/blobs/sha256" -type f -size -64k); do
+        if [ "$(head -c 1 "$f")" = "{" ]; then
+          { printf '\0'; cat "$f"; } >"$out/seed$((i++))"
+        fi
+      done
+    fi
+    e3=sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
+    d1=sha256:1111111111111111111111111111111111111111111111111111111111111111
+    idx='{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"'$d1'","size":500,"platform":{"architecture":"arm","os":"linux","variant":"v7"}},{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"'$e3'","size":0,"platform":{"architecture":"amd64","os":"linux","os.features":["x"]},"annotations":{"a":"b"}},{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"'$e3'","size":0}],"annotations":{"org.opencontainers.image.ref.name":"latest"}}'
+    list='{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.list.v2+json","manifests":[{"mediaType":"application/vnd.docker.distribution.manifest.v2+json","digest":"'$d1'","size":7,"platform":{"architecture":"aarch64","os":"linux","variant":"v8"}},{"mediaType":"application/vnd.docker.distribution.manifest.v2+json","digest":"'$e3'","size":9,"platform":{"architecture":"386","os":"linux"}}]}'
+    oci='{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"'$d1'","size":300},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"'$e3'","size":0,"urls":["http://127.0.0.1/x"]}],"subject":{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"'$e3'","size":0},"annotations":{"k":"v"}}'
+    docker='{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","digest":"'$d1'","size":300},"layers":[{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","digest":"'$e3'","size":0}]}'
+    config='{"architecture":"arm64","os":"linux","variant":"v8","created":"2026-01-01T00:00:00Z","config":{"Env":["PATH=/bin"],"Entrypoint":["/bin/sh"],"Cmd":["-c","true"],"WorkingDir":"/","User":"1:1","Labels":{"a":"b"}},"rootfs":{"type":"layers","diff_ids":["'$e3'"]}}'
+    printf '\1%s' "$idx" >"$out/seed$((i++))"
+    printf '\0%s' "$idx" >"$out/seed$((i++))"
+    printf '\3%s' "$list" >"$out/seed$((i++))"
+    printf '\2%s' "$oci" >"$out/seed$((i++))"
+    printf '\0%s' "${oci/\"mediaType\":\"application\/vnd.oci.image.manifest.v1+json\",/}" >"$out/seed$((i++))"
+    printf '\4%s' "$docker" >"$out/seed$((i++))"
+    printf '\0%s' "$config" >"$out/seed$((i++))"
+    printf '\5%s' '{"schemaVersion":1,"name":"x","tag":"y","fsLayers":[]}' >"$out/seed$((i++))"
+    ;;
+  wire_fuzz)
+    # First byte picks the parser: 0 WWW-Authenticate, 1 token response, 2 error body, 3 Link,
+    # 4 Content-Range. The shapes docker-registry and its token servers send.
+    for s in 'Bearer realm="http://127.0.0.1:5001/token",service="anyarch-test-registry",scope="repository:busybox:pull,push"' \
+      'Basic realm="anyarch-test"' 'Bearer realm="https://auth.example/token",service="registry",error="insufficient_scope",scope="repository:a:pull repository:b:pull"' \
+      'bearer realm=x, scope="a\"b"'; do
+      printf '\0%s' "$s" >"$out/seed$((i++))"
+    done
+    for s in '{"token":"eyJhbGciOiJSUzI1NiJ9.e30.c2ln","access_token":"eyJ","expires_in":300,"issued_at":"2026-01-01T00:00:00Z"}' \
+      '{"access_token":"a","refresh_token":"r","expires_in":1e300}' '{"token":"t","expires_in":-5}' '{"token":""}'; do
+      printf '\1%s' "$s" >"$out/seed$((i++))"
+    done
+    for s in '{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown","detail":{"Tag":"nope"}}]}' \
+      '{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}' \
+      '<html><body>502 Bad Gateway</body></html>' '{"errors":[7,{"code":1}]}'; do
+      printf '\2%s' "$s" >"$out/seed$((i++))"
+    done
+    for s in '</v2/busybox/tags/list?last=b&n=2>; rel="next"' \
+      '<https://r.example/v2/x/tags/list?n=1&last=a>; rel="prev", </v2/x/tags/list?n=1&last=c>; rel="next last"' \
+      '<a,b>; title="x, <y>"; rel=next'; do
+      printf '\3%s' "$s" >"$out/seed$((i++))"
+    done
+    for s in 'bytes 100-199/1000' 'bytes 0-0/*' 'bytes 5-4/10' 'bytes 18446744073709551615-18446744073709551616/1'; do
+      printf '\4%s' "$s" >"$out/seed$((i++))"
+    done
+    ;;
+  config_fuzz)
+    # Even first byte: the registries config (TOML); odd: config.json, NUL, a helper's answer.
+    # The example of docs/transfer.md, and one with sections and values anyarch refuses or ignores.
+    { printf '\0'; awk '/^```toml/{f=1;next} /^```/{f=0} f' "$src/docs/transfer.md"; } >"$out/seed$((i++))"
+    printf '\0%s' '[worker.oci]
+enabled = true
+[registry."docker.io"]
+mirrors = ["https://127.0.0.1:5001/", ""]
+' >"$out/seed$((i++))"
+    printf '\0%s' '[registry."index.docker.io"]
+ca = "/one.pem"
+insecure = "yes"
+' >"$out/seed$((i++))"
+    printf '\1%s\0%s' '{"auths":{"127.0.0.1:5000":{"auth":"dXNlcjpzM2NyM3Q="},"https://index.docker.io/v1/":{"username":"u","password":"p"},"http://r.example/v2/":{"identitytoken":"rt"}},"credHelpers":{"127.0.0.1:5000":"test"},"credsStore":"pass"}' \
+      '{"ServerURL":"127.0.0.1:5000","Username":"user","Secret":"s3cr3t"}' >"$out/seed$((i++))"
+    printf '\1%s\0%s' '{"auths":{"127.0.0.1:5000":{"auth":"bm9jb2xvbg=="}}}' \
+      '{"ServerURL":"x","Username":"<token>","Secret":"refresh"}' >"$out/seed$((i++))"
+    ;;
+  archive_fuzz)
+    # Even first byte: a docker-archive manifest.json; odd: oci-layout, NUL, index.json.
+    printf '\0%s' '[{"Config":"4a1b.json","RepoTags":["app:1","docker.io/library/app:2","127.0.0.1:5000/x/y:z"],"Layers":["6c1d/layer.tar","blobs/sha256/9f86"]},{"Config":"b.json","RepoTags":null,"Layers":[]}]' >"$out/seed$((i++))"
+    printf '\0%s' '[{"Config":"c.json","RepoTags":["index.docker.io/busybox"],"Layers":["../x"]}]' >"$out/seed$((i++))"
+    printf '\1%s\0%s' '{"imageLayoutVersion":"1.0.0"}' \
+      '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.index.v1+json","digest":"sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855","size":0,"annotations":{"org.opencontainers.image.ref.name":"latest"}}]}' >"$out/seed$((i++))"
+    printf '\1%s\0%s' '{"imageLayoutVersion":"2.0"}' '{"schemaVersion":2,"manifests":[]}' >"$out/seed$((i++))"
+    ;;
+  unpack_fuzz)
+    # First byte: apply once (even) or twice (odd). Hostile tars: paths climbing out, absolute
+    # paths, a symlink out and a write through it, a hard link to a file outside, devices,
+    # whiteouts and opaque directories; plain, gzip and zstd.
+    python3 - "$out" <<'PY'
+import io, sys, tarfile, gzip
+out = sys.argv[1]
+def tar(entries):
+    b = io.BytesIO()
+    with tarfile.open(fileobj=b, mode="w", format=tarfile.PAX_FORMAT) as t:
+        for name, kind, arg in entries:
+            ti = tarfile.TarInfo(name)
+            ti.mtime = 1700000000
+            if kind == "dir":
+                ti.type, ti.mode = tarfile.DIRTYPE, 0o755
+                t.addfile(ti)
+            elif kind == "file":
+                data = arg.encode()
+                ti.size, ti.mode = len(data), 0o644
+                t.addfile(ti, io.BytesIO(data))
+            elif kind == "sym":
+                ti.type, ti.linkname = tarfile.SYMTYPE, arg
+                t.addfile(ti)
+            elif kind == "hard":
+                ti.type, ti.linkname = tarfile.LNKTYPE, arg
+                t.addfile(ti)
+            elif kind == "chr":
+                ti.type, ti.devmajor, ti.devminor = tarfile.CHRTYPE, 1, 3
+                t.addfile(ti)
+            elif kind == "fifo":
+                ti.type = tarfile.FIFOTYPE
+                t.addfile(ti)
+    return b.getvalue()
+seeds = [
+    [("./", "dir", None), ("bin", "dir", None), ("bin/sh", "file", "#!"), ("etc/passwd", "file", "root:x:0:0")],
+    [("out", "sym", "../outside"), ("out/secret", "file", "pwned"), ("abs", "sym", "/"), ("abs/outside/x", "file", "x")],
+    [("../outside/secret", "file", "x")],
+    [("/outside/new", "file", "x"), ("up", "sym", "../../.."), ("up/tmp/x", "file", "y")],
+    [("h", "hard", "../outside/secret"), ("s", "sym", "../outside/secret"), ("l", "hard", "s"), ("l", "file", "z")],
+    [("dev/null", "chr", None), ("p", "fifo", None), ("d", "dir", None), ("d/.wh..wh..opq", "file", ""), ("d/.wh.x", "file", "")],
+    [("a", "dir", None), ("a", "sym", "../outside"), ("a/b", "dir", None), ("./", "sym", "..")],
+]
+i = 0
+for n, entries in enumerate(seeds):
+    t = tar(entries)
+    for prefix, blob in ((b"\0", t), (b"\1", t), (b"\0", gzip.compress(t, mtime=0))):
+        with open("%s/seed%d" % (out, i), "wb") as f:
+            f.write(prefix + blob)
+        i += 1
+PY
+    if command -v zstd >/dev/null; then
+      for f in "$out"/seed0 "$out"/seed3; do
+        { printf '\0'; tail -c +2 "$f" | zstd -q -c; } >"$f.zst"
+      done
+    fi
+    ;;
   *)
     printf 'x' >"$out/seed0"
     ;;

@@ -46,6 +46,15 @@ Result<std::string> ReadFile(const fs::path& path, std::size_t max_size) {
   return out;
 }
 
+Status MakePrivateDir(const std::filesystem::path& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return MakeError(ErrorCode::kIo, dir.string() + ": " + ec.message());
+  if (::chmod(dir.c_str(), 0700) != 0)
+    return Unexpected(ErrnoError(errno, "chmod " + dir.string()));
+  return Ok();
+}
+
 Status SyncDirectory(const fs::path& dir) {
   int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return Unexpected(ErrnoError(errno, dir.string()));

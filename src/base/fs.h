@@ -78,6 +78,11 @@ class UniqueFd {
   int fd_;
 };
 
+// Creates `dir` (and missing parents) and makes it mode 0700 whether it was there or not: the
+// store's directories that hold image or container content, which other local users must not
+// reach (a setuid-root file in an image is one). Errors: kIo / kDenied with the path.
+Status MakePrivateDir(const std::filesystem::path& dir);
+
 // fsyncs a directory so that a rename inside it is durable.
 Status SyncDirectory(const std::filesystem::path& dir);
 

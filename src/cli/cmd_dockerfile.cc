@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <iostream>
 
 #include "base/json.h"
@@ -56,6 +57,8 @@ void RunLint(Cli& cli, const LintFlags& f) {
     OrderedJson arr = OrderedJson::array();
     for (const auto& w : report->warnings) {
       arr.push_back({{"rule", w.rule},
+                     {"buildkit_rule", dockerfile::BuildKitRuleName(w.rule)},
+                     {"severity", w.error ? "error" : "warning"},
                      {"file", report->dockerfile},
                      {"line", w.pos.line},
                      {"column", w.pos.column},
@@ -66,7 +69,7 @@ void RunLint(Cli& cli, const LintFlags& f) {
     for (const auto& w : report->warnings) {
       cli.out() << report->dockerfile;
       if (w.pos.line > 0) cli.out() << ":" << w.pos.line << ":" << w.pos.column;
-      cli.out() << ": warning [" << w.rule << "] " << w.message << "\n";
+      cli.out() << (w.error ? ": error [" : ": warning [") << w.rule << "] " << w.message << "\n";
     }
     if (report->warnings.empty()) {
       std::vector<std::string> names;
@@ -74,7 +77,11 @@ void RunLint(Cli& cli, const LintFlags& f) {
       cli.err() << report->dockerfile << ": no problems found for " << Join(names, ", ") << "\n";
     }
   }
-  if (!report->warnings.empty() && !f.no_fail) cli.exit_code = kExitFailure;
+  // --no-fail keeps warnings from failing, not errors (# check=error=true, a base image that
+  // cannot run on a target platform).
+  bool errors = std::any_of(report->warnings.begin(), report->warnings.end(),
+                            [](const dockerfile::LintWarning& w) { return w.error; });
+  if ((!report->warnings.empty() && !f.no_fail) || errors) cli.exit_code = kExitFailure;
 }
 
 }  // namespace
@@ -111,7 +118,8 @@ void RegisterDockerfileCommands(CLI::App& app, Cli& cli) {
       "\nRules: hardcoded-arch, arch-specific-base, pinned-platform, undeclared-arg,\n"
       "undefined-arg-in-from, json-form, apt-get-yes, unused-stage, maintainer,\n"
       "empty-continuation, unused-build-arg\n"
-      "(see docs/dockerfile.md).\n\n"
+      "(see docs/dockerfile.md). \"# check=skip=RULE,...\" and \"# check=error=true\" in the\n"
+      "Dockerfile are honoured, with anyarch's or BuildKit's rule names.\n\n"
       "Examples:\n"
       "  anyarch lint                                   # ./Dockerfile, amd64 + arm64\n"
       "  anyarch lint -f build/Dockerfile.app --platform linux/amd64,linux/arm64,linux/arm/v7 .\n"

@@ -76,6 +76,8 @@ struct RunFlags {
   std::string entrypoint;
   bool entrypoint_set = false;
   int timeout = 0;
+  std::string network = "default";
+  std::vector<std::string> security_opts;
 };
 
 // docker run's conventions: 125 when anyarch itself fails, 124 for a timeout (like timeout(1)).
@@ -106,6 +108,26 @@ void RunRun(Cli& cli, const RunFlags& f, const std::vector<std::string>& rest) {
   req.user = f.user;
   req.remove = f.rm;
   req.timeout = std::chrono::seconds(f.timeout);
+  if (f.network == "none") {
+    req.network = isolation::Network::kNone;
+  } else if (f.network == "host") {
+    req.network = isolation::Network::kHost;
+  } else if (f.network != "default" && f.network != "bridge") {
+    cli.err() << "anyarch: error: --network: '" << f.network
+              << "' is not one of default, none, host\n";
+    cli.exit_code = kExitRunFailed;
+    return;
+  }
+  for (const auto& o : f.security_opts) {
+    if (o == "seccomp=unconfined" || o == "seccomp:unconfined") {
+      req.seccomp = false;
+    } else {
+      cli.err() << "anyarch: error: --security-opt: '" << o
+                << "' is not supported (only seccomp=unconfined)\n";
+      cli.exit_code = kExitRunFailed;
+      return;
+    }
+  }
   req.store_root = cli.StoreRoot();
   req.insecure = cli.global.insecure;
   req.config_path = cli.ConfigPath();
@@ -160,6 +182,11 @@ void RegisterRunCommands(CLI::App& app, Cli& cli) {
       ->each([rf](const std::string&) { rf->entrypoint_set = true; });
   run->add_option("--timeout", rf->timeout,
                   "Kill the command after this many seconds and report a hang");
+  run->add_option("--network", rf->network,
+                  "default: a network namespace of its own with outbound access (the host's\n"
+                  "loopback unreachable); none: loopback only; host: the host's network");
+  run->add_option("--security-opt", rf->security_opts,
+                  "seccomp=unconfined turns the default seccomp profile off");
   run->footer(
       "\nImages: a registry reference (127.0.0.1:5000/app:1) or oci:DIR[:TAG] (see "
       "docs/run.md).\n\n"

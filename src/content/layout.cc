@@ -17,6 +17,25 @@ namespace anyarch::content {
 
 namespace fs = std::filesystem;
 
+Status CheckLayoutMarker(std::string_view bytes, const std::string& what) {
+  ANYARCH_TRY(Json m, ParseJson(bytes, what));
+  if (!m.is_object()) return MakeError(ErrorCode::kInvalid, what + ": not a JSON object");
+  ANYARCH_TRY(std::string version, GetString(m, "imageLayoutVersion", what));
+  if (version != "1.0.0") {
+    return MakeError(ErrorCode::kUnsupported,
+                     what + ": unsupported imageLayoutVersion " + Printable(version, 40));
+  }
+  return Ok();
+}
+
+Result<image::Index> ParseLayoutIndex(std::string bytes, const std::string& what) {
+  image::RawManifest raw{
+      .bytes = std::move(bytes), .media_type = std::string(image::kOciIndex), .digest = {}};
+  auto index = image::ParseIndex(std::move(raw));
+  if (!index) return Unexpected(std::move(index.error()).With(what));
+  return index;
+}
+
 Result<Layout> Layout::Open(const fs::path& dir) {
   auto marker = ReadFile(dir / "oci-layout", 1 << 16);
   if (!marker) {
@@ -26,21 +45,12 @@ Result<Layout> Layout::Open(const fs::path& dir) {
     }
     return Unexpected(marker.error());
   }
-  ANYARCH_TRY(Json m, ParseJson(*marker, (dir / "oci-layout").string()));
-  ANYARCH_TRY(std::string version,
-              GetString(m, "imageLayoutVersion", (dir / "oci-layout").string()));
-  if (version != "1.0.0") {
-    return MakeError(ErrorCode::kUnsupported,
-                     dir.string() + ": unsupported imageLayoutVersion " + version);
-  }
+  ANYARCH_CHECK(CheckLayoutMarker(*marker, (dir / "oci-layout").string()));
   ANYARCH_TRY(std::string index_bytes, ReadFile(dir / "index.json", image::kMaxManifestSize));
-  image::RawManifest raw{
-      .bytes = std::move(index_bytes), .media_type = std::string(image::kOciIndex), .digest = {}};
-  auto index = image::ParseIndex(std::move(raw));
-  if (!index) return Unexpected(std::move(index.error()).With((dir / "index.json").string()));
+  ANYARCH_TRY(auto index, ParseLayoutIndex(std::move(index_bytes), (dir / "index.json").string()));
   Layout l;
   l.dir_ = dir;
-  l.index_ = std::move(*index);
+  l.index_ = std::move(index);
   return l;
 }
 

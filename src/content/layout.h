@@ -41,6 +41,13 @@ class Layout {
   image::Index index_;
 };
 
+// The parsing half of Layout::Open, over bytes (for tests and fuzzing). CheckLayoutMarker: the
+// oci-layout file, kInvalid when it is not {"imageLayoutVersion": "..."}, kUnsupported for a
+// version other than 1.0.0. ParseLayoutIndex: index.json, which must be an OCI index (kInvalid, as
+// image::ParseIndex, also when its mediaType field claims another type). `what` names the file.
+Status CheckLayoutMarker(std::string_view bytes, const std::string& what);
+Result<image::Index> ParseLayoutIndex(std::string bytes, const std::string& what);
+
 // Creates (or opens) a layout for writing: oci-layout and an empty index.json are written
 // atomically when missing.
 Result<Layout> CreateLayout(const std::filesystem::path& dir);

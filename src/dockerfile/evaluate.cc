@@ -8,7 +8,9 @@
 
 #include "base/json.h"
 #include "base/strings.h"
+#include "dockerfile/dockerignore.h"
 #include "dockerfile/expand.h"
+#include "dockerfile/run.h"
 #include "dockerfile/syntax_error.h"
 #include "ref/reference.h"
 
@@ -181,6 +183,7 @@ class Evaluator {
           const Stage& parent = plan_.stages[static_cast<std::size_t>(cur->base_stage)];
           stage_args = parent.args;
           env = parent.env;
+          cur->workdir = parent.workdir;
         } else {
           stage_args.clear();
           env.clear();
@@ -203,6 +206,7 @@ class Evaluator {
       };
       Step step;
       step.inst = &in;
+      step.workdir = cur->workdir;
       switch (in.kind) {
         case Kind::kArg:
           step.expanded = true;
@@ -309,6 +313,11 @@ class Evaluator {
           step.expanded = true;
           ANYARCH_TRY(auto v, Expand(in.args, InArgs(in, 0), lookup));
           step.words.push_back(v);
+          // A relative WORKDIR is relative to the previous one ("/" for the base image's
+          // unknown one, which is what BuildKit assumes for an image without WorkingDir).
+          cur->workdir = GoClean(!v.empty() && v[0] == '/'
+                                     ? v
+                                     : (cur->workdir.empty() ? "/" : cur->workdir) + "/" + v);
           break;
         }
         case Kind::kRun:
@@ -628,6 +637,22 @@ std::string StepLine(const Step& st) {
   std::string out = "    " + std::to_string(st.inst->pos.line) + " " + KindName(st.inst->kind);
   for (const auto& [name, value] : st.flags) out += " --" + name + "=" + value;
   out += st.expanded ? " " + JsonText(Json(st.words)) : " (not expanded)";
+  if (st.inst->kind == Kind::kRun && !st.inst->heredocs.empty()) {
+    // What the shell is given (BuildKit's dispatchRun).
+    RunCommand cmd = RunCommandOf(*st.inst);
+    out += " runs " + JsonText(Json(cmd.args));
+    if (cmd.script)
+      out += " written to " + cmd.script->path + " " + JsonText(Json(cmd.script->content));
+  }
+  if (!st.mounts.empty()) {
+    // With the defaults BuildKit applies, against the working directory known here.
+    auto mounts = ParseMounts(st, st.workdir.empty() ? "/" : st.workdir);
+    if (!mounts) {
+      out += " mounts: " + mounts.error().message();
+    } else {
+      for (const auto& m : *mounts) out += " [" + MountSpecText(m) + "]";
+    }
+  }
   for (const auto& [name, content] : st.heredocs)
     out += " <<" + name + " " + JsonText(Json(content));
   return out + "\n";

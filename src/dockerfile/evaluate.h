@@ -67,6 +67,10 @@ struct Step {
   // RUN: every --mount in order, values expanded field by field as BuildKit does, defaults
   // not yet applied (ParseMounts in mounts.h applies them with the working directory).
   std::vector<MountSpec> mounts;
+  // The working directory the stage's WORKDIR instructions (and its parent stage's) set before
+  // this instruction; empty when none did (then it is the base image's, "/" unless its config
+  // says otherwise). Plans resolve RUN mounts against it, or "/" when empty.
+  std::string workdir;
 
   // The last value of a flag, or nullptr.
   const std::string* FindFlag(const std::string& name) const;
@@ -85,6 +89,7 @@ struct Stage {
   std::vector<Step> steps;
   std::map<std::string, std::string> args;  // declared ARGs that have a value, at the end
   std::map<std::string, std::string> env;   // ENV at the end
+  std::string workdir;  // set by WORKDIR in this stage or its parent stage; empty: the base's
   bool needed = false;
   Position pos;
   // Set when the base image comes from a Docker Hub repository that holds one architecture

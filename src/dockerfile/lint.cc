@@ -8,6 +8,7 @@
 
 #include "base/strings.h"
 #include "dockerfile/expand.h"
+#include "dockerfile/syntax_error.h"
 #include "ref/reference.h"
 
 namespace anyarch::dockerfile {
@@ -335,7 +336,93 @@ void UndeclaredArgs(const Dockerfile& df, const std::set<std::string>& globals,
   }
 }
 
+// True when a shell-form command starting with "[" was meant as exec form: the text inside
+// the brackets is a comma-separated list, or one quoted string (['a'], ["a" "b"]). A test
+// command is not: RUN [ "$X" = "true" ] && ..., RUN [ -f /x ].
+bool LooksLikeJsonArray(std::string_view text) {
+  std::string_view t = TrimSpace(text);
+  // "[" is a command only when a blank follows it; ["a", ['a'] and [a, b] are arrays.
+  if (t.size() >= 2 && t.front() == '[' && t[1] != ' ' && t[1] != '\t') return true;
+  if (t.size() < 2 || t.front() != '[' || t.back() != ']') return false;
+  std::string_view inner = TrimSpace(t.substr(1, t.size() - 2));
+  char quote = 0;
+  for (char c : inner) {
+    if (quote) {
+      if (c == quote) quote = 0;
+    } else if (c == '"' || c == '\'') {
+      quote = c;
+    } else if (c == ',') {
+      return true;
+    }
+  }
+  if (inner.size() < 2 || (inner.front() != '"' && inner.front() != '\'')) return false;
+  return inner.find(inner.front(), 1) == inner.size() - 1;
+}
+
 }  // namespace
+
+std::string BuildKitRuleName(const std::string& rule) {
+  static const std::map<std::string, std::string> kNames = {
+      {"empty-continuation", "NoEmptyContinuation"},
+      {"maintainer", "MaintainerDeprecated"},
+      {"undefined-arg-in-from", "UndefinedArgInFrom"},
+      {"undeclared-arg", "UndefinedVar"},
+      {"pinned-platform", "FromPlatformFlagConstDisallowed"},
+      {"arch-specific-base", "InvalidBaseImagePlatform"},
+  };
+  auto it = kNames.find(rule);
+  return it == kNames.end() ? "" : it->second;
+}
+
+bool CheckDirective::Skips(const std::string& rule) const {
+  if (skip_all) return true;
+  if (skip.count(ToLower(rule))) return true;
+  std::string bk = BuildKitRuleName(rule);
+  return !bk.empty() && skip.count(ToLower(bk));
+}
+
+Result<CheckDirective> ParseCheckDirective(const Dockerfile& df) {
+  CheckDirective d;
+  for (const auto& dir : df.directives) {
+    if (dir.name != "check") continue;
+    auto bad = [&](const std::string& why) {
+      return Unexpected(
+          SyntaxError(df.filename, df.source, dir.pos, "# check=" + dir.value + ": " + why));
+    };
+    for (const auto& part : Split(dir.value, ';')) {
+      std::string p(TrimSpace(part));
+      if (p.empty()) continue;
+      auto eq = p.find('=');
+      std::string key = ToLower(std::string(TrimSpace(p.substr(0, eq))));
+      std::string value = eq == std::string::npos ? "" : std::string(TrimSpace(p.substr(eq + 1)));
+      if (key == "skip") {
+        for (const auto& r : Split(value, ',')) {
+          std::string name = ToLower(std::string(TrimSpace(r)));
+          if (name == "all") d.skip_all = true;
+          if (!name.empty()) d.skip.insert(name);
+        }
+      } else if (key == "error") {
+        std::string v = ToLower(value);
+        if (v == "true" || v == "1" || v == "t") {
+          d.error = true;
+        } else if (v == "false" || v == "0" || v == "f") {
+          d.error = false;
+        } else {
+          return bad("error takes true or false, not \"" + value + "\"");
+        }
+      } else if (key == "experimental") {
+        for (const auto& r : Split(value, ',')) {
+          std::string name = ToLower(std::string(TrimSpace(r)));
+          if (name == "all") d.experimental_all = true;
+          if (!name.empty()) d.experimental.insert(name);
+        }
+      } else {
+        return bad("unknown setting \"" + key + "\" (expected skip, error or experimental)");
+      }
+    }
+  }
+  return d;
+}
 
 Result<std::vector<LintWarning>> Lint(const Dockerfile& df, const LintOptions& options) {
   std::vector<LintWarning> out;
@@ -397,7 +484,33 @@ Result<std::vector<LintWarning>> Lint(const Dockerfile& df, const LintOptions& o
         auto r = ref::Parse(image);
         if (r && r->registry == ref::kDockerHub) {
           std::string org = r->repository.substr(0, r->repository.find('/'));
-          if (ArchOrgs().count(org)) {
+          // Which platforms of the build this base cannot run on, and for which stage.
+          std::vector<std::string> conflicts;
+          std::string stage_label;
+          for (const auto& p : plans) {
+            for (const auto& st : p.stages) {
+              // Only a stage the build needs: an unused one is never pulled.
+              if (st.pos.line != in.pos.line || st.base_platform_conflict.empty() || !st.needed)
+                continue;
+              std::string where = st.platform.ToString();
+              if (std::find(conflicts.begin(), conflicts.end(), where) == conflicts.end())
+                conflicts.push_back(where);
+              stage_label = st.name.empty() ? std::to_string(st.index) : "\"" + st.name + "\"";
+            }
+          }
+          auto only = ArchRepositoryPlatform(image);
+          if (only && !conflicts.empty()) {
+            LintWarning w{
+                "arch-specific-base", in.args_pos,
+                "stage " + stage_label + ": base image \"" + image + "\" holds " +
+                    only->ToString() + " only and cannot run on " + Join(conflicts, ", ") +
+                    "; use the multi-platform image \"" + r->repository.substr(org.size() + 1) +
+                    (r->tag.empty() ? "" : ":" + r->tag) +
+                    "\" (FROM picks the platform), or FROM --platform=" + only->ToString() +
+                    " if this stage must run there"};
+            w.error = true;
+            out.push_back(std::move(w));
+          } else if (ArchOrgs().count(org)) {
             out.push_back({"arch-specific-base", in.args_pos,
                            "base image \"" + image + "\" comes from the " + org +
                                " repository, which holds one architecture only; use the "
@@ -446,7 +559,7 @@ Result<std::vector<LintWarning>> Lint(const Dockerfile& df, const LintOptions& o
 
     // JSON form that is not JSON.
     if ((eff.kind == Kind::kCmd || eff.kind == Kind::kEntrypoint || eff.kind == Kind::kRun) &&
-        !eff.json_form && !eff.args.empty() && eff.args.front() == '[') {
+        !eff.json_form && LooksLikeJsonArray(eff.args)) {
       out.push_back({"json-form", eff.args_pos,
                      std::string(KindName(eff.kind)) +
                          " looks like an exec-form JSON array but is not valid JSON (strings need "
@@ -525,10 +638,17 @@ Result<std::vector<LintWarning>> Lint(const Dockerfile& df, const LintOptions& o
                      "--build-arg " + name + " is not consumed by any ARG instruction"});
     }
   }
-  std::stable_sort(out.begin(), out.end(), [](const LintWarning& a, const LintWarning& b) {
+  ANYARCH_TRY(CheckDirective check, ParseCheckDirective(df));
+  std::vector<LintWarning> kept;
+  for (auto& w : out) {
+    if (check.Skips(w.rule)) continue;
+    if (check.error) w.error = true;
+    kept.push_back(std::move(w));
+  }
+  std::stable_sort(kept.begin(), kept.end(), [](const LintWarning& a, const LintWarning& b) {
     return a.pos.line < b.pos.line;
   });
-  return out;
+  return kept;
 }
 
 }  // namespace anyarch::dockerfile

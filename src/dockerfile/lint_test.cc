@@ -267,3 +267,102 @@ TEST(Lint, EmptyContinuationAndUnusedBuildArg) {
 
 }  // namespace
 }  // namespace anyarch::dockerfile
+
+namespace anyarch::dockerfile {
+namespace {
+
+// The json-form rule fires on exec form gone wrong, never on a test(1) command.
+TEST(Lint, JsonFormOnlyForArrayLookAlikes) {
+  const struct {
+    std::string line;
+    bool fires;
+  } cases[] = {
+      {"CMD ['nginx', '-g', 'daemon off;']", true},
+      {"CMD ['app']", true},
+      {"ENTRYPOINT [\"/bin/app\"", true},
+      {"RUN [a, b]", true},
+      {"RUN [ \"${X}\" = \"true\" ] && echo yes", false},
+      {"RUN [ -f /etc/os-release ] || exit 1", false},
+      {"RUN [ -n \"$A\" ]", false},
+      {"CMD [ \"$A\" = \"b\" ]", false},
+  };
+  for (const auto& c : cases) {
+    auto ws = LintText("FROM alpine\n" + c.line + "\n");
+    bool fired = false;
+    for (const auto& w : ws) fired = fired || w.rule == "json-form";
+    EXPECT_EQ(fired, c.fires) << c.line;
+  }
+}
+
+// "# check=" as BuildKit's build checks read it: skip by anyarch or BuildKit name, error=true.
+TEST(Lint, CheckDirective) {
+  const std::string body =
+      "FROM alpine\n"
+      "MAINTAINER me\n"
+      "RUN apt-get install curl\n";
+  const struct {
+    std::string directive;
+    std::vector<std::string> rules;
+    bool errors;
+  } cases[] = {
+      {"", {"maintainer@2", "apt-get-yes@3"}, false},
+      {"# check=skip=maintainer\n", {"apt-get-yes@4"}, false},
+      {"# check=skip=MaintainerDeprecated\n", {"apt-get-yes@4"}, false},
+      {"# check=skip=maintainerdeprecated,apt-get-yes\n", {}, false},
+      {"# check=skip=all\n", {}, false},
+      {"# check=error=true\n", {"maintainer@3", "apt-get-yes@4"}, true},
+      {"# check=skip=apt-get-yes;error=true\n", {"maintainer@3"}, true},
+      {"# check = skip=JSONArgsRecommended ; error=false\n",
+       {"maintainer@3", "apt-get-yes@4"},
+       false},
+  };
+  for (const auto& c : cases) {
+    auto ws = LintText(c.directive + body);
+    EXPECT_EQ(Rules(ws), c.rules) << c.directive;
+    for (const auto& w : ws) EXPECT_EQ(w.error, c.errors) << c.directive << w.rule;
+  }
+  for (const char* bad : {"# check=error=maybe\n", "# check=colour=blue\n"}) {
+    auto df = Parse(std::string(bad) + body);
+    ASSERT_TRUE(df);
+    LintOptions o{.platforms = {*platform::Parse("linux/amd64")},
+                  .build = *platform::Parse("linux/amd64")};
+    auto r = Lint(*df, o);
+    ASSERT_FALSE(r) << bad;
+    EXPECT_NE(r.error().message().find("# check="), std::string::npos) << r.error().message();
+  }
+  EXPECT_EQ(BuildKitRuleName("empty-continuation"), "NoEmptyContinuation");
+  EXPECT_EQ(BuildKitRuleName("undefined-arg-in-from"), "UndefinedArgInFrom");
+  EXPECT_EQ(BuildKitRuleName("apt-get-yes"), "");
+}
+
+// A per-architecture base image that cannot run on a platform being linted is an error naming
+// the stage and the fix; the plan marks the stage.
+TEST(Lint, ArchitecturePinnedBaseForTheWrongPlatform) {
+  const std::string text =
+      "FROM arm64v8/alpine:3.19 AS tools\nRUN true\nFROM alpine\nCOPY --from=tools /bin/busybox "
+      "/x\n";
+  auto amd = LintText(text, {"linux/amd64"});
+  ASSERT_EQ(Rules(amd), (std::vector<std::string>{"arch-specific-base@1"}));
+  EXPECT_TRUE(amd[0].error);
+  EXPECT_NE(amd[0].message.find("stage \"tools\""), std::string::npos) << amd[0].message;
+  EXPECT_NE(amd[0].message.find("cannot run on linux/amd64"), std::string::npos) << amd[0].message;
+  EXPECT_NE(amd[0].message.find("\"alpine:3.19\""), std::string::npos) << amd[0].message;
+  // For arm64 alone it can run: a warning that the image is single-architecture, not an error.
+  auto arm = LintText(text, {"linux/arm64"});
+  ASSERT_EQ(Rules(arm), (std::vector<std::string>{"arch-specific-base@1"}));
+  EXPECT_FALSE(arm[0].error);
+  // The plan says which stage cannot work.
+  auto df = Parse(text);
+  ASSERT_TRUE(df);
+  auto plans = EvaluateAll(*df, {*platform::Parse("linux/amd64")},
+                           {.build = *platform::Parse("linux/amd64")});
+  ASSERT_TRUE(plans);
+  EXPECT_NE(PlansToText(*plans).find(
+                "stage 0 \"tools\": from arm64v8/alpine:3.19, runs on linux/amd64 (target), WRONG "
+                "PLATFORM: base image arm64v8/alpine:3.19 holds linux/arm64 only"),
+            std::string::npos)
+      << PlansToText(*plans);
+}
+
+}  // namespace
+}  // namespace anyarch::dockerfile

@@ -274,6 +274,50 @@ Result<MountSpec> ParseMountValue(std::string_view value, const MountExpander* e
   return m;
 }
 
+std::string MountSpecText(const MountSpec& m) {
+  auto octal = [](std::uint32_t v) {
+    std::string o;
+    do {
+      o.insert(o.begin(), static_cast<char>('0' + (v & 7)));
+      v >>= 3;
+    } while (v);
+    return "0" + o;
+  };
+  std::string out = MountTypeName(m.type);
+  auto add = [&out](const std::string& s) { out += " " + s; };
+  if (!m.target.empty()) add("target=" + m.target);
+  switch (m.type) {
+    case MountType::kBind:
+    case MountType::kCache:
+      if (m.type == MountType::kCache) add("id=" + m.id + " sharing=" + m.sharing);
+      if (!m.from.empty()) {
+        add("from=" + m.from);
+      } else if (m.type == MountType::kBind) {
+        add("from=(context)");
+      }
+      add("source=" + m.source);
+      add(m.readonly ? "ro" : "rw");
+      if (m.type == MountType::kCache) {
+        add("mode=" + octal(m.mode) + " uid=" + std::to_string(m.uid) +
+            " gid=" + std::to_string(m.gid));
+      }
+      break;
+    case MountType::kTmpfs:
+      add(m.readonly ? "ro" : "rw");
+      add("size=" + (m.size ? std::to_string(m.size) : std::string("unlimited")));
+      break;
+    case MountType::kSecret:
+    case MountType::kSsh:
+      add("id=" + m.id);
+      if (!m.env.empty()) add("env=" + m.env);
+      add(m.required ? "required" : "optional");
+      add("mode=" + octal(m.mode) + " uid=" + std::to_string(m.uid) +
+          " gid=" + std::to_string(m.gid));
+      break;
+  }
+  return out;
+}
+
 Result<std::vector<MountSpec>> ParseMounts(const Step& step, const std::string& workdir) {
   std::vector<MountSpec> mounts = step.mounts;
   const int line = step.inst ? step.inst->pos.line : 0;

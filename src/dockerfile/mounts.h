@@ -68,6 +68,10 @@ struct MountSpec {
   bool readonly_given = false;
 };
 
+// One line for plans and logs, every default spelled out:
+// "cache target=/root/.cache id=/root/.cache sharing=shared rw mode=0755 uid=0 gid=0".
+std::string MountSpecText(const MountSpec& m);
+
 // Expands one option value; returns the expanded text or an error.
 using MountExpander = std::function<Result<std::string>(const std::string& value)>;
 

@@ -103,12 +103,20 @@ Result<RunOutcome> Run(const RunRequest& req) {
   spec.uid = ids->uid;
   spec.gid = ids->gid;
   spec.timeout = req.timeout;
+  spec.network = req.network;
+  spec.seccomp = req.seccomp;
+  spec.forward_signals = true;
   spec.linux32 = ready.linux32;
   std::string id = RandomHex(12);
   spec.hostname = id;
-  fs::path state = fs::path(req.store_root) / "containers" / id;
+  fs::path containers = fs::path(req.store_root) / "containers";
+  ANYARCH_CHECK(MakePrivateDir(containers));
+  fs::path state = containers / id;
   spec.state_dir = state.string();
+  // Signals for anyarch are passed to the container while it runs (see isolation/container.h).
+  sigset_t old_mask = isolation::BlockForwardedSignals();
   auto result = isolation::Run(spec);
+  ::pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
   std::error_code ec;
   if (req.remove || !result) {
     fs::remove_all(state, ec);

@@ -8,6 +8,7 @@
 
 #include "base/error.h"
 #include "base/reporter.h"
+#include "isolation/container.h"
 #include "platform/platform.h"
 
 namespace anyarch::ops {
@@ -22,6 +23,8 @@ struct RunRequest {
   std::string user;                            // over the image's User: name, uid, uid:gid
   bool remove = false;                         // --rm: drop the container's writable layer
   std::chrono::seconds timeout{0};
+  isolation::Network network = isolation::Network::kDefault;  // --network default|none|host
+  bool seccomp = true;  // false: --security-opt seccomp=unconfined
   std::string store_root;
   bool insecure = false;
   std::string config_path;  // registries config

@@ -6,12 +6,15 @@
 #include "base/io.h"
 #include "base/json.h"
 #include "base/strings.h"
+#include "registry/wire.h"
 
 namespace anyarch::registry {
 
 namespace {
 
 bool StartsWith(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
+
+constexpr std::chrono::seconds kTokenTimeout{30};
 
 }  // namespace
 
@@ -153,6 +156,8 @@ Result<Authenticator::Token> Authenticator::FetchToken(const std::vector<std::st
 
   HttpRequest req;
   req.tls = realm_tls_;
+  // A token server that accepts the connection and never answers must not hold the command.
+  req.timeout = kTokenTimeout;
   std::string form;
   StringReader* body = nullptr;
   std::unique_ptr<StringReader> body_holder;
@@ -202,22 +207,9 @@ Result<Authenticator::Token> Authenticator::FetchToken(const std::vector<std::st
         "the token server of " + registry_ + " answered HTTP " + std::to_string(status));
   }
   if (!text) return Unexpected(std::move(text.error()).With("token from " + registry_));
-  auto j = ParseJson(*text, "token response from " + registry_);
-  if (!j || !j->is_object()) {
-    return MakeError(ErrorCode::kInvalid, "the token server of " + registry_ + " sent no JSON");
-  }
-  Token t;
-  for (const char* k : {"access_token", "token"}) {
-    if (t.value.empty() && j->contains(k) && (*j)[k].is_string())
-      t.value = (*j)[k].get<std::string>();
-  }
-  if (t.value.empty()) {
-    return MakeError(ErrorCode::kUnauthorized,
-                     "the token server of " + registry_ + " gave no token");
-  }
-  long long expires_in = 60;
-  if (j->contains("expires_in") && (*j)["expires_in"].is_number_integer())
-    expires_in = std::max<long long>(60, (*j)["expires_in"].get<long long>());
+  ANYARCH_TRY(TokenResponse tr, ParseTokenResponse(*text, "the token server of " + registry_));
+  Token t{.value = std::move(tr.token), .expires = {}};
+  long long expires_in = tr.expires_in;
   // Renew early: a streamed upload must not start with a token about to expire.
   long long usable = std::max(expires_in / 2, expires_in - 30);
   t.expires = clock_() + std::chrono::seconds(usable);

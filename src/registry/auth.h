@@ -9,6 +9,9 @@
 // With an identity token (a refresh token from `docker login` to some registries) the token is
 // asked for with an OAuth2 POST (grant_type=refresh_token) instead.
 //
+// A token request has 30 s to complete and its answer may be at most 1 MiB; garbage in it is
+// kInvalid, an answer without a token kUnauthorized (registry/wire.h).
+//
 // Tokens are cached per set of scopes and refreshed shortly before they expire (expires_in,
 // 60 s when absent, as the spec says), so a long push does not hit a 401 half way through a
 // streamed upload. A cross-repository mount needs pull on the source repository as well as

@@ -11,6 +11,7 @@
 #include "image/manifest.h"
 #include "image/media_types.h"
 #include "registry/auth.h"
+#include "registry/wire.h"
 
 namespace anyarch::registry {
 
@@ -273,19 +274,10 @@ class RegistryImpl final : public Registry, public std::enable_shared_from_this<
   // An error for an unexpected answer, with the registry's own error code and message.
   Error StatusError(HttpResponse& r, const std::string& what) {
     long st = r.status();
-    std::string detail;
     auto body = ReadAll(r, 1 << 16);
-    std::string reg_code;
-    if (body) {
-      if (auto j = ParseJson(*body, "error");
-          j && j->is_object() && j->contains("errors") && (*j)["errors"].is_array() &&
-          !(*j)["errors"].empty() && (*j)["errors"][0].is_object()) {
-        const auto& e = (*j)["errors"][0];
-        if (e.contains("code") && e["code"].is_string()) reg_code = e["code"].get<std::string>();
-        if (e.contains("message") && e["message"].is_string())
-          detail = e["message"].get<std::string>();
-      }
-    }
+    ErrorBody eb = body ? ParseErrorBody(*body) : ErrorBody{};
+    const std::string& reg_code = eb.code;
+    const std::string& detail = eb.message;
     ErrorCode code = ErrorCode::kIo;
     if (st == 404)
       code = ErrorCode::kNotFound;
@@ -657,13 +649,9 @@ class RegistryImpl final : public Registry, public std::enable_shared_from_this<
         }
       }
       // Link: </v2/repo/tags/list?last=x&n=100>; rel="next"
-      auto lt = link.find('<');
-      auto gt = link.find('>');
-      if (lt == std::string::npos || gt == std::string::npos || gt < lt ||
-          link.find("next", gt) == std::string::npos) {
-        return tags;
-      }
-      std::string next = Absolute(link.substr(lt + 1, gt - lt - 1));
+      auto target = NextLink(link);
+      if (!target) return tags;
+      std::string next = Absolute(*target);
       if (next == url) return tags;  // a registry that links to the same page
       url = next;
     }
@@ -706,13 +694,12 @@ class BlobReader final : public Reader {
     }
     if (st == 206 && count_ > 0) {
       std::string cr = HeaderValue(resp->headers(), "content-range");
-      auto sp = cr.find(' ');
-      std::uint64_t start =
-          std::strtoull(cr.c_str() + (sp == std::string::npos ? 0 : sp + 1), nullptr, 10);
-      if (start != count_) {
+      auto range = ParseContentRange(cr);
+      if (!range || range->first != count_ ||
+          (range->total && *range->total != static_cast<std::uint64_t>(desc_.size))) {
         return MakeError(ErrorCode::kIo, what_ + ": " + reg_->host() +
-                                             " resumed at the wrong offset (" + Printable(cr, 80) +
-                                             ")");
+                                             " resumed with a wrong range (" + Printable(cr, 80) +
+                                             "), asked for bytes " + std::to_string(count_) + "-");
       }
     } else if (st == 200) {
       // No range support: skip what we already have.
@@ -752,10 +739,25 @@ class BlobReader final : public Reader {
         }
       }
       auto got = resp_->Read(buf, n);
-      if (!got || (*got == 0 && count_ < static_cast<std::uint64_t>(desc_.size))) {
-        Error e = got ? Error(ErrorCode::kUnavailable, what_ + ": the connection ended early")
-                      : got.error();
+      if (got && *got == 0 && count_ < static_cast<std::uint64_t>(desc_.size)) {
+        // The response ended cleanly (its Content-Length or last chunk reached): the registry
+        // served a shorter blob than the descriptor's, not an interrupted one.
+        finished_ = true;
+        return MakeError(ErrorCode::kDigestMismatch,
+                         what_ + " from " + reg_->host() + "/" + repo_ + ": the registry sent " +
+                             std::to_string(count_) + " bytes, the descriptor says " +
+                             std::to_string(desc_.size));
+      }
+      if (!got) {
+        Error e = got.error();
         if (e.code() != ErrorCode::kUnavailable) return Unexpected(e);
+        if (count_ >= static_cast<std::uint64_t>(desc_.size)) {
+          // Every byte is in and the answer still claims more: nothing to resume.
+          finished_ = true;
+          return MakeError(ErrorCode::kIo, what_ + " from " + reg_->host() + "/" + repo_ + ": " +
+                                               e.message() + " (after all " +
+                                               std::to_string(desc_.size) + " bytes of the blob)");
+        }
         reg_->Warn(reg_->host() + ": " + what_ + ": download interrupted after " +
                    std::to_string(count_) + " of " + std::to_string(desc_.size) +
                    " bytes; resuming");

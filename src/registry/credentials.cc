@@ -1,5 +1,6 @@
 #include "registry/credentials.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -46,20 +47,15 @@ Result<Json> LoadJson(const std::string& path) {
   return j;
 }
 
-// The helper configured for `registry`, or "".
-std::string HelperFor(const Json& cfg, const std::string& registry) {
-  if (cfg.contains("credHelpers") && cfg["credHelpers"].is_object()) {
-    for (const auto& [key, value] : cfg["credHelpers"].items()) {
-      if (SameRegistry(key, registry) && value.is_string()) return value.get<std::string>();
-    }
-  }
-  if (cfg.contains("credsStore") && cfg["credsStore"].is_string())
-    return cfg["credsStore"].get<std::string>();
-  return "";
-}
-
 Result<ProcessResult> RunHelper(const std::string& helper, const std::string& verb,
                                 const std::string& input, const std::string& registry) {
+  // The name comes from a file: it names a program in PATH, never a path of its own.
+  if (helper.find_first_of("/\\") != std::string::npos ||
+      std::any_of(helper.begin(), helper.end(), [](unsigned char c) { return c < 0x20; })) {
+    return MakeError(ErrorCode::kInvalid, "config.json names credential helper \"" +
+                                              Printable(helper, 80) + "\" for " + registry +
+                                              "; a helper name cannot hold a path");
+  }
   std::string program = "docker-credential-" + helper;
   auto r = RunProcess({program, verb}, {.stdin_data = input, .timeout = std::chrono::seconds(60)});
   if (!r) {
@@ -86,46 +82,35 @@ std::string FirstLine(const std::string& s) {
 
 }  // namespace
 
-std::string DockerConfigPath(const std::string& explicit_path) {
-  if (!explicit_path.empty()) return explicit_path;
-  const char* dc = std::getenv("DOCKER_CONFIG");
-  if (dc && *dc) return std::string(dc) + "/config.json";
-  const char* home = std::getenv("HOME");
-  return home && *home ? std::string(home) + "/.docker/config.json" : "";
+std::string HelperFor(const Json& cfg, const std::string& registry) {
+  if (cfg.contains("credHelpers") && cfg["credHelpers"].is_object()) {
+    for (const auto& [key, value] : cfg["credHelpers"].items()) {
+      if (SameRegistry(key, registry) && value.is_string()) return value.get<std::string>();
+    }
+  }
+  if (cfg.contains("credsStore") && cfg["credsStore"].is_string())
+    return cfg["credsStore"].get<std::string>();
+  return "";
 }
 
-std::string ServerKey(const std::string& registry) { return IsHub(registry) ? kHubKey : registry; }
-
-Result<std::optional<Credential>> CredentialStore::Get(const std::string& registry) const {
-  ANYARCH_TRY(Json cfg, LoadJson(path_));
-  // An "auths" entry written by `docker login` without a store comes first only when no helper is
-  // configured for the host, as in the docker CLI.
-  std::string helper = HelperFor(cfg, registry);
-  if (!helper.empty()) {
-    ANYARCH_TRY(auto r, RunHelper(helper, "get", ServerKey(registry), registry));
-    if (r.exit_code == 0) {
-      auto j = ParseJson(r.stdout_data, "docker-credential-" + helper + " output");
-      if (!j || !j->is_object()) {
-        return MakeError(ErrorCode::kUnavailable, "credential helper docker-credential-" + helper +
-                                                      " gave an answer that is not JSON for " +
-                                                      registry);
-      }
-      Credential c;
-      if (j->contains("Username") && (*j)["Username"].is_string())
-        c.username = (*j)["Username"].get<std::string>();
-      if (j->contains("Secret") && (*j)["Secret"].is_string())
-        c.secret = (*j)["Secret"].get<std::string>();
-      if (c.secret.empty()) return std::optional<Credential>();
-      return std::optional<Credential>(std::move(c));
-    }
-    if (!NotFoundAnswer(r)) {
-      return MakeError(ErrorCode::kUnavailable,
-                       "credential helper docker-credential-" + helper + " failed for " + registry +
-                           " (exit " + std::to_string(r.exit_code) +
-                           "): " + FirstLine(r.stderr_data + r.stdout_data));
-    }
-    // Not in the helper: fall through to "auths" (docker does the same for credHelpers misses).
+Result<std::optional<Credential>> ParseHelperOutput(std::string_view out, const std::string& helper,
+                                                    const std::string& registry) {
+  auto j = ParseJson(out, "docker-credential-" + helper + " output");
+  if (!j || !j->is_object()) {
+    return MakeError(ErrorCode::kUnavailable, "credential helper docker-credential-" + helper +
+                                                  " gave an answer that is not JSON for " +
+                                                  registry);
   }
+  Credential c;
+  if (auto u = j->find("Username"); u != j->end() && u->is_string())
+    c.username = u->get<std::string>();
+  if (auto s = j->find("Secret"); s != j->end() && s->is_string()) c.secret = s->get<std::string>();
+  if (c.secret.empty()) return std::optional<Credential>();
+  return std::optional<Credential>(std::move(c));
+}
+
+Result<std::optional<Credential>> FromAuths(const Json& cfg, const std::string& registry,
+                                            const std::string& path) {
   if (!cfg.contains("auths") || !cfg["auths"].is_object()) return std::optional<Credential>();
   for (const auto& [key, entry] : cfg["auths"].items()) {
     if (!SameRegistry(key, registry) || !entry.is_object()) continue;
@@ -135,7 +120,7 @@ Result<std::optional<Credential>> CredentialStore::Get(const std::string& regist
       auto plain = Base64Decode(entry["auth"].get<std::string>());
       auto colon = plain ? plain->find(':') : std::string::npos;
       if (!plain || colon == std::string::npos) {
-        return MakeError(ErrorCode::kInvalid, path_ + ": the \"auth\" value for " + key +
+        return MakeError(ErrorCode::kInvalid, path + ": the \"auth\" value for " + key +
                                                   " is not base64 of user:password");
       }
       c.username = plain->substr(0, colon);
@@ -153,6 +138,35 @@ Result<std::optional<Credential>> CredentialStore::Get(const std::string& regist
     if (!c.secret.empty()) return std::optional<Credential>(std::move(c));
   }
   return std::optional<Credential>();
+}
+
+std::string DockerConfigPath(const std::string& explicit_path) {
+  if (!explicit_path.empty()) return explicit_path;
+  const char* dc = std::getenv("DOCKER_CONFIG");
+  if (dc && *dc) return std::string(dc) + "/config.json";
+  const char* home = std::getenv("HOME");
+  return home && *home ? std::string(home) + "/.docker/config.json" : "";
+}
+
+std::string ServerKey(const std::string& registry) { return IsHub(registry) ? kHubKey : registry; }
+
+Result<std::optional<Credential>> CredentialStore::Get(const std::string& registry) const {
+  ANYARCH_TRY(Json cfg, LoadJson(path_));
+  // An "auths" entry written by `docker login` without a store comes first only when no helper is
+  // configured for the host, as in the docker CLI.
+  std::string helper = HelperFor(cfg, registry);
+  if (!helper.empty()) {
+    ANYARCH_TRY(auto r, RunHelper(helper, "get", ServerKey(registry), registry));
+    if (r.exit_code == 0) return ParseHelperOutput(r.stdout_data, helper, registry);
+    if (!NotFoundAnswer(r)) {
+      return MakeError(ErrorCode::kUnavailable,
+                       "credential helper docker-credential-" + helper + " failed for " + registry +
+                           " (exit " + std::to_string(r.exit_code) +
+                           "): " + FirstLine(r.stderr_data + r.stdout_data));
+    }
+    // Not in the helper: fall through to "auths" (docker does the same for credHelpers misses).
+  }
+  return FromAuths(cfg, registry, path_);
 }
 
 Result<std::string> CredentialStore::Store(const std::string& registry,

@@ -16,6 +16,7 @@
 #include <string>
 
 #include "base/error.h"
+#include "base/json.h"
 
 namespace anyarch::registry {
 
@@ -50,6 +51,19 @@ class CredentialStore {
  private:
   std::string path_;
 };
+
+// The pure parts of Get, for tests and fuzzing (nothing is read or run):
+// The helper name config.json gives for `registry` (credHelpers, then credsStore), or "".
+std::string HelperFor(const Json& config, const std::string& registry);
+// The credential in config.json's "auths" for `registry`: std::nullopt when there is none;
+// kInvalid (naming `path` and the entry's key, never the value) when "auth" is not base64 of
+// user:password.
+Result<std::optional<Credential>> FromAuths(const Json& config, const std::string& registry,
+                                            const std::string& path);
+// A helper's answer to `get` ({"ServerURL","Username","Secret"}): std::nullopt when it has no
+// Secret; kUnavailable when it is not a JSON object. Messages name the helper, never the answer.
+Result<std::optional<Credential>> ParseHelperOutput(std::string_view out, const std::string& helper,
+                                                    const std::string& registry);
 
 // The key config.json uses for a registry: "https://index.docker.io/v1/" for Docker Hub, else the
 // host[:port] itself.

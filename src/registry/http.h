@@ -7,6 +7,7 @@
 // buffered beyond a small window, so a multi-GiB blob costs the same memory as a small one.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -39,6 +40,9 @@ struct HttpRequest {
   Reader* body = nullptr;
   std::int64_t body_size = 0;  // exact length of `body`
   TlsOptions tls;
+  // The whole exchange must be over within this (0: no deadline, only the 60 s stall limit).
+  // kUnavailable when it is not.
+  std::chrono::milliseconds timeout{0};
 };
 
 // The body is read through Reader::Read: 0 at its end, kUnavailable when the connection drops

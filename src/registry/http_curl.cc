@@ -5,8 +5,11 @@
 // connection in its multi handle's cache, and the next request on that pair reuses it.
 //
 // Traps handled: "Expect: 100-continue" is turned off (a needless round trip per upload);
-// Authorization headers are never sent to another host after a redirect (blob storage); a body
-// we read for an upload can fail (digest mismatch), and that error is what the caller sees.
+// Authorization headers are never sent to another host after a redirect (blob storage; libcurl
+// drops custom Authorization headers when the host or port changes); a body we read for an
+// upload can fail (digest mismatch), and that error is what the caller sees. A lying server is
+// bounded: at most 256 KiB of headers per response, 5 redirects (a loop is not retried), an
+// optional deadline per request (token servers), and 60 s without a byte ends any transfer.
 #include <curl/curl.h>
 
 #include <algorithm>
@@ -28,6 +31,10 @@ namespace {
 
 constexpr std::size_t kWindow = 1 << 20;  // unread bytes held before the transfer pauses
 constexpr long kBufferSize = 256 * 1024;
+// Response headers of one response, all lines together. Registries send a few KiB; more than
+// this is a server trying to exhaust memory (curl only limits a single line, to 100 KiB).
+constexpr std::size_t kMaxHeaderBytes = 256 * 1024;
+constexpr long kMaxRedirects = 5;
 
 struct Pair {
   CURLM* multi = nullptr;
@@ -112,9 +119,15 @@ class CurlResponse final : public HttpResponse {
     if (line.rfind("HTTP/", 0) == 0) {
       // A new response: after a redirect or a 100 Continue, the earlier headers do not count.
       self->headers_.clear();
+      self->header_bytes_ = 0;
       auto sp = line.find(' ');
       self->status_ = sp == std::string_view::npos ? 0 : std::atol(line.substr(sp + 1).data());
       return size * n;
+    }
+    self->header_bytes_ += line.size();
+    if (self->header_bytes_ > kMaxHeaderBytes) {
+      self->headers_too_large_ = true;
+      return 0;  // curl aborts the transfer (CURLE_WRITE_ERROR)
     }
     std::string_view trimmed = TrimSpace(line);
     if (trimmed.empty()) {
@@ -170,6 +183,8 @@ class CurlResponse final : public HttpResponse {
   long status_ = 0;
   Headers headers_;
   bool headers_done_ = false;
+  bool headers_too_large_ = false;
+  std::size_t header_bytes_ = 0;
   bool body_started_ = false;
   bool done_ = false;
   bool paused_ = false;
@@ -196,6 +211,11 @@ class CurlTransport final : public HttpTransport,
     ANYARCH_CHECK(resp->Start(req, ca_blob));
     while (!resp->headers_done_ && !resp->body_started_ && !resp->done_) resp->Pump();
     if (resp->upload_error_) return Unexpected(std::move(*resp->upload_error_));
+    if (resp->headers_too_large_) {
+      return MakeError(ErrorCode::kInvalid, resp->host_ + " sent more than " +
+                                                std::to_string(kMaxHeaderBytes / 1024) +
+                                                " KiB of response headers; refusing the answer");
+    }
     if (resp->done_ && resp->result_ != CURLE_OK && !resp->headers_done_) {
       std::string what = resp->CurlMessage();
       switch (resp->result_) {
@@ -203,6 +223,18 @@ class CurlTransport final : public HttpTransport,
           // Not retriable: the same certificate will be presented next time.
           return MakeError(ErrorCode::kIo, "the TLS certificate of " + resp->host_ +
                                                " is not trusted (" + what + ")");
+        case CURLE_TOO_MANY_REDIRECTS:
+          // A loop (or a very long chain) ends the same way every time: not retriable.
+          return MakeError(ErrorCode::kIo, resp->host_ + " redirected more than " +
+                                               std::to_string(kMaxRedirects) +
+                                               " times (a redirect loop?)");
+        case CURLE_OPERATION_TIMEDOUT:
+          if (req.timeout.count() > 0) {
+            return MakeError(ErrorCode::kUnavailable,
+                             resp->host_ + " did not answer within " +
+                                 std::to_string(req.timeout.count() / 1000) + " s");
+          }
+          return MakeError(ErrorCode::kUnavailable, resp->host_ + ": " + what);
         case CURLE_SSL_CONNECT_ERROR:
         case CURLE_SSL_CERTPROBLEM:
         case CURLE_SSL_CIPHER:
@@ -297,7 +329,7 @@ Status CurlResponse::Start(const HttpRequest& req, const std::string& ca_blob) {
   }
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, header_list_);
   curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-  curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
+  curl_easy_setopt(c, CURLOPT_MAXREDIRS, kMaxRedirects);
   curl_easy_setopt(c, CURLOPT_UNRESTRICTED_AUTH, 0L);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, WriteCb);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, this);
@@ -308,6 +340,8 @@ Status CurlResponse::Start(const HttpRequest& req, const std::string& ca_blob) {
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
   curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
   curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
+  if (req.timeout.count() > 0)
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(req.timeout.count()));
   curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_USERAGENT, "anyarch/0.1");

@@ -23,10 +23,10 @@ Result<fs::path> UnpackSnapshot(image::ImageSource& src, const image::Manifest& 
   fs::path base = fs::path(store_root) / "snapshots";
   std::string id = m.layers.empty() ? "empty" : ChainId(cfg.diff_ids).hex();
   fs::path final_dir = base / id;
+  // Private: snapshots hold the images' setuid files and whatever else they bring.
+  ANYARCH_CHECK(MakePrivateDir(base));
   std::error_code ec;
   if (fs::is_directory(final_dir / "rootfs", ec)) return final_dir / "rootfs";
-  fs::create_directories(base, ec);
-  if (ec) return MakeError(ErrorCode::kIo, base.string() + ": " + ec.message());
   // Removed on every early return below: a refused layer leaves nothing behind.
   ANYARCH_TRY(TempDir tmp, TempDir::Create(".unpack", base));
   fs::path rootfs = tmp.path() / "rootfs";

@@ -48,12 +48,37 @@ assert_eq "$steps" "GOARCH=arm64" "steps in the JSON plan"
 pass "stages, inheritance and steps"
 
 # Plans printed by the binary match the checked-in expectations for a sample of the corpus.
-for name in go-cross-buildplatform go-xx-cgo rust-cargo-chef java-gradle-jlink heredoc-heavy; do
+for name in go-cross-buildplatform go-xx-cgo rust-cargo-chef java-gradle-jlink heredoc-heavy \
+  heredoc-forms mount-defaults pattern-modifiers; do
   got=$("$AA" lint --plan --steps --platform linux/amd64,linux/arm64 --build-platform linux/amd64 \
     -f "$SRC/tests/dockerfiles/$name/Dockerfile" "$SRC/tests/dockerfiles/$name")
   assert_eq "$got" "$(cat "$SRC/tests/dockerfiles/$name/plan.txt")" "plan of $name"
 done
 pass "plans match"
+
+# A per-architecture base image that cannot run on the target is an error, also with --no-fail;
+# for a platform it runs on it is a warning.
+mkdir -p "$WORK/wrongbase"
+printf 'FROM arm64v8/alpine:3.19 AS tools\nRUN true\n' >"$WORK/wrongbase/Dockerfile"
+expect_fail "$AA" lint --no-fail --platform linux/amd64 "$WORK/wrongbase"
+assert_contains "$OUT" 'Dockerfile:1:6: error [arch-specific-base] stage "tools": base image "arm64v8/alpine:3.19" holds linux/arm64 only and cannot run on linux/amd64' "wrong base is an error"
+out=$("$AA" lint --no-fail --platform linux/arm64 "$WORK/wrongbase")
+assert_contains "$out" "warning [arch-specific-base]" "right base is a warning"
+plan=$("$AA" lint --plan --platform linux/amd64 "$WORK/wrongbase")
+assert_contains "$plan" 'stage 0 "tools": from arm64v8/alpine:3.19, runs on linux/amd64 (target), WRONG PLATFORM' "plan names the stage"
+pass "base image for the wrong platform"
+
+# "# check=" skips rules by anyarch or BuildKit name and makes findings errors.
+mkdir -p "$WORK/check"
+printf '# check=skip=MaintainerDeprecated;error=true\nFROM alpine\nMAINTAINER me\nRUN apt-get install curl\n' \
+  >"$WORK/check/Dockerfile"
+expect_fail "$AA" lint --no-fail --platform linux/amd64 "$WORK/check"
+assert_contains "$OUT" "Dockerfile:4:1: error [apt-get-yes]" "check=error=true"
+assert_not_contains "$OUT" "maintainer" "check=skip"
+printf '# check=colour=blue\nFROM alpine\n' >"$WORK/check/Dockerfile"
+expect_fail "$AA" lint --platform linux/amd64 "$WORK/check"
+assert_contains "$ERR" 'unknown setting "colour"' "bad check directive"
+pass "check directive"
 
 # A syntax error names the file, line and column, shows a caret, and exits 1.
 printf 'FROM alpine\nCOPY --chmdo=644 a b\n' >"$WORK/bad.Dockerfile"

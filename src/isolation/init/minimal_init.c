@@ -1,0 +1,167 @@
+/* The init that is pid 1 of every container: a small static program, embedded in the anyarch
+ * binary and executed from a memfd, so that /proc/1/exe, /proc/1/cmdline and /proc/1/environ
+ * show this program, its few options and the container's own environment, never the host
+ * process that started it (a fork of anyarch would carry the caller's environment, CI tokens
+ * included, and its command line).
+ *
+ * Usage: init -u UID -g GID [-3] [-e FD] -- PROGRAM [ARG...]
+ *   -3     PER_LINUX32 personality for the program
+ *   -e FD  a close-on-exec pipe on which a failure to start the program is reported
+ *
+ * It starts the program (user and group set, PATH from its own environment searched inside the
+ * new root), forwards SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SIGWINCH to it,
+ * reaps orphans, and exits with the program's status (128+N when it died from signal N). The
+ * signals are blocked and taken with sigwaitinfo, as tini does: pid 1 of a namespace gets no
+ * signal that has no handler, except blocked ones, which stay pending until taken.
+ *
+ * Written against the C library only (no C++ runtime) so the static binary stays small. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/personality.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+enum { kExitCannotStart = 127, kExitSetup = 125 };
+
+static const int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+
+static void Report(int fd, const char* a, const char* b, int err) {
+  if (fd < 0) return;
+  char buf[600];
+  size_t n = 0;
+  const char* parts[] = {a, b, ": ", strerror(err)};
+  for (size_t i = 0; i < sizeof parts / sizeof parts[0]; ++i) {
+    size_t len = strlen(parts[i]);
+    if (n + len >= sizeof buf) len = sizeof buf - 1 - n;
+    memcpy(buf + n, parts[i], len);
+    n += len;
+  }
+  if (err == ENOEXEC) {
+    const char* hint =
+        " (no emulator registered for this architecture? run: anyarch binfmt install)";
+    size_t len = strlen(hint);
+    if (n + len < sizeof buf) {
+      memcpy(buf + n, hint, len);
+      n += len;
+    }
+  }
+  ssize_t ignored = write(fd, buf, n);
+  (void)ignored;
+}
+
+static unsigned ParseId(const char* s) {
+  char* end = NULL;
+  unsigned long v = strtoul(s, &end, 10);
+  if (!s[0] || *end || v > 0xffffffffUL) _exit(kExitSetup);
+  return (unsigned)v;
+}
+
+/* The program: user, personality, signals back to default, exec with PATH lookup. */
+static void ExecProgram(char** argv, unsigned uid, unsigned gid, int linux32, int errfd) {
+  if (errfd >= 0) fcntl(errfd, F_SETFD, FD_CLOEXEC);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  if (linux32 && personality(PER_LINUX32) < 0) {
+    Report(errfd, "personality", "", errno);
+    _exit(kExitSetup);
+  }
+  if (setgroups(0, NULL) != 0 && uid != 0) {
+    Report(errfd, "setgroups", "", errno);
+    _exit(kExitSetup);
+  }
+  if (setgid(gid) != 0 || setuid(uid) != 0) {
+    Report(errfd, "setting the user", "", errno);
+    _exit(kExitSetup);
+  }
+  const char* cmd = argv[0];
+  int last = ENOENT;
+  if (strchr(cmd, '/')) {
+    execv(cmd, argv);
+    last = errno;
+  } else {
+    const char* path = getenv("PATH");
+    if (!path) path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    size_t clen = strlen(cmd);
+    for (const char* p = path;; ++p) {
+      const char* end = strchrnul(p, ':');
+      size_t dlen = (size_t)(end - p);
+      char candidate[4096];
+      if (dlen + 1 + clen + 1 <= sizeof candidate) {
+        if (dlen == 0) {
+          candidate[0] = '.';
+          dlen = 1;
+        } else {
+          memcpy(candidate, p, dlen);
+        }
+        candidate[dlen] = '/';
+        memcpy(candidate + dlen + 1, cmd, clen + 1);
+        execv(candidate, argv);
+        if (errno != ENOENT && errno != ENOTDIR) {
+          last = errno;
+          break;
+        }
+      }
+      if (!*end) break;
+      p = end;
+    }
+  }
+  Report(errfd, "exec ", cmd, last);
+  _exit(kExitCannotStart);
+}
+
+int main(int argc, char** argv) {
+  unsigned uid = 0, gid = 0;
+  int linux32 = 0, errfd = -1, i = 1;
+  for (; i < argc; ++i) {
+    if (strcmp(argv[i], "--") == 0) {
+      ++i;
+      break;
+    }
+    if (strcmp(argv[i], "-3") == 0) {
+      linux32 = 1;
+    } else if (i + 1 < argc && strcmp(argv[i], "-u") == 0) {
+      uid = ParseId(argv[++i]);
+    } else if (i + 1 < argc && strcmp(argv[i], "-g") == 0) {
+      gid = ParseId(argv[++i]);
+    } else if (i + 1 < argc && strcmp(argv[i], "-e") == 0) {
+      errfd = (int)ParseId(argv[++i]);
+    } else {
+      _exit(kExitSetup);
+    }
+  }
+  if (i >= argc) _exit(kExitSetup);
+  sigset_t set;
+  sigemptyset(&set);
+  for (size_t k = 0; k < sizeof kForwarded / sizeof kForwarded[0]; ++k)
+    sigaddset(&set, kForwarded[k]);
+  sigaddset(&set, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &set, NULL);
+  pid_t child = fork();
+  if (child < 0) {
+    Report(errfd, "fork", "", errno);
+    _exit(kExitSetup);
+  }
+  if (child == 0) ExecProgram(argv + i, uid, gid, linux32, errfd);
+  if (errfd >= 0) close(errfd);
+  for (;;) {
+    siginfo_t info;
+    int sig = sigwaitinfo(&set, &info);
+    if (sig < 0) continue; /* EINTR */
+    if (sig != SIGCHLD) {
+      kill(child, sig);
+      continue;
+    }
+    for (;;) {
+      int status = 0;
+      pid_t r = waitpid(-1, &status, WNOHANG);
+      if (r <= 0) break;
+      if (r == child) _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+    }
+  }
+}
