@@ -32,7 +32,7 @@ export PASSWORD=not-checked-by-this-registry
 order=(lint pull images tag rmi push inspect copy export import run verify tags login logout
   "manifest create" "manifest annotate" "manifest inspect" "manifest ls" "manifest push"
   "manifest rm" "manifest merge" manifest prune file doctor "binfmt status" "binfmt install"
-  "binfmt test" "binfmt uninstall" binfmt)
+  "binfmt test" "binfmt uninstall" binfmt build)
 top=$("$AA" --help)
 # Every command of the top-level help is in the order above (a new command needs its examples
 # run here too).
@@ -42,6 +42,12 @@ done
 
 ran=0
 for c in "${order[@]}"; do
+  # build's examples start FROM busybox: the store holds it under that name, as after a pull.
+  if [ "$c" = build ]; then
+    "$AA" --progress quiet copy --all "oci:$ex/busybox:latest" local:busybox:latest >/dev/null ||
+      fail "busybox into the local store for build's examples"
+    "$AA" binfmt install arm64 arm >/dev/null || fail "binfmt install for build's examples"
+  fi
   # shellcheck disable=SC2086
   help=$("$AA" $c --help) || fail "$c --help failed"
   mapfile -t lines < <(printf '%s\n' "$help" | sed -n '/^Examples\?:$/,$p' | sed -nE 's/^  (.*anyarch .*)$/\1/p')

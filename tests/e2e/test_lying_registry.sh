@@ -51,32 +51,33 @@ lie() {
   pass "$name: exit $RC in $ms ms, store unchanged: $(head -1 <<<"$ERR" | cut -c1-150)"
 }
 
-# The exit codes of cli/app.cc: 1 for most errors; each case also names its cause.
+# The exit codes by error class (the README's table): 1 I/O, 4 unauthorized, 5 unavailable,
+# 6 invalid input, 7 digest mismatch; each case also names its cause.
 # 1. Content-Length larger than the body: every blob answer is cut short; retried with Range,
 #    then given up.
 lie "Content-Length above the body" 60 1 "ended before the end of the body" -- \
   --length '/blobs/sha256:.*:1000:1000'
 # ... and smaller than the body: the body ends cleanly before the descriptor's size.
-lie "Content-Length below the body" 30 1 "the registry sent" -- --length '/blobs/sha256:.*:-100:1000'
+lie "Content-Length below the body" 30 7 "the registry sent" -- --length '/blobs/sha256:.*:-100:1000'
 # 2. A body that never ends: manifests are cut at 4 MiB, blobs at their descriptor's size.
-lie "endless manifest body" 30 1 "over 4 MiB" -- --endless '/manifests/:1000'
-lie "endless blob body" 30 1 "more than the" -- --endless '/blobs/sha256:.*:1000'
+lie "endless manifest body" 30 6 "over 4 MiB" -- --endless '/manifests/:1000'
+lie "endless blob body" 30 7 "more than the" -- --endless '/blobs/sha256:.*:1000'
 # 3. 4 MiB of headers: refused at 256 KiB, not retried.
-lie "4 MiB of headers" 30 1 "KiB of response headers" -- --huge-headers '/manifests/:1000'
+lie "4 MiB of headers" 30 6 "KiB of response headers" -- --huge-headers '/manifests/:1000'
 # 4. A redirect loop: curl stops after 5, and the loop is not retried.
 lie "redirect loop" 30 1 "redirected more than 5 times" -- --redirect-loop '/manifests/:1000'
 # 5. Token server garbage, a token response without a token, a token server that never answers
 #    (the request has 30 s).
-lie "token garbage" 30 1 "sent no JSON" -- --token garbage
-lie "token response without a token" 30 1 "gave no token" -- --token notoken
-lie "token server never answers" 60 1 "did not answer within 30 s" -- --token stall
+lie "token garbage" 30 6 "sent no JSON" -- --token garbage
+lie "token response without a token" 30 4 "gave no token" -- --token notoken
+lie "token server never answers" 60 5 "did not answer within 30 s" -- --token stall
 # 6. Content-Type says image manifest, the document says index.
-lie "Content-Type against mediaType" 30 1 "but was served as" -- \
+lie "Content-Type against mediaType" 30 6 "but was served as" -- \
   --content-type '/manifests/:application/vnd.docker.distribution.manifest.v2+json:1000'
 # 7. The index again, served under the digest of one of its own children.
-lie "index listing itself" 30 1 "expected sha256:" -- --self-index '/manifests/:1000'
+lie "index listing itself" 30 7 "expected sha256:" -- --self-index '/manifests/:1000'
 # 8. A 200 for a blob with other bytes (other length, a consistent Content-Length).
-lie "200 with the wrong bytes" 30 1 "the registry sent" -- --wrong-blob '/blobs/sha256:.*:1000'
+lie "200 with the wrong bytes" 30 7 "the registry sent" -- --wrong-blob '/blobs/sha256:.*:1000'
 
 # 9. A redirect to another host (blob storage): the pull succeeds, and the other host never saw
 #    the credentials (a Basic-auth registry behind the proxy; the storage host serves with the
