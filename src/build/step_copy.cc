@@ -123,19 +123,8 @@ Status CopyData(int from, int to, const std::string& what) {
       return Unexpected(ErrnoError(errno, "copying " + what));
     break;
   }
-  std::vector<char> buf(1 << 20);
-  for (;;) {
-    ssize_t n = ::read(from, buf.data(), buf.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Unexpected(ErrnoError(errno, "reading " + what));
-    if (n == 0) return Ok();
-    for (ssize_t off = 0; off < n;) {
-      ssize_t w = ::write(to, buf.data() + off, static_cast<std::size_t>(n - off));
-      if (w < 0 && errno == EINTR) continue;
-      if (w < 0) return Unexpected(ErrnoError(errno, "writing " + what));
-      off += w;
-    }
-  }
+  // Across filesystems, or where the kernel cannot: plain reads and writes.
+  return CopyFdData(from, to, what);
 }
 
 class Copier {
