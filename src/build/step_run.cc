@@ -300,6 +300,7 @@ Result<LayerStep> PrepareRun(StageEnv& env, const ImageState& state, const docke
       spec.cwd = state.WorkingDir();
       spec.uid = ids->uid;
       spec.gid = ids->gid;
+      spec.groups = ids->groups;
       spec.hostname = "buildkitsandbox";
       spec.timeout = env.request.step_timeout;
       spec.linux32 = ready->linux32;
@@ -321,7 +322,8 @@ Result<LayerStep> PrepareRun(StageEnv& env, const ImageState& state, const docke
             // The source is resolved inside the context; the mount is made through its fd.
             ANYARCH_TRY(UniqueFd src,
                         OpenInRoot(rootfd.get(), JoinInRoot("", m.spec.source), O_PATH));
-            mount.source = "/proc/self/fd/" + std::to_string(src.get());
+            mount.source = m.spec.source;  // for messages
+            mount.source_fd = src.get();
             locks.push_back(std::move(src));
             break;
           }
@@ -330,7 +332,8 @@ Result<LayerStep> PrepareRun(StageEnv& env, const ImageState& state, const docke
             UniqueFd rootfd(::open(merged[view_of[i]].c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
             ANYARCH_TRY(UniqueFd src,
                         OpenInRoot(rootfd.get(), JoinInRoot("", m.spec.source), O_PATH));
-            mount.source = "/proc/self/fd/" + std::to_string(src.get());
+            mount.source = m.spec.source;  // for messages
+            mount.source_fd = src.get();
             locks.push_back(std::move(src));
             break;
           }

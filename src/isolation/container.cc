@@ -1,6 +1,7 @@
 #include "isolation/container.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/capability.h>
 #include <linux/openat2.h>
 #include <net/if.h>
@@ -194,6 +195,33 @@ void Remount(int root, const std::string& target, unsigned long flags) {
 }
 
 void BindMount(int root, const std::string& root_real, const std::string& source,
+               const std::string& target, bool readonly);
+
+// A bind mount of a source the caller resolved to `source_fd`. The descriptor's mount belongs to
+// the mount namespace this one was copied from, and mount(2) refuses (EINVAL) a bind whose source
+// is in another namespace, so the source is mounted by its path, as the kernel names it (no
+// symlinks left in it), in this namespace's copy; the mounted object must then be the very inode
+// the descriptor holds, or the container is not started.
+void BindMountFd(int root, const std::string& root_real, int source_fd, const std::string& target,
+                 bool readonly) {
+  char path[PATH_MAX + 1];
+  ssize_t n = ::readlink(FdPath(source_fd).c_str(), path, PATH_MAX);
+  if (n <= 0) Die("bind source of " + target);
+  path[n] = 0;
+  struct stat want {
+  }, got{};
+  if (::fstat(source_fd, &want) != 0) Die("bind source of " + target);
+  BindMount(root, root_real, path, target, readonly);
+  int fd = OpenInRoot(root, target, O_PATH);
+  if (fd < 0 || ::fstat(fd, &got) != 0) Die("checking the mount at " + target);
+  ::close(fd);
+  if (got.st_dev != want.st_dev || got.st_ino != want.st_ino) {
+    errno = ESTALE;
+    Die("the bind source of " + target + " changed while the container was set up");
+  }
+}
+
+void BindMount(int root, const std::string& root_real, const std::string& source,
                const std::string& target, bool readonly) {
   struct stat st {};
   if (::stat(source.c_str(), &st) != 0) Die("bind source " + source);
@@ -307,6 +335,12 @@ void LoopbackUp() {
                                    "-e",
                                    std::to_string(kErrFd)};
   if (spec.linux32) args.push_back("-3");
+  if (!spec.groups.empty()) {
+    std::string list;
+    for (unsigned g : spec.groups) list += (list.empty() ? "" : ",") + std::to_string(g);
+    args.push_back("-G");
+    args.push_back(list);
+  }
   args.push_back("--");
   args.insert(args.end(), spec.argv.begin(), spec.argv.end());
   std::vector<char*> argv, envp;
@@ -386,8 +420,11 @@ void LoopbackUp() {
   }
   for (const auto& f : kEtcFiles)
     BindMount(root, root_real, spec.state_dir + "/" + f.state_name, f.target, false);
+  int next_source_fd = kFirstFreeFd;  // where ArrangeDescriptors put the mounts' source fds
   for (const auto& m : spec.mounts) {
-    if (m.type == Mount::Type::kBind) {
+    if (m.type == Mount::Type::kBind && m.source_fd >= 0) {
+      BindMountFd(root, root_real, next_source_fd++, m.target, m.readonly);
+    } else if (m.type == Mount::Type::kBind) {
       BindMount(root, root_real, m.source, m.target, m.readonly);
     } else {
       int fd = EnsureMountPoint(root, root_real, m.target, true);
@@ -442,11 +479,24 @@ void ArrangeDescriptors(const ContainerSpec& spec, int err, int report, int cont
     high[i] = ::fcntl(want[i], F_DUPFD_CLOEXEC, 1024);
     if (high[i] < 0) ::_exit(125);
   }
+  // Then the bind mounts' source descriptors, in the order of spec.mounts, from kFirstFreeFd on.
+  std::vector<int> sources;
+  for (const auto& m : spec.mounts) {
+    if (m.type != Mount::Type::kBind || m.source_fd < 0) continue;
+    int h = ::fcntl(m.source_fd, F_DUPFD_CLOEXEC, 1024);
+    if (h < 0) ::_exit(125);
+    sources.push_back(h);
+  }
   for (int i = 0; i < kFirstFreeFd; ++i) {
     if (::dup2(high[i], i) < 0) ::_exit(125);
     if (i >= kErrFd) ::fcntl(i, F_SETFD, FD_CLOEXEC);
   }
-  ::syscall(SYS_close_range, kFirstFreeFd, ~0U, 0);
+  int last = kFirstFreeFd;
+  for (int h : sources) {
+    if (::dup2(h, last) < 0) ::_exit(125);
+    ::fcntl(last++, F_SETFD, FD_CLOEXEC);
+  }
+  ::syscall(SYS_close_range, last, ~0U, 0);
 }
 
 // Outside the new pid namespace (it belongs to anyarch's), inside the new mount namespace: starts
@@ -649,6 +699,9 @@ Status CheckSpec(const ContainerSpec& spec) {
   if (spec.timeout.count() < 0 || spec.timeout.count() > 0x7fffffff)
     return MakeError(ErrorCode::kInvalid, "bad timeout");
   if (spec.state_dir.empty()) return MakeError(ErrorCode::kInvalid, "no state directory");
+  if (spec.groups.size() > 64)
+    return MakeError(ErrorCode::kInvalid, "the user is in " + std::to_string(spec.groups.size()) +
+                                              " groups; a container allows at most 64");
   std::vector<std::string> lowers = spec.lowers;
   if (lowers.empty()) lowers.push_back(spec.rootfs);
   for (const auto& l : lowers) {
@@ -664,8 +717,8 @@ Status CheckSpec(const ContainerSpec& spec) {
         return MakeError(ErrorCode::kInvalid, "mount target '" + m.target + "' has '..' in it");
     if (m.type == Mount::Type::kBind) {
       struct stat st {};
-      if (::stat(m.source.c_str(), &st) != 0)
-        return Unexpected(ErrnoError(errno, "bind mount source " + m.source));
+      int r = m.source_fd >= 0 ? ::fstat(m.source_fd, &st) : ::stat(m.source.c_str(), &st);
+      if (r != 0) return Unexpected(ErrnoError(errno, "bind mount source " + m.source));
     }
   }
   return Ok();

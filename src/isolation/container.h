@@ -51,6 +51,10 @@ struct Mount {
   enum class Type { kBind, kTmpfs };
   Type type = Type::kBind;
   std::string source;  // host path (file or directory), for kBind
+  // kBind: an open descriptor (O_PATH is enough) of the source, used instead of `source` when
+  // >= 0, so a source resolved safely (RESOLVE_IN_ROOT) is mounted as it was resolved. Owned by
+  // the caller; it is passed to the container's monitor and nowhere else.
+  int source_fd = -1;
   // Absolute path inside the container; created (file or dir, as the source is) when missing.
   std::string target;
   bool readonly = false;
@@ -74,6 +78,9 @@ struct ContainerSpec {
   std::vector<std::string> env;  // KEY=VALUE; PATH in here is used to find argv[0]
   std::string cwd = "/";
   unsigned uid = 0, gid = 0;
+  // The supplementary groups (setgroups); empty: none. Callers pass rootfs::UserIds::groups, which
+  // starts with gid. At most 64 (kMaxGroups); the container's setup fails beyond that.
+  std::vector<unsigned> groups;
   std::string hostname = "anyarch";
   std::chrono::seconds timeout{0};  // 0: none
   // PER_LINUX32 personality: a 32-bit image on a 64-bit host of the same family sees the 32-bit

@@ -108,6 +108,7 @@ Result<RunOutcome> Run(const RunRequest& req) {
         std::move(ids.error()).With(req.user.empty() ? "the image's User" : "--user"));
   spec.uid = ids->uid;
   spec.gid = ids->gid;
+  spec.groups = ids->groups;
   spec.timeout = req.timeout;
   spec.network = req.network;
   for (const auto& v : req.volumes) {

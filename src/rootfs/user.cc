@@ -145,11 +145,13 @@ Result<std::string> ReadFileInRoot(const fs::path& rootfs, const std::string& pa
 }
 
 Result<UserIds> ResolveUser(const fs::path& rootfs, const std::string& spec) {
-  if (spec.empty()) return UserIds{};
+  // No user is root, looked up as uid 0 (so root's memberships count, as in Docker: busybox's
+  // root is also in wheel).
   std::size_t colon = spec.find(':');
-  std::string user = spec.substr(0, colon);
+  std::string user = spec.empty() ? "0" : spec.substr(0, colon);
   std::string group = colon == std::string::npos ? "" : spec.substr(colon + 1);
   UserIds ids;
+  std::string member_name;  // the passwd name, whose memberships become supplementary groups
   auto passwd = ImageFile(rootfs, "etc/passwd");
   if (AllDigits(user)) {
     auto uid = ParseId(user);
@@ -165,6 +167,7 @@ Result<UserIds> ResolveUser(const fs::path& rootfs, const std::string& spec) {
         auto gid = ParseId(f[3]);
         if (!gid) return Unexpected(BadField("/etc/passwd", f[0], "gid", f[3]).error());
         ids.gid = *gid;
+        member_name = f[0];
         break;
       }
     }
@@ -183,7 +186,9 @@ Result<UserIds> ResolveUser(const fs::path& rootfs, const std::string& spec) {
         if (!uid) return Unexpected(BadField("/etc/passwd", user, "uid", f[2]).error());
         auto gid = ParseId(f[3]);
         if (!gid) return Unexpected(BadField("/etc/passwd", user, "gid", f[3]).error());
-        ids = {*uid, *gid};
+        ids.uid = *uid;
+        ids.gid = *gid;
+        member_name = user;
         found = true;
         break;
       }
@@ -223,6 +228,20 @@ Result<UserIds> ResolveUser(const fs::path& rootfs, const std::string& spec) {
       if (!found) {
         return MakeError(ErrorCode::kNotFound,
                          "group \"" + Printable(group) + "\" is not in the image's /etc/group");
+      }
+    }
+  }
+  ids.groups.push_back(ids.gid);
+  if (colon == std::string::npos && !member_name.empty()) {
+    if (auto text = ImageFile(rootfs, "etc/group")) {
+      for (const auto& f : Lines(*text)) {
+        if (f.size() < 4) continue;
+        auto members = Split(f[3], ',');
+        if (std::find(members.begin(), members.end(), member_name) == members.end()) continue;
+        auto gid = ParseId(f[2]);
+        if (!gid) return Unexpected(BadField("/etc/group", f[0], "gid", f[2]).error());
+        if (std::find(ids.groups.begin(), ids.groups.end(), *gid) == ids.groups.end())
+          ids.groups.push_back(*gid);
       }
     }
   }

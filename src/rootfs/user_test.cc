@@ -55,6 +55,25 @@ TEST_F(UserTest, NamesNumbersAndGroups) {
   EXPECT_EQ(ResolveUser(root_, "app:wheel").error().code(), ErrorCode::kNotFound);
 }
 
+TEST_F(UserTest, SupplementaryGroupsStartWithThePrimaryGid) {
+  Write("etc/passwd",
+        "root:x:0:0:root:/root:/bin/sh\n"
+        "app:x:1000:1001::/home/app:/bin/sh\n");
+  Write("etc/group",
+        "root:x:0:\nwheel:x:10:root\nstaff:x:50:bob,app\ndev:x:60:app\napp:x:1001:app\n");
+  auto groups = [&](const std::string& spec) {
+    auto r = ResolveUser(root_, spec);
+    EXPECT_TRUE(r) << spec << ": " << r.error().ToString();
+    return r ? r->groups : std::vector<unsigned>{};
+  };
+  EXPECT_EQ(groups(""), (std::vector<unsigned>{0, 10}));
+  EXPECT_EQ(groups("app"), (std::vector<unsigned>{1001, 50, 60}));
+  EXPECT_EQ(groups("1000"), (std::vector<unsigned>{1001, 50, 60}));
+  // An explicit group is the only one (memberships count only in the implicit form).
+  EXPECT_EQ(groups("app:staff"), (std::vector<unsigned>{50}));
+  EXPECT_EQ(groups("4242"), (std::vector<unsigned>{0}));
+}
+
 TEST_F(UserTest, MalformedInputIsAnErrorNotACrash) {
   Write("etc/passwd",
         "bob:x:abc:100::/:/bin/sh\n"

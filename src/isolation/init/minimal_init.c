@@ -4,7 +4,7 @@
  * process that started it (a fork of anyarch would carry the caller's environment, CI tokens
  * included, and its command line).
  *
- * Usage: init -u UID -g GID [-3] [-e FD] -- PROGRAM [ARG...]
+ * Usage: init -u UID -g GID [-G GID,GID...] [-3] [-e FD] -- PROGRAM [ARG...]
  *   -3     PER_LINUX32 personality for the program
  *   -e FD  a close-on-exec pipe on which a failure to start the program is reported
  *
@@ -62,7 +62,26 @@ static unsigned ParseId(const char* s) {
 }
 
 /* The program: user, personality, signals back to default, exec with PATH lookup. */
-static void ExecProgram(char** argv, unsigned uid, unsigned gid, int linux32, int errfd) {
+enum { kMaxGroups = 64 };
+
+/* "1,2,3" into groups; the count. Anything malformed or too long is a setup error. */
+static size_t ParseGroups(const char* s, gid_t* groups) {
+  size_t n = 0;
+  char buf[16];
+  while (*s) {
+    const char* end = strchrnul(s, ',');
+    size_t len = (size_t)(end - s);
+    if (n == kMaxGroups || len == 0 || len >= sizeof buf) _exit(kExitSetup);
+    memcpy(buf, s, len);
+    buf[len] = 0;
+    groups[n++] = (gid_t)ParseId(buf);
+    s = *end ? end + 1 : end;
+  }
+  return n;
+}
+
+static void ExecProgram(char** argv, unsigned uid, unsigned gid, const gid_t* groups,
+                        size_t ngroups, int linux32, int errfd) {
   if (errfd >= 0) fcntl(errfd, F_SETFD, FD_CLOEXEC);
   sigset_t none;
   sigemptyset(&none);
@@ -71,7 +90,7 @@ static void ExecProgram(char** argv, unsigned uid, unsigned gid, int linux32, in
     Report(errfd, "personality", "", errno);
     _exit(kExitSetup);
   }
-  if (setgroups(0, NULL) != 0 && uid != 0) {
+  if (setgroups(ngroups, groups) != 0 && uid != 0) {
     Report(errfd, "setgroups", "", errno);
     _exit(kExitSetup);
   }
@@ -117,6 +136,8 @@ static void ExecProgram(char** argv, unsigned uid, unsigned gid, int linux32, in
 
 int main(int argc, char** argv) {
   unsigned uid = 0, gid = 0;
+  gid_t groups[kMaxGroups];
+  size_t ngroups = 0;
   int linux32 = 0, errfd = -1, i = 1;
   for (; i < argc; ++i) {
     if (strcmp(argv[i], "--") == 0) {
@@ -129,6 +150,8 @@ int main(int argc, char** argv) {
       uid = ParseId(argv[++i]);
     } else if (i + 1 < argc && strcmp(argv[i], "-g") == 0) {
       gid = ParseId(argv[++i]);
+    } else if (i + 1 < argc && strcmp(argv[i], "-G") == 0) {
+      ngroups = ParseGroups(argv[++i], groups);
     } else if (i + 1 < argc && strcmp(argv[i], "-e") == 0) {
       errfd = (int)ParseId(argv[++i]);
     } else {
@@ -147,7 +170,7 @@ int main(int argc, char** argv) {
     Report(errfd, "fork", "", errno);
     _exit(kExitSetup);
   }
-  if (child == 0) ExecProgram(argv + i, uid, gid, linux32, errfd);
+  if (child == 0) ExecProgram(argv + i, uid, gid, groups, ngroups, linux32, errfd);
   if (errfd >= 0) close(errfd);
   for (;;) {
     siginfo_t info;
