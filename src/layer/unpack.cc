@@ -169,6 +169,8 @@ Result<UnpackStats> ApplyLayer(Reader& layer, const std::string& target_dir,
   HashingReader hashed(*plain);
   const WalkOptions already_plain{.decompress = false};
   auto st = WalkTar(hashed, already_plain, [&](const Entry& e, const EntryReader& read) -> Status {
+    const auto uid = static_cast<uid_t>(options.owner ? options.owner->first : e.uid);
+    const auto gid = static_cast<gid_t>(options.owner ? options.owner->second : e.gid);
     std::string dir =
         e.path.find('/') == std::string::npos ? "" : e.path.substr(0, e.path.rfind('/'));
     std::string name =
@@ -205,7 +207,7 @@ Result<UnpackStats> ApplyLayer(Reader& layer, const std::string& target_dir,
       if (dfd < 0) return Unexpected(ErrnoError(errno, "/" + e.path));
       ::fchmod(dfd, e.mode & 07777);
       if (options.keep_ownership && as_root) {
-        if (::fchown(dfd, static_cast<uid_t>(e.uid), static_cast<gid_t>(e.gid)) != 0) {
+        if (::fchown(dfd, uid, gid) != 0) {
           // Not fatal: ownership is best effort on filesystems that refuse it.
         }
       }
@@ -236,7 +238,7 @@ Result<UnpackStats> ApplyLayer(Reader& layer, const std::string& target_dir,
           }
         }
         if (options.keep_ownership && as_root) {
-          if (::fchown(fd, static_cast<uid_t>(e.uid), static_cast<gid_t>(e.gid)) != 0) {
+          if (::fchown(fd, uid, gid) != 0) {
           }
         }
         ::fchmod(fd, e.mode & 07777);
@@ -248,8 +250,7 @@ Result<UnpackStats> ApplyLayer(Reader& layer, const std::string& target_dir,
         if (::symlinkat(e.link.c_str(), p, name.c_str()) != 0)
           return Unexpected(ErrnoError(errno, "/" + e.path));
         if (options.keep_ownership && as_root) {
-          if (::fchownat(p, name.c_str(), static_cast<uid_t>(e.uid), static_cast<gid_t>(e.gid),
-                         AT_SYMLINK_NOFOLLOW) != 0) {
+          if (::fchownat(p, name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) != 0) {
           }
         }
         ++stats.symlinks;

@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/digest.h"
@@ -32,6 +33,8 @@ namespace anyarch::layer {
 
 struct UnpackOptions {
   bool keep_ownership = true;  // chown to the tar's uid/gid (needs root)
+  // With keep_ownership: every entry gets these ids instead of the tar's (ADD --chown).
+  std::optional<std::pair<unsigned, unsigned>> owner;
   // The layer's diff_id from the image config (sha256 of the uncompressed tar). When set, a
   // stream that hashes otherwise fails with kDigestMismatch once it has been read to its end;
   // what was already written to `target_dir` is then the caller's to throw away.
