@@ -46,7 +46,8 @@ Executor::Executor(const BuildRequest& request, const std::vector<dockerfile::Pl
       events_(events),
       cancel_(cancel),
       created_(Rfc3339(request.source_date_epoch)),
-      slots_(JobsOf(request)) {
+      slots_(JobsOf(request)),
+      fetcher_(snapshots, &cancel) {
   empty_dir_ = (fs::path(snapshots.store_root()) / "build" / "empty").string();
   std::error_code ec;
   fs::create_directories(empty_dir_, ec);
@@ -199,6 +200,7 @@ Result<ImageState> Executor::RunStage(int plan, int stage) {
   StageEnv env{.request = request_,
                .snapshots = snapshots_,
                .resolver = resolver_,
+               .fetcher = fetcher_,
                .context = context_,
                .platform = st.platform,
                .target = pl.target,

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "build/build.h"
+#include "build/fetch.h"
 #include "build/image_state.h"
 #include "build/resolve.h"
 #include "build/snapshots.h"
@@ -67,6 +68,7 @@ class Executor {
   std::string created_;
   std::string empty_dir_;
   std::counting_semaphore<1024> slots_;
+  Fetcher fetcher_;  // ADD's URLs, downloaded once per build
 
   mutable std::mutex mu_;
   std::map<std::string, Future> vertices_;

@@ -12,7 +12,9 @@
 //   without a group gets the gid equal to its uid (Docker's documented rule);
 // - --exclude patterns use .dockerignore syntax, relative to each source;
 // - ADD of a local tar archive (plain, gzip, bzip2, xz, zstd) unpacks it with the secure
-//   unpacker into the destination directory; other files are copied like COPY.
+//   unpacker into the destination directory, entries keeping the tar's owners unless --chown
+//   (as BuildKit); other files are copied like COPY; a URL is downloaded (build/fetch.h) and
+//   written 0600 with its Last-Modified time, never unpacked.
 // Security: the destination is written through directory fds resolved with RESOLVE_IN_ROOT
 // inside the stage's mounted snapshot, so an image's absolute symlink (/app -> /etc) leads
 // into the image, never onto the host; sources are resolved inside their tree the same way.
@@ -336,6 +338,33 @@ bool LooksLikeArchive(const std::string& head) {
          starts("\x28\xb5\x2f\xfd") || (head.size() > 262 && head.compare(257, 5, "ustar") == 0);
 }
 
+// ADD of a URL: the download at `target` (relative to the root), 0600 unless --chmod, owned by
+// --chown's ids or root, with the server's Last-Modified as its mtime.
+Status WriteDownload(int root, const Fetched& f, const std::string& target,
+                     const std::optional<Ids>& chown, std::optional<mode_t> chmod) {
+  std::string parent =
+      target.find('/') == std::string::npos ? "" : target.substr(0, target.rfind('/'));
+  ANYARCH_CHECK(MkdirInRoot(root, parent, 0755, chown ? static_cast<long>(chown->uid) : -1,
+                            chown ? static_cast<long>(chown->gid) : -1));
+  ANYARCH_TRY(UniqueFd pd, OpenInRoot(root, parent, O_RDONLY | O_DIRECTORY));
+  std::string name =
+      target.substr(target.rfind('/') == std::string::npos ? 0 : target.rfind('/') + 1);
+  ANYARCH_CHECK(RemoveAt(pd.get(), name));
+  UniqueFd in(::open(f.path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (in.get() < 0) return Unexpected(ErrnoError(errno, f.path));
+  UniqueFd out(
+      ::openat(pd.get(), name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (out.get() < 0) return Unexpected(ErrnoError(errno, "creating /" + target));
+  ANYARCH_CHECK(CopyFdData(in.get(), out.get(), "/" + target));
+  if (::fchown(out.get(), chown ? chown->uid : 0, chown ? chown->gid : 0) != 0)
+    return Unexpected(ErrnoError(errno, "chown /" + target));
+  if (::fchmod(out.get(), chmod ? *chmod : 0600) != 0)
+    return Unexpected(ErrnoError(errno, "chmod /" + target));
+  struct timespec times[2] = {{static_cast<time_t>(f.mtime), 0}, {static_cast<time_t>(f.mtime), 0}};
+  if (::futimens(out.get(), times) != 0) return Unexpected(ErrnoError(errno, "/" + target));
+  return Ok();
+}
+
 std::string Basename(const std::string& p) {
   auto s = p.rfind('/');
   return s == std::string::npos ? p : p.substr(s + 1);
@@ -362,11 +391,30 @@ Result<LayerStep> PrepareCopy(StageEnv& env, const ImageState& state,
   bool dest_dir_written = !dest_word.empty() && (dest_word.back() == '/' || dest_word == ".");
   std::string dest_rel = JoinInRoot("", dest);
 
-  for (const auto& w : words) {
-    if (w.find("://") != std::string::npos)
+  // ADD's URLs are downloaded now: their content is part of the key.
+  std::vector<Fetched> fetched;
+  for (auto it = words.begin(); it != words.end();) {
+    if (!IsUrl(*it)) {
+      if (!flags.checksum.empty())
+        return MakeError(ErrorCode::kInvalid, Where(env, step) + ": --checksum is only for URL " +
+                                                  "sources, and " + *it + " is not one");
+      ++it;
+      continue;
+    }
+    if (!add)
+      return MakeError(ErrorCode::kInvalid, Where(env, step) + ": COPY cannot fetch " +
+                                                ShownUrl(*it) + "; use ADD for URLs");
+    if (!IsHttpUrl(*it))
       return MakeError(ErrorCode::kUnsupported,
-                       Where(env, step) + ": " + kind + " of a URL (" + w +
-                           ") is not supported yet; download it in a RUN step or into the context");
+                       Where(env, step) + ": ADD of " + ShownUrl(*it) +
+                           " is not supported: only http:// and https:// URLs are fetched");
+    if (!flags.from.empty())
+      return MakeError(ErrorCode::kInvalid,
+                       Where(env, step) + ": ADD --from cannot be used with a URL source");
+    auto got = env.fetcher.Fetch(*it, flags.checksum);
+    if (!got) return Unexpected(std::move(got.error()).With(Where(env, step)));
+    fetched.push_back(std::move(*got));
+    it = words.erase(it);
   }
 
   // Where the sources come from.
@@ -429,11 +477,14 @@ Result<LayerStep> PrepareCopy(StageEnv& env, const ImageState& state,
       src_def.push_back(w);
     }
   }
+  for (const auto& f : fetched)
+    src_def.push_back(
+        {{"name", f.name}, {"content", f.digest.ToString()}, {"mtime", f.mtime}, {"url", true}});
   def["sources"] = src_def;
   Json heredocs = Json::array();
   for (const auto& [delim, content] : step.heredocs) heredocs.push_back({delim, content});
   def["heredocs"] = heredocs;
-  const std::size_t total = sources.size() + step.heredocs.size();
+  const std::size_t total = sources.size() + fetched.size() + step.heredocs.size();
   const bool dest_is_dir = dest_dir_written || total > 1 ||
                            std::any_of(words.begin(), words.end(), [](const std::string& w) {
                              return w.find_first_of("*?[") != std::string::npos;
@@ -443,8 +494,8 @@ Result<LayerStep> PrepareCopy(StageEnv& env, const ImageState& state,
   out.definition = def;
   std::string shown = Join(step.words, " ");
   out.created_by = std::string(kind) + " " + shown + " # buildkit";
-  out.execute = [&env, state, step, flags, sources, dest_rel, dest_is_dir, from, from_stage,
-                 from_image, tree, add](const Scratch& scratch) -> Status {
+  out.execute = [&env, state, step, flags, sources, fetched, dest_rel, dest_is_dir, from,
+                 from_stage, from_image, tree, add](const Scratch& scratch) -> Status {
     std::vector<isolation::OverlaySpec> views;
     std::vector<std::string> lowers = state.lowers;
     if (lowers.empty()) lowers.push_back(env.empty_dir);
@@ -493,9 +544,12 @@ Result<LayerStep> PrepareCopy(StageEnv& env, const ImageState& state,
             ANYARCH_TRY(UniqueFd d, OpenInRoot(dst_root.get(), dest_rel, O_PATH | O_DIRECTORY));
             auto reader = FileReader::Open("/proc/self/fd/" + std::to_string(rd.get()));
             if (!reader) return Unexpected(reader.error());
-            // Unpacked files belong to root, as in BuildKit and Docker, whatever the tar says.
-            auto stats = layer::ApplyLayer(**reader, "/proc/self/fd/" + std::to_string(d.get()),
-                                           {.keep_ownership = false});
+            // Entries keep the tar's owners (BuildKit's applyRootArchive lchowns to the
+            // header's ids); --chown replaces them on every entry.
+            layer::UnpackOptions unpack;
+            if (chown) unpack.owner = std::make_pair(chown->uid, chown->gid);
+            auto stats =
+                layer::ApplyLayer(**reader, "/proc/self/fd/" + std::to_string(d.get()), unpack);
             if (!stats)
               return Unexpected(
                   std::move(stats.error()).With(Where(env, step) + ": unpacking " + path));
@@ -510,6 +564,11 @@ Result<LayerStep> PrepareCopy(StageEnv& env, const ImageState& state,
           target = JoinInRoot(dest_rel, Basename(path));
         }
         auto copied = copier.CopyTop(path, target);
+        if (!copied) return Unexpected(std::move(copied.error()).With(Where(env, step)));
+      }
+      for (const auto& f : fetched) {
+        std::string target = into_dir ? JoinInRoot(dest_rel, f.name) : dest_rel;
+        auto copied = WriteDownload(dst_root.get(), f, target, chown, flags.chmod);
         if (!copied) return Unexpected(std::move(copied.error()).With(Where(env, step)));
       }
       for (const auto& [delim, content] : step.heredocs) {

@@ -24,6 +24,7 @@ class MetaTest : public ::testing::Test {
     StageEnv env{.request = request_,
                  .snapshots = snapshots_,
                  .resolver = resolver_,
+                 .fetcher = fetcher_,
                  .context = context_,
                  .platform = p,
                  .target = p,
@@ -45,6 +46,7 @@ class MetaTest : public ::testing::Test {
   SnapshotStore snapshots_;
   transport::Transports transports_{transport::Env{}};
   Resolver resolver_{transports_, {}};
+  Fetcher fetcher_{snapshots_, nullptr};
   SourceTree context_;
   NullEventSink events_;
   dockerfile::Dockerfile df_;

@@ -17,6 +17,7 @@
 #include "base/error.h"
 #include "base/json.h"
 #include "build/build.h"
+#include "build/fetch.h"
 #include "build/image_state.h"
 #include "build/resolve.h"
 #include "build/snapshots.h"
@@ -30,6 +31,7 @@ struct StageEnv {
   const BuildRequest& request;
   const SnapshotStore& snapshots;
   Resolver& resolver;
+  Fetcher& fetcher;  // ADD's URLs
   const SourceTree& context;
   platform::Platform platform;  // where the stage runs
   platform::Platform target;    // the target it is built for (TARGETPLATFORM)
