@@ -289,7 +289,8 @@ Status Executor::RunLayerStep(StageEnv& env, ImageState& state, LayerStep prepar
     e.seconds = seconds;
     events_.OnEvent(e);
   };
-  Digest key = StepKey(state.key, env.platform, prepared.definition);
+  Digest key =
+      StepKey(prepared.independent ? Digest() : state.key, env.platform, prepared.definition);
   bool no_cache = request_.no_cache;
   for (const auto& f : request_.no_cache_filter) {
     if (ToLower(f) == stage_name) no_cache = true;
@@ -359,7 +360,9 @@ Status Executor::RunLayerStep(StageEnv& env, ImageState& state, LayerStep prepar
     state.lowers.insert(state.lowers.begin(), record->diff_dir);
   }
   state.AddHistory(prepared.created_by, !record->layer, created_);
-  state.key = key;
+  state.key = prepared.independent
+                  ? StepKey(state.key, env.platform, Json{{"linked", key.ToString()}})
+                  : key;
   return Ok();
 }
 

@@ -11,6 +11,10 @@
 // - --chown names are looked up in the destination's own /etc/passwd and /etc/group; a user
 //   without a group gets the gid equal to its uid (Docker's documented rule);
 // - --exclude patterns use .dockerignore syntax, relative to each source;
+// - --link writes the files onto an empty tree instead of the stage's, so the layer holds only
+//   what was copied (parents created 0755, nothing of the stage read: a symlinked destination
+//   directory of the stage is not followed, as BuildKit documents) and its key leaves the
+//   parent out: the same files copied onto a changed base reuse the layer;
 // - ADD of a local tar archive (plain, gzip, bzip2, xz, zstd) unpacks it with the secure
 //   unpacker into the destination directory, entries keeping the tar's owners unless --chown
 //   (as BuildKit); other files are copied like COPY; a URL is downloaded (build/fetch.h) and
@@ -494,12 +498,19 @@ Result<LayerStep> PrepareCopy(StageEnv& env, const ImageState& state,
   out.definition = def;
   std::string shown = Join(step.words, " ");
   out.created_by = std::string(kind) + " " + shown + " # buildkit";
+  // A --chown by name reads the stage's /etc/passwd, so only numeric owners leave it out.
+  out.independent = flags.link && flags.chown.find_first_not_of("0123456789:") == std::string::npos;
+  if (flags.link) out.definition["link"] = true;
   out.execute = [&env, state, step, flags, sources, fetched, dest_rel, dest_is_dir, from,
                  from_stage, from_image, tree, add](const Scratch& scratch) -> Status {
     std::vector<isolation::OverlaySpec> views;
     std::vector<std::string> lowers = state.lowers;
     if (lowers.empty()) lowers.push_back(env.empty_dir);
-    views.push_back({.lowers = lowers, .upper = scratch.diff(), .work = scratch.work()});
+    // --link writes onto an empty tree; the stage's own tree is then only read for --chown
+    // names (the last view).
+    views.push_back({.lowers = flags.link ? std::vector<std::string>{env.empty_dir} : lowers,
+                     .upper = scratch.diff(),
+                     .work = scratch.work()});
     if (from == From::kStage) {
       std::vector<std::string> l = from_stage->lowers;
       if (l.empty()) l.push_back(env.empty_dir);
@@ -507,6 +518,7 @@ Result<LayerStep> PrepareCopy(StageEnv& env, const ImageState& state,
     } else if (from == From::kImage) {
       views.push_back({.lowers = {from_image->rootfs}});
     }
+    if (flags.link) views.push_back({.lowers = lowers});
     return isolation::WithOverlays(views, [&](const std::vector<std::string>& merged) -> Status {
       UniqueFd dst_root(::open(merged[0].c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
       if (dst_root.get() < 0) return Unexpected(ErrnoError(errno, merged[0]));
@@ -515,7 +527,7 @@ Result<LayerStep> PrepareCopy(StageEnv& env, const ImageState& state,
       if (src_root.get() < 0) return Unexpected(ErrnoError(errno, "the COPY source"));
       std::optional<Ids> chown;
       if (!flags.chown.empty()) {
-        auto ids = ResolveChown(merged[0], flags.chown);
+        auto ids = ResolveChown(flags.link ? merged.back() : merged[0], flags.chown);
         if (!ids) return Unexpected(std::move(ids.error()).With(Where(env, step) + ": --chown"));
         chown = *ids;
       }

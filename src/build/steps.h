@@ -57,6 +57,10 @@ struct LayerStep {
   Json definition;                                // for the cache key
   std::string created_by;                         // the history entry
   std::function<Status(const Scratch&)> execute;  // writes the changes into scratch.diff()
+  // COPY/ADD --link: the changes do not depend on the parent's filesystem (they are written onto
+  // an empty tree), so the step's own key leaves the parent out and its layer is reused on any
+  // base; the state after it still keys by parent and layer.
+  bool independent = false;
 };
 
 // Applies an instruction that changes only the config (ENV, ARG, LABEL, EXPOSE, VOLUME, USER,
