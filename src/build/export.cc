@@ -4,6 +4,7 @@
 
 #include "base/io.h"
 #include "build/steps.h"
+#include "content/docker_archive.h"
 #include "content/layout.h"
 #include "image/manifest.h"
 #include "image/media_types.h"
@@ -75,6 +76,19 @@ Status CopyRoot(image::ImageSource& src, image::ImageSink& dst, const Exported& 
     ANYARCH_CHECK_CTX(dst.PutManifest(result.root), "writing the index");
   ANYARCH_CHECK_CTX(dst.Tag(result.root), "naming " + dst.Describe());
   return dst.Commit();
+}
+
+// "reg/app:1" for linux/arm/v7 -> "reg/app:1-linux-arm-v7" (no tag: "latest-...").
+std::string PlatformTag(const std::string& ref, const platform::Platform& p) {
+  std::string name = ref.substr(0, ref.find('@'));
+  std::string tag = "latest";
+  auto colon = name.rfind(':');
+  if (colon != std::string::npos && name.find('/', colon) == std::string::npos) {
+    tag = name.substr(colon + 1);
+    name = name.substr(0, colon);
+  }
+  std::string suffix = p.os + "-" + p.architecture + (p.variant.empty() ? "" : "-" + p.variant);
+  return name + ":" + tag + "-" + suffix;
 }
 
 std::vector<std::string> LowersOf(const ImageState& s, const std::string& empty_dir) {
@@ -218,14 +232,28 @@ Result<std::vector<std::string>> WriteOutputs(const BuildRequest& request,
       ANYARCH_CHECK(
           to((archive ? "oci-archive:" : "oci:") + o.dest + (tag.empty() ? "" : ":" + tag)));
     } else if (o.type == "docker") {
-      if (result.images.size() != 1)
-        return MakeError(ErrorCode::kUnsupported,
-                         "type=docker holds one platform; build one (--platform) or use type=oci");
-      std::string ref = request.tags.empty() ? "" : ":" + request.tags[0];
-      Exported one{.root = result.images[0].manifest, .images = {result.images[0]}};
-      ANYARCH_TRY(auto src, source());
-      ANYARCH_TRY(auto dst, transports.OpenSink("docker-archive:" + o.dest + ref));
-      ANYARCH_CHECK(CopyRoot(*src, *dst, one, request.env));
+      if (result.images.size() == 1) {
+        std::string ref = request.tags.empty() ? "" : ":" + request.tags[0];
+        Exported one{.root = result.images[0].manifest, .images = {result.images[0]}};
+        ANYARCH_TRY(auto src, source());
+        ANYARCH_TRY(auto dst, transports.OpenSink("docker-archive:" + o.dest + ref));
+        ANYARCH_CHECK(CopyRoot(*src, *dst, one, request.env));
+      } else {
+        // docker load has no multi-platform image: every platform is its own image, tagged
+        // NAME:TAG-os-arch[-variant] so that loading one does not replace another.
+        std::vector<std::string> names;
+        for (const auto& img : result.images)
+          names.push_back(request.tags.empty() ? "" : PlatformTag(request.tags[0], img.platform));
+        ANYARCH_TRY(auto src, source());
+        ANYARCH_TRY(auto dst, content::OpenDockerArchiveSink(o.dest, names));
+        transport::CopyReport report;
+        std::vector<image::Descriptor> images;
+        for (const auto& i : result.images) images.push_back(i.manifest.ToDescriptor());
+        ANYARCH_CHECK(transport::CopyImages(*src, *dst, images, {}, request.env, report));
+        ANYARCH_CHECK(dst->Commit());
+        for (const auto& n : names)
+          if (!n.empty()) done.push_back("docker-archive:" + o.dest + ":" + n);
+      }
       done.push_back("docker-archive:" + o.dest);
     } else if (o.type == "local" || o.type == "tar") {
       for (std::size_t i = 0; i < states.size(); ++i) {

@@ -200,10 +200,11 @@ Result<PlainLayer> Decompress(const fs::path& src, const Digest& digest, std::in
 
 class DockerArchiveSink final : public image::ImageSink {
  public:
-  DockerArchiveSink(std::string describe, std::optional<NameTag> name, TempDir staging,
-                    std::unique_ptr<TarWriter> tar)
+  // One image per name in `names` (an unnamed image has nullopt), in the order they are put.
+  DockerArchiveSink(std::string describe, std::vector<std::optional<NameTag>> names,
+                    TempDir staging, std::unique_ptr<TarWriter> tar)
       : state_(std::move(describe)),
-        name_(std::move(name)),
+        names_(std::move(names)),
         staging_(std::move(staging)),
         tar_(std::move(tar)) {}
 
@@ -235,11 +236,16 @@ class DockerArchiveSink final : public image::ImageSink {
       return MakeError(ErrorCode::kUnsupported,
                        state_.describe() + ": cannot store a " + m.media_type);
     }
-    if (manifest_) {
-      if (manifest_->digest == m.digest) return Ok();
-      return MakeError(ErrorCode::kUnsupported,
-                       state_.describe() + ": a docker-archive holds one image, and " +
-                           manifest_->digest.ToString() + " is already in it");
+    for (const auto& e : entries_)
+      if (e.manifest.digest == m.digest) return Ok();
+    if (entries_.size() == names_.size()) {
+      if (names_.size() == 1)
+        return MakeError(ErrorCode::kUnsupported,
+                         state_.describe() + ": a docker-archive holds one image, and " +
+                             entries_[0].manifest.digest.ToString() + " is already in it");
+      return MakeError(ErrorCode::kInvalid, state_.describe() + ": " + m.digest.ToString() +
+                                                " is one image more than the " +
+                                                std::to_string(names_.size()) + " names given");
     }
     return state_.Fatal(WriteImage(m));
   }
@@ -247,7 +253,10 @@ class DockerArchiveSink final : public image::ImageSink {
   Status Tag(const image::RawManifest& root) override {
     std::lock_guard<std::mutex> lock(mu_);
     ANYARCH_CHECK(state_.Usable());
-    if (!manifest_ || manifest_->digest != root.digest) {
+    bool known = std::any_of(entries_.begin(), entries_.end(),
+                             [&](const Entry& e) { return e.manifest.digest == root.digest; });
+    // Several images: the index that lists them names them all (each has its own RepoTag).
+    if (!known && !(names_.size() > 1 && image::IsIndex(root.media_type))) {
       return MakeError(
           image::IsIndex(root.media_type) ? ErrorCode::kUnsupported : ErrorCode::kNotFound,
           state_.describe() + ": cannot tag " + root.digest.ToString() +
@@ -259,27 +268,31 @@ class DockerArchiveSink final : public image::ImageSink {
   Status Commit() override {
     std::lock_guard<std::mutex> lock(mu_);
     ANYARCH_CHECK(state_.Usable());
-    if (!manifest_) {
+    if (entries_.size() != names_.size()) {
       return MakeError(ErrorCode::kInvalid,
-                       state_.describe() + ": nothing to write, no image manifest was put");
+                       state_.describe() + ": " + std::to_string(entries_.size()) + " of " +
+                           std::to_string(names_.size()) + " image manifests were put");
     }
-    OrderedJson item = OrderedJson::object();
-    item["Config"] = config_name_;
-    item["RepoTags"] = OrderedJson::array();
-    if (name_) item["RepoTags"].push_back(name_->name + ":" + name_->tag);
-    item["Layers"] = layer_names_;
     OrderedJson manifest = OrderedJson::array();
-    manifest.push_back(item);
+    OrderedJson repos = OrderedJson::object();
+    for (std::size_t i = 0; i < entries_.size(); ++i) {
+      const Entry& e = entries_[i];
+      OrderedJson item = OrderedJson::object();
+      item["Config"] = e.config_name;
+      item["RepoTags"] = OrderedJson::array();
+      if (names_[i]) item["RepoTags"].push_back(names_[i]->name + ":" + names_[i]->tag);
+      item["Layers"] = e.layer_names;
+      manifest.push_back(item);
+      if (names_[i] && !e.layer_names.empty()) {
+        // The legacy loader's map from name and tag to the top layer.
+        std::string top = e.layer_names.back().substr(0, e.layer_names.back().size() - 4);
+        if (!repos.contains(names_[i]->name)) repos[names_[i]->name] = OrderedJson::object();
+        repos[names_[i]->name][names_[i]->tag] = top;
+      }
+    }
     Status st = [&]() -> Status {
       ANYARCH_CHECK(tar_->AddBytes("manifest.json", Dump(manifest)));
-      if (name_ && !layer_names_.empty()) {
-        // The legacy loader's map from name and tag to the top layer.
-        std::string top = layer_names_.back().substr(0, layer_names_.back().size() - 4);
-        OrderedJson repos = OrderedJson::object();
-        repos[name_->name] = OrderedJson::object();
-        repos[name_->name][name_->tag] = top;
-        ANYARCH_CHECK(tar_->AddBytes("repositories", Dump(repos)));
-      }
+      if (!repos.empty()) ANYARCH_CHECK(tar_->AddBytes("repositories", Dump(repos)));
       return tar_->Finish();
     }();
     ANYARCH_CHECK(state_.Fatal(std::move(st)));
@@ -337,9 +350,10 @@ class DockerArchiveSink final : public image::ImageSink {
                                                 std::to_string(man.layers.size()) +
                                                 " layers of manifest " + m.digest.ToString());
     }
-    config_name_ = man.config.digest.hex() + ".json";
-    ANYARCH_CHECK(tar_->AddBytes(config_name_, config_bytes));
-    std::map<std::string, Digest> written;  // entry name -> the layer blob it came from
+    Entry entry{.manifest = m, .config_name = man.config.digest.hex() + ".json"};
+    if (written_.emplace(entry.config_name, man.config.digest).second)
+      ANYARCH_CHECK(tar_->AddBytes(entry.config_name, config_bytes));
+    auto& written = written_;
     for (std::size_t i = 0; i < man.layers.size(); ++i) {
       const auto& layer = man.layers[i];
       std::string what = "layer " + std::to_string(i) + " (" + layer.digest.ToString() + ")";
@@ -348,7 +362,7 @@ class DockerArchiveSink final : public image::ImageSink {
                          what + ": diff_id " + diff_ids[i].ToString() + " is not sha256");
       }
       std::string name = diff_ids[i].hex() + ".tar";
-      layer_names_.push_back(name);
+      entry.layer_names.push_back(name);
       // The same layer twice is one file named twice; a different blob claiming a diff_id
       // already written is still checked (another compression of the same tar is fine).
       auto prev = written.find(name);
@@ -374,18 +388,22 @@ class DockerArchiveSink final : public image::ImageSink {
       ANYARCH_CHECK(st);
       written.emplace(name, layer.digest);
     }
-    manifest_ = m;
+    entries_.push_back(std::move(entry));
     return Ok();
   }
 
   SinkState state_;
-  std::optional<NameTag> name_;
+  struct Entry {
+    image::RawManifest manifest;
+    std::string config_name;
+    std::vector<std::string> layer_names;
+  };
+  std::vector<std::optional<NameTag>> names_;
   TempDir staging_;
   std::unique_ptr<TarWriter> tar_;
   std::map<Digest, Staged> staged_;
-  std::optional<image::RawManifest> manifest_;
-  std::string config_name_;
-  std::vector<std::string> layer_names_;
+  std::vector<Entry> entries_;
+  std::map<std::string, Digest> written_;  // entry name -> the blob it came from
 };
 
 fs::path ParentDir(const fs::path& file) {
@@ -473,21 +491,31 @@ Result<std::unique_ptr<image::ImageSource>> OpenDockerArchiveSource(const fs::pa
       new DockerArchiveSource(describe, std::move(x), std::move(*raw), std::move(blobs)));
 }
 
-Result<std::unique_ptr<image::ImageSink>> OpenDockerArchiveSink(const fs::path& file,
-                                                                const std::string& repo_tag) {
+Result<std::unique_ptr<image::ImageSink>> OpenDockerArchiveSink(
+    const fs::path& file, const std::vector<std::string>& repo_tags) {
   std::string what = "docker-archive:" + file.string();
-  std::optional<NameTag> name;
-  if (!repo_tag.empty()) {
-    auto nt = SplitNameTag(repo_tag);
+  if (repo_tags.empty()) return MakeError(ErrorCode::kInvalid, what + ": no image to write");
+  std::vector<std::optional<NameTag>> names;
+  for (const auto& t : repo_tags) {
+    if (t.empty()) {
+      names.emplace_back();
+      continue;
+    }
+    auto nt = SplitNameTag(t);
     if (!nt) return Unexpected(std::move(nt.error()).With(what));
-    name = std::move(*nt);
+    names.emplace_back(std::move(*nt));
   }
   ANYARCH_TRY(auto tar, TarWriter::Create(file, what));
   ANYARCH_TRY(TempDir staging,
               TempDir::Create("." + file.filename().string() + ".staging", ParentDir(file)));
+  std::string shown = repo_tags.size() == 1 && !repo_tags[0].empty() ? ":" + repo_tags[0] : "";
   return std::unique_ptr<image::ImageSink>(
-      new DockerArchiveSink(what + (repo_tag.empty() ? "" : ":" + repo_tag), std::move(name),
-                            std::move(staging), std::move(tar)));
+      new DockerArchiveSink(what + shown, std::move(names), std::move(staging), std::move(tar)));
+}
+
+Result<std::unique_ptr<image::ImageSink>> OpenDockerArchiveSink(const fs::path& file,
+                                                                const std::string& repo_tag) {
+  return OpenDockerArchiveSink(file, std::vector<std::string>{repo_tag});
 }
 
 }  // namespace anyarch::content

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "base/error.h"
 #include "image/source.h"
@@ -40,5 +41,12 @@ Result<std::unique_ptr<image::ImageSource>> OpenDockerArchiveSource(
 // reference is kInvalid since `docker load` needs a tag.
 Result<std::unique_ptr<image::ImageSink>> OpenDockerArchiveSink(const std::filesystem::path& file,
                                                                 const std::string& repo_tag);
+
+// Opens a docker-archive for writing several images (`docker load` loads them all): the i-th
+// image manifest put gets repo_tags[i] as its RepoTag ("" for none), and Commit() needs exactly
+// that many; the index listing them may be given to Tag(). Layers and configs the images share
+// are stored once.
+Result<std::unique_ptr<image::ImageSink>> OpenDockerArchiveSink(
+    const std::filesystem::path& file, const std::vector<std::string>& repo_tags);
 
 }  // namespace anyarch::content

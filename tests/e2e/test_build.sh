@@ -141,3 +141,19 @@ skopeo inspect --raw "oci:$WORK/layout:oci" >/dev/null || fail "skopeo reads the
 [ -x "$WORK/fs/linux_arm64/usr/local/bin/hello" ] || fail "type=local: no linux_arm64/usr/local/bin/hello"
 [ -f "$WORK/fs/linux_arm_v7/srv/hello/greeting" ] || fail "type=local: no linux_arm_v7 tree"
 pass "push (skopeo reads it), type=oci and type=local outputs"
+
+# 9. type=docker with two platforms: one image each, tagged NAME:TAG-os-arch[-variant], both
+# readable as docker-archive images that run on their own platform.
+"$AA" build --platform linux/arm64,linux/arm/v7 -t hello:d -o "type=docker,dest=$WORK/d.tar" "$ex" \
+  >/dev/null 2>"$WORK/docker.log" || fail "type=docker output: $(tail -5 "$WORK/docker.log")"
+tags=$(tar -xOf "$WORK/d.tar" manifest.json | jq -r '[.[].RepoTags[]] | join(",")')
+assert_eq "$tags" "hello:d-linux-arm64,hello:d-linux-arm-v7" \
+  "one RepoTag per platform"
+for p in linux/arm64:aarch64:d-linux-arm64 linux/arm/v7:armv7l:d-linux-arm-v7; do
+  IFS=: read -r plat machine tag <<<"$p"
+  "$AA" copy "docker-archive:$WORK/d.tar:hello:$tag" "local:fromdocker:$tag" >/dev/null 2>&1 ||
+    fail "reading hello:$tag from the docker-archive"
+  got=$("$AA" run --rm --platform "$plat" "fromdocker:$tag" 2>&1) || fail "run $tag: $got"
+  assert_contains "$got" "machine: $machine" "the $plat image of the docker-archive runs"
+done
+pass "type=docker holds every platform as its own tagged image"
