@@ -1,6 +1,7 @@
 #include "layer/compress.h"
 
-#include <zlib.h>
+#include "layer/parallel_gzip.h"
+
 #include <zstd.h>
 
 #include <vector>
@@ -11,60 +12,6 @@ namespace {
 
 constexpr std::size_t kOutChunk = 1 << 18;
 
-class GzipSink final : public ByteSink {
- public:
-  GzipSink(ByteSink& next) : next_(next), out_(kOutChunk) {}
-  ~GzipSink() override {
-    if (init_) deflateEnd(&z_);
-  }
-  Status Init(int level) {
-    // windowBits 15 + 16: a gzip header and trailer instead of zlib's.
-    if (deflateInit2(&z_, level < 0 ? 6 : level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
-        Z_OK)
-      return MakeError(ErrorCode::kInternal, "gzip: cannot initialise zlib");
-    init_ = true;
-    return Ok();
-  }
-  Status Write(const void* data, std::size_t size) override {
-    const auto* p = static_cast<const Bytef*>(data);
-    while (size > 0) {
-      // zlib counts in uInt; feed at most 1 GiB at a time.
-      uInt n = static_cast<uInt>(std::min<std::size_t>(size, 1u << 30));
-      z_.next_in = const_cast<Bytef*>(p);
-      z_.avail_in = n;
-      ANYARCH_CHECK(Pump(Z_NO_FLUSH));
-      p += n;
-      size -= n;
-    }
-    return Ok();
-  }
-  Status Finish() override {
-    z_.next_in = nullptr;
-    z_.avail_in = 0;
-    ANYARCH_CHECK(Pump(Z_FINISH));
-    return next_.Finish();
-  }
-
- private:
-  Status Pump(int flush) {
-    for (;;) {
-      z_.next_out = out_.data();
-      z_.avail_out = static_cast<uInt>(out_.size());
-      int rc = deflate(&z_, flush);
-      if (rc == Z_STREAM_ERROR) return MakeError(ErrorCode::kInternal, "gzip: deflate failed");
-      std::size_t have = out_.size() - z_.avail_out;
-      if (have > 0) ANYARCH_CHECK(next_.Write(out_.data(), have));
-      if (flush == Z_FINISH ? rc == Z_STREAM_END : (z_.avail_in == 0 && z_.avail_out != 0))
-        return Ok();
-    }
-  }
-
-  ByteSink& next_;
-  z_stream z_{};
-  bool init_ = false;
-  std::vector<Bytef> out_;
-};
-
 class ZstdSink final : public ByteSink {
  public:
   ZstdSink(ByteSink& next) : next_(next), out_(ZSTD_CStreamOutSize()) {}
@@ -74,8 +21,10 @@ class ZstdSink final : public ByteSink {
     if (!cctx_) return MakeError(ErrorCode::kInternal, "zstd: cannot create a context");
     ZSTD_CCtx_setParameter(cctx_, ZSTD_c_compressionLevel, level < 0 ? 3 : level);
     ZSTD_CCtx_setParameter(cctx_, ZSTD_c_checksumFlag, 1);
-    // Without multithreading support in the library this fails; one thread is then used.
-    if (threads > 1) ZSTD_CCtx_setParameter(cctx_, ZSTD_c_nbWorkers, threads);
+    // Always at least one worker: zstd's output is the same for any nbWorkers >= 1 but differs
+    // from the single-threaded mode (0), and a layer's digest must not depend on the machine's
+    // cores. Without multithreading support in the library this fails: one thread is used.
+    ZSTD_CCtx_setParameter(cctx_, ZSTD_c_nbWorkers, threads > 1 ? threads : 1);
     return Ok();
   }
   Status Write(const void* data, std::size_t size) override {
@@ -145,11 +94,8 @@ const char* CompressionName(Compression c) {
 
 Result<std::unique_ptr<ByteSink>> NewCompressor(ByteSink& next, const CompressOptions& options) {
   switch (options.compression) {
-    case Compression::kGzip: {
-      auto s = std::make_unique<GzipSink>(next);
-      ANYARCH_CHECK(s->Init(options.level));
-      return std::unique_ptr<ByteSink>(std::move(s));
-    }
+    case Compression::kGzip:
+      return NewParallelGzip(next, options.level, options.threads);
     case Compression::kZstd: {
       auto s = std::make_unique<ZstdSink>(next);
       ANYARCH_CHECK(s->Init(options.level, options.threads));

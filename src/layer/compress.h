@@ -3,8 +3,9 @@
 // layer is hashed, compressed, hashed again and written in one pass without being held in
 // memory.
 //
-// gzip output is one ordinary gzip member (RFC 1952) that `gzip -d`, Go's compress/gzip and
-// Python's tarfile read; zstd output is one frame (RFC 8878) with the content checksum.
+// gzip output is a series of gzip members, 1 MiB of input each, compressed on every core
+// (parallel_gzip.h); `gzip -d`, Go's compress/gzip, Python's tarfile and libarchive read it as
+// one stream. zstd output is one frame (RFC 8878) with the content checksum.
 #pragma once
 
 #include <cstddef>
@@ -33,7 +34,7 @@ const char* CompressionName(Compression c);
 struct CompressOptions {
   Compression compression = Compression::kGzip;
   int level = -1;   // -1: the format's default (gzip 6, zstd 3)
-  int threads = 1;  // zstd worker threads (0 or 1: in the caller's thread)
+  int threads = 1;  // worker threads (0 or 1: in the caller's thread); never changes the bytes
 };
 
 // A sink that compresses into `next` (which must outlive it). Finish() ends the stream and
