@@ -23,6 +23,7 @@ ALLOWED = {
     "registry": ["ref", "image"],
     "layer": ["image"],
     "elf": ["base", "platform"],
+    "inspect": ["layer", "elf", "image"],
     "emulation": ["platform", "elf"],
     "isolation": ["base"],
     "dockerfile": ["ref", "platform"],
@@ -30,7 +31,7 @@ ALLOWED = {
     "rootfs": ["layer", "image"],
     "build": ["dockerfile", "image", "content", "registry", "layer", "isolation", "emulation",
               "transport", "rootfs"],
-    "ops": ["build", "transport", "rootfs", "ref", "platform", "image", "content", "registry", "layer",
+    "ops": ["build", "transport", "rootfs", "inspect", "ref", "platform", "image", "content", "registry", "layer",
             "elf", "emulation", "isolation", "dockerfile"],
     "cli": ["ops"],
 }

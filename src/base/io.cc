@@ -43,33 +43,36 @@ VerifyingReader::VerifyingReader(std::unique_ptr<Reader> inner, Digest expected,
       what_(std::move(what)) {}
 
 Result<std::size_t> VerifyingReader::Read(void* buf, std::size_t size) {
+  if (error_) return Unexpected(*error_);
   if (finished_) return std::size_t{0};
+  auto fail = [&](ErrorCode code, std::string message) -> Result<std::size_t> {
+    error_ = Error(code, std::move(message));
+    return Unexpected(*error_);
+  };
   ANYARCH_TRY(std::size_t n, inner_->Read(buf, size));
   if (n > 0) {
     hash_.Update(buf, n);
     count_ += n;
     if (expected_size_ >= 0 && count_ > static_cast<std::uint64_t>(expected_size_)) {
-      return MakeError(ErrorCode::kDigestMismatch, what_ + ": more than the expected " +
-                                                       std::to_string(expected_size_) + " bytes");
+      return fail(ErrorCode::kDigestMismatch,
+                  what_ + ": more than the expected " + std::to_string(expected_size_) + " bytes");
     }
     return n;
   }
   finished_ = true;
   if (expected_size_ >= 0 && count_ != static_cast<std::uint64_t>(expected_size_)) {
-    return MakeError(ErrorCode::kDigestMismatch, what_ + ": got " + std::to_string(count_) +
-                                                     " bytes, expected " +
-                                                     std::to_string(expected_size_));
+    return fail(ErrorCode::kDigestMismatch, what_ + ": got " + std::to_string(count_) +
+                                                " bytes, expected " +
+                                                std::to_string(expected_size_));
   }
-  if (expected_.algorithm() == "sha256") {
-    Digest got = hash_.Finish();
-    if (got != expected_) {
-      return MakeError(
-          ErrorCode::kDigestMismatch,
-          what_ + ": content has digest " + got.ToString() + ", expected " + expected_.ToString());
-    }
-  } else {
-    return MakeError(ErrorCode::kUnsupported,
-                     what_ + ": cannot verify digest algorithm " + expected_.algorithm());
+  if (expected_.algorithm() != "sha256") {
+    return fail(ErrorCode::kUnsupported,
+                what_ + ": cannot verify digest algorithm " + expected_.algorithm());
+  }
+  Digest got = hash_.Finish();
+  if (got != expected_) {
+    return fail(ErrorCode::kDigestMismatch, what_ + ": content has digest " + got.ToString() +
+                                                ", expected " + expected_.ToString());
   }
   return std::size_t{0};
 }

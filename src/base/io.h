@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "base/digest.h"
@@ -46,7 +47,10 @@ class FileReader final : public Reader {
 };
 
 // Wraps a reader and checks what comes out against an expected size and digest. A size of -1
-// means unknown (only the digest is checked). `what` names the blob in errors.
+// means unknown (only the digest is checked). `what` names the blob in errors. A mismatch is
+// kDigestMismatch, returned as soon as more bytes than expected arrive or at the end, and again
+// by every later Read: a caller that reads past an error (a decoder's look-ahead) cannot turn it
+// into a clean end of stream.
 class VerifyingReader final : public Reader {
  public:
   VerifyingReader(std::unique_ptr<Reader> inner, Digest expected, std::int64_t expected_size,
@@ -62,6 +66,7 @@ class VerifyingReader final : public Reader {
   Sha256 hash_;
   std::uint64_t count_ = 0;
   bool finished_ = false;
+  std::optional<Error> error_;
 };
 
 // Reads a whole stream into memory, refusing more than max_size bytes (kInvalid).

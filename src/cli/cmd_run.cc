@@ -39,7 +39,7 @@ void RunVerify(Cli& cli, const VerifyFlags& f) {
       pj["files"] = p.files;
       pj["elf_files"] = p.elf_files;
       OrderedJson ms = OrderedJson::array();
-      for (const auto& m : p.mismatches) {
+      for (const auto& m : p.findings) {
         ms.push_back({{"path", m.path},
                       {"kind", m.kind},
                       {"found", m.found},
@@ -55,10 +55,9 @@ void RunVerify(Cli& cli, const VerifyFlags& f) {
     for (const auto& p : r->platforms) {
       cli.out() << p.platform.ToString() << " " << p.manifest_digest.substr(0, 19) << ": "
                 << p.files << " files, " << p.elf_files << " ELF, "
-                << (p.mismatches.empty() ? "ok"
-                                         : std::to_string(p.mismatches.size()) + " mismatch(es)")
+                << (p.findings.empty() ? "ok" : std::to_string(p.findings.size()) + " mismatch(es)")
                 << "\n";
-      for (const auto& m : p.mismatches) {
+      for (const auto& m : p.findings) {
         cli.out() << "  " << m.kind << " " << (m.path.empty() ? "(image config)" : m.path)
                   << ": found " << m.found << ", expected " << m.expected << " (" << m.detail
                   << ")\n";

@@ -26,6 +26,48 @@ Result<std::string> CleanEntryPath(const std::string& raw) {
 
 namespace {
 
+// A name for messages: a 10,000-byte path is not worth printing whole.
+std::string Shortened(const std::string& s) {
+  constexpr std::size_t kShown = 80;
+  if (s.size() <= kShown) return Printable(s);
+  return Printable(s.substr(0, kShown)) + "...";
+}
+
+Status CheckPathLimits(const std::string& path, const Entry& e, const char* what) {
+  // The component first: it is the more precise message for one over-long name.
+  for (const auto& c : Split(path, '/')) {
+    if (c.size() > kMaxNameBytes) {
+      return MakeError(ErrorCode::kInvalid, std::string(what) + " of \"" + Shortened(e.raw_path) +
+                                                "\" in layer has a name of " +
+                                                std::to_string(c.size()) + " bytes; the limit is " +
+                                                std::to_string(kMaxNameBytes) + " (NAME_MAX)");
+    }
+  }
+  if (path.size() + 1 > kMaxPathBytes) {
+    return MakeError(ErrorCode::kInvalid, std::string(what) + " of \"" + Shortened(e.raw_path) +
+                                              "\" in layer is " + std::to_string(path.size() + 1) +
+                                              " bytes long; the limit is " +
+                                              std::to_string(kMaxPathBytes) + " (PATH_MAX)");
+  }
+  return Ok();
+}
+
+}  // namespace
+
+Status CheckEntryLimits(const Entry& e) {
+  ANYARCH_CHECK(CheckPathLimits(e.path, e, "the path"));
+  if (e.type == EntryType::kHardlink) ANYARCH_CHECK(CheckPathLimits(e.link, e, "the link target"));
+  if (e.type == EntryType::kSymlink && e.link.size() > kMaxPathBytes) {
+    return MakeError(ErrorCode::kInvalid, "the symlink target of \"" + Shortened(e.raw_path) +
+                                              "\" in layer is " + std::to_string(e.link.size()) +
+                                              " bytes long; the limit is " +
+                                              std::to_string(kMaxPathBytes) + " (PATH_MAX)");
+  }
+  return Ok();
+}
+
+namespace {
+
 struct Source {
   Reader* in;
   std::vector<char> buf = std::vector<char>(256 * 1024);
@@ -100,6 +142,10 @@ class DecompressingReader final : public Reader {
     if (done_) return std::size_t{0};
     la_ssize_t n = archive_read_data(a_.get(), buf, size);
     if (n < 0) return Unexpected(Failure("decompressing the layer"));
+    // libarchive may take a failed read past the end of the compressed data (its look-ahead for
+    // another gzip member) for the end of the stream: the blob's own error (a size or digest
+    // mismatch) must not be lost with it.
+    if (src_.error) return Unexpected(*src_.error);
     if (n == 0) {
       done_ = true;
       // Whatever follows the compressed data still belongs to the blob: read it so a
@@ -189,6 +235,7 @@ Status WalkTar(Reader& in, const WalkOptions& options, const EntryVisitor& visit
       e.dev_major = archive_entry_rdevmajor(ae);
       e.dev_minor = archive_entry_rdevminor(ae);
     }
+    ANYARCH_CHECK(CheckEntryLimits(e));
     std::string base =
         e.path.substr(e.path.rfind('/') == std::string::npos ? 0 : e.path.rfind('/') + 1);
     std::string dir =
@@ -225,6 +272,46 @@ Status WalkTar(Reader& in, const WalkOptions& options, const EntryVisitor& visit
     if (n == 0) break;
   }
   return Ok();
+}
+
+namespace {
+
+// Passes a stream through unchanged, hashing it.
+class HashingReader final : public Reader {
+ public:
+  explicit HashingReader(Reader& in) : in_(in) {}
+  Result<std::size_t> Read(void* buf, std::size_t size) override {
+    ANYARCH_TRY(std::size_t n, in_.Read(buf, size));
+    hash_.Update(buf, n);
+    return n;
+  }
+  Digest Finish() { return hash_.Finish(); }
+
+ private:
+  Reader& in_;
+  Sha256 hash_;
+};
+
+}  // namespace
+
+Result<Digest> WalkLayer(Reader& blob, const std::optional<Digest>& diff_id,
+                         const EntryVisitor& visit) {
+  if (diff_id && diff_id->algorithm() != "sha256") {
+    return MakeError(ErrorCode::kUnsupported,
+                     "diff_id " + diff_id->ToString() + ": only sha256 is supported");
+  }
+  // Decompressed here rather than inside WalkTar, so that the tar stream itself is hashed.
+  ANYARCH_TRY(auto plain, Decompress(blob));
+  HashingReader hashed(*plain);
+  ANYARCH_CHECK(WalkTar(hashed, {.decompress = false}, visit));
+  // WalkTar read the stream to its end, trailing bytes included: the digest covers all of it.
+  Digest got = hashed.Finish();
+  if (diff_id && got != *diff_id) {
+    return MakeError(ErrorCode::kDigestMismatch,
+                     "the uncompressed layer has digest " + got.ToString() +
+                         ", but the image config's diff_id is " + diff_id->ToString());
+  }
+  return got;
 }
 
 }  // namespace anyarch::layer

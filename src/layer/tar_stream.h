@@ -8,13 +8,20 @@
 // directory entry for the layer's root: it is accepted and not passed to visitors (a root entry
 // that is not a directory is malformed). Whiteouts (".wh.<name>") and opaque markers
 // (".wh..wh..opq") are classified here (OCI image-spec layer.md).
+//
+// One validation path: every reader of layers (the unpacker, verify, the store check) walks them
+// here, so what one of them refuses the others refuse too. WalkTar refuses names no Linux
+// filesystem can hold (CheckEntryLimits); WalkLayer checks the uncompressed stream against the
+// config's diff_id exactly as ApplyLayer does.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "base/digest.h"
 #include "base/error.h"
 #include "base/io.h"
 
@@ -48,6 +55,17 @@ struct Entry {
 // component.
 Result<std::string> CleanEntryPath(const std::string& raw);
 
+// The longest name of one path component (Linux NAME_MAX) and the longest absolute path ("/" +
+// Entry::path, or a link target) without its terminating NUL (PATH_MAX - 1): an entry beyond
+// them cannot be created, and its content would be unreachable inside a container.
+inline constexpr std::size_t kMaxNameBytes = 255;
+inline constexpr std::size_t kMaxPathBytes = 4095;
+
+// kInvalid (naming the entry, shortened) when a component of entry.path or of a hard link's
+// target is longer than kMaxNameBytes, or when "/" + entry.path, a hard link's "/" + target or a
+// symlink's target as written is longer than kMaxPathBytes. WalkTar calls it for every entry.
+Status CheckEntryLimits(const Entry& entry);
+
 // Called per entry. `read` reads the entry's content (regular files only); calling it is
 // optional. Return an error to stop the walk.
 using EntryReader = std::function<Result<std::size_t>(void* buf, std::size_t size)>;
@@ -63,6 +81,14 @@ struct WalkOptions {
 // to its end, so a VerifyingReader checks the whole blob.
 Status WalkTar(Reader& in, const WalkOptions& options, const EntryVisitor& visit);
 inline Status WalkTar(Reader& in, const EntryVisitor& visit) { return WalkTar(in, {}, visit); }
+
+// Walks a layer blob the way ApplyLayer applies it: decompressed (gzip, zstd or plain), the
+// uncompressed stream hashed, every entry visited. Returns that hash (the layer's diff_id). When
+// `diff_id` is set and the stream hashes otherwise, kDigestMismatch once it has been read to its
+// end (the message gives both digests); kUnsupported for a diff_id that is not sha256. Errors of
+// WalkTar come back as they are.
+Result<Digest> WalkLayer(Reader& blob, const std::optional<Digest>& diff_id,
+                         const EntryVisitor& visit);
 
 // The uncompressed bytes of a layer blob: gzip and zstd are recognised by their magic bytes (as
 // WalkTar does), anything else passes through unchanged. `in` must outlive the reader, which

@@ -1,4 +1,5 @@
-// anyarch verify: every ELF file of every platform's image matches that platform.
+// anyarch verify: every ELF file of every platform's image matches that platform. The engine is
+// inspect/check.h (shared with build --verify); this opens the location and reports.
 #pragma once
 
 #include <string>
@@ -6,36 +7,23 @@
 
 #include "base/error.h"
 #include "base/reporter.h"
+#include "inspect/check.h"
 #include "platform/platform.h"
 
 namespace anyarch::ops {
 
-struct VerifyMismatch {
-  std::string path;  // absolute path in the image
-  // "wrong-platform", "missing-interpreter", "config-platform", "unsupported-elf" (an ELF file
-  // whose e_machine has no OCI platform), "malformed-elf" (one that cannot be parsed)
-  std::string kind;
-  std::string found;     // the file's platform (or the interpreter path, or what the file is)
-  std::string expected;  // the image's platform
-  std::string detail;    // for unsupported-elf and malformed-elf: why, from the ELF reader
-};
-
-struct VerifyPlatformResult {
-  platform::Platform platform;
-  std::string manifest_digest;
-  std::size_t files = 0;
-  std::size_t elf_files = 0;
-  std::vector<VerifyMismatch> mismatches;
-};
+using VerifyMismatch = inspect::Finding;
+using VerifyPlatformResult = inspect::PlatformCheck;
 
 struct VerifyReport {
   std::string source;
   std::vector<VerifyPlatformResult> platforms;
+  // True when at least one image was checked and nothing was found.
   bool ok() const;
 };
 
 struct VerifyRequest {
-  std::string location;                       // oci:DIR[:TAG]
+  std::string location;                       // any transport location
   std::vector<platform::Platform> platforms;  // empty: every platform of the index
   bool insecure = false;
   std::string config_path;  // registries config
@@ -43,10 +31,11 @@ struct VerifyRequest {
   Reporter* reporter = nullptr;
 };
 
-// Streams each selected platform's layers in order (never unpacking to disk), applies
-// whiteouts and opaque directories, and checks the final filesystem. Errors: the source cannot
-// be read, a blob does not match its digest, a layer is malformed, or a requested platform is
-// not in the index (the message lists the ones it has).
+// Streams each selected platform's layers in order (never unpacking to disk, nested indexes
+// walked) and checks the final filesystem (inspect::CheckImages). Errors: the source cannot be
+// read, a blob does not match its descriptor's size or digest, a layer does not match its
+// diff_id or is refused as the unpacker refuses it, a requested platform is not in the index
+// (the message lists the ones it has), or there is no image to check; each with the source named.
 Result<VerifyReport> Verify(const VerifyRequest& request);
 
 }  // namespace anyarch::ops

@@ -5,6 +5,7 @@
 #include <cerrno>
 
 #include "base/fs.h"
+#include "image/validate.h"
 #include "layer/unpack.h"
 #include "rootfs/chain_id.h"
 
@@ -15,11 +16,7 @@ namespace fs = std::filesystem;
 Result<fs::path> UnpackSnapshot(image::ImageSource& src, const image::Manifest& m,
                                 const image::ImageConfig& cfg, const std::string& store_root,
                                 Reporter& rep, std::vector<std::string>& skipped) {
-  if (cfg.diff_ids.size() != m.layers.size()) {
-    return MakeError(ErrorCode::kInvalid,
-                     "the image config lists " + std::to_string(cfg.diff_ids.size()) +
-                         " layers but the manifest has " + std::to_string(m.layers.size()));
-  }
+  ANYARCH_CHECK(image::CheckDiffIdCount(m, cfg));
   fs::path base = fs::path(store_root) / "snapshots";
   std::string id = m.layers.empty() ? "empty" : ChainId(cfg.diff_ids).hex();
   fs::path final_dir = base / id;
