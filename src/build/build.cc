@@ -112,6 +112,9 @@ Result<Secret> ParseSecret(const std::string& text) {
     }
   }
   if (s.id.empty()) return MakeError(ErrorCode::kInvalid, "--secret " + text + ": id= is required");
+  if (!type.empty() && type != "file" && type != "env")
+    return MakeError(ErrorCode::kInvalid,
+                     "--secret " + text + ": type=" + type + " is unknown (use file or env)");
   if (type == "env" && s.env.empty()) s.env = s.src.empty() ? s.id : s.src, s.src.clear();
   if (s.src.empty() && s.env.empty()) s.src = s.id;  // buildx: a file named like the id
   return s;
@@ -119,6 +122,9 @@ Result<Secret> ParseSecret(const std::string& text) {
 
 Result<BuildResult> Build(const BuildRequest& req) {
   auto start = std::chrono::steady_clock::now();
+  if (req.network != "default" && req.network != "none" && req.network != "host")
+    return MakeError(ErrorCode::kInvalid,
+                     "--network " + req.network + " is unknown (use default, none or host)");
   NullEventSink null_events;
   EventSink& events = req.events ? *req.events : null_events;
 
