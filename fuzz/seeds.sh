@@ -177,6 +177,55 @@ PY
       done
     fi
     ;;
+  options_fuzz)
+    # First byte % 7 picks the flag: 0 --output, 1 --secret, 2 RUN --mount (one per line; the
+    # byte / 7 picks the expander, the flag path and the working directory), 3 RUN --network,
+    # a newline, --security, 4 --platform, 5 --build-context VALUE, 6 --compression. Values as
+    # buildx users write them, and malformed ones.
+    long=$(head -c 5000 /dev/zero | tr '\0' 'a')
+    malformed=('' '=' ',,,' '"' '"a,b"' "'x'" "type=$long" "$long")
+    for s in 'type=oci,dest=out.tar' 'type=docker,dest=-,name=app:1' 'type=local,dest=dir' \
+      'type=tar,dest=out.tar' 'type=registry,name=r/x:1,push-by-digest=true' \
+      'type=image,name=127.0.0.1:5000/app:1,push=true,compression=zstd,oci-mediatypes=false' \
+      'out' '-' ' TYPE = oci , DEST = x ' 'type=oci' 'type=bogus,dest=x' 'type=oci,dest=x,foo=1' \
+      "${malformed[@]}"; do
+      printf '\0%s' "$s" >"$out/seed$((i++))"
+    done
+    for s in 'id=tok,src=./f' 'id=x,env=VAR' 'id=x,type=env' 'id=x,type=file,source=/run/f' \
+      'id=a' 'src=./f' 'id=,src=f' 'id=x,unknown=1' "${malformed[@]}"; do
+      printf '\1%s' "$s" >"$out/seed$((i++))"
+    done
+    for s in 'type=cache,target=/root/.cache,sharing=locked,id=a' \
+      'type=bind,from=stage,source=/a,target=/b,rw' \
+      'type=secret,id=s,required=true,mode=0400,uid=1' 'type=tmpfs,target=/t,size=10m' \
+      'type=ssh' $'type=ssh\ntype=ssh,id=key,required' 'type=secret,id=s,env=TOKEN' \
+      'target=rel/dir' 'type=cache,target=.,uid=1000,gid=1000,mode=0777' \
+      '"type=bind","source=a,b",target=/c' 'type=tmpfs,target=/t,size=1.5GiB,ro=false' \
+      'type=tmpfs,target=/t,size=16384p' \
+      'type=cache,target=$DIR,id=$ID' 'type=$T,target=/x,size=1m' 'target=/' \
+      'type=bind,required' 'type=secret,source=a,id=b' 'mode=0644' 'size=1g' \
+      'type=cache,sharing=bogus' 'type=secret,from=x,id=y' 'type=bind,target="/x""y"' \
+      "${malformed[@]}"; do
+      for m in 0 7 14 35 56 91; do
+        printf "\\$(printf '%03o' $((m + 2)))%s" "$s" >"$out/seed$((i++))"
+      done
+    done
+    for s in 'default' 'none' $'host\nsandbox' $'none\ninsecure' 'bridge' $'\nx' "${malformed[@]}"; do
+      printf '\3%s' "$s" >"$out/seed$((i++))"
+    done
+    for s in 'linux/amd64,linux/arm64' 'linux/arm/v7,linux/arm,arm64' 'local,linux/riscv64' \
+      'aarch64, x86_64' 'linux/arm/v6/x' 'windows/amd64' 'linux//amd64' 'amd46' "${malformed[@]}"; do
+      printf '\4%s' "$s" >"$out/seed$((i++))"
+    done
+    for s in 'oci:./layout:1' 'oci-archive:img.tar' 'docker-archive:img.tar:app:1' \
+      'local:busybox' 'docker-image://alpine:3.19' 'docker-image://127.0.0.1:5000/x@sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' \
+      './dir' 'docker://busybox' 'dir:/x' 'oci:' 'oci:x:-bad' "${malformed[@]}"; do
+      printf '\5%s' "$s" >"$out/seed$((i++))"
+    done
+    for s in gzip zstd uncompressed none GZIP ''; do
+      printf '\6%s' "$s" >"$out/seed$((i++))"
+    done
+    ;;
   *)
     printf 'x' >"$out/seed0"
     ;;

@@ -454,6 +454,9 @@ TEST(Mounts, DefaultsLikeBuildKit) {
       {"type=tmpfs,target=/t,size=64m",
        "/",
        {MountType::kTmpfs, "/t", "", "", "", "", false, false, 0, 0, 0, 64u << 20}},
+      {"type=tmpfs,target=/t,size=16383p",  // the largest size in p that fits 64 bits
+       "/",
+       {MountType::kTmpfs, "/t", "", "", "", "", false, false, 0, 0, 0, 16383ull << 50}},
       {"type=tmpfs,target=t", "/w", {MountType::kTmpfs, "/w/t", "", "", "", "", false}},
       {"type=secret,id=tok",
        "/w",
@@ -527,6 +530,9 @@ TEST(Mounts, ErrorsLikeBuildKit) {
       {"type=bind,target=/x,mode=0644", "/", "mode is not allowed for bind"},
       {"type=tmpfs,target=/x,uid=1", "/", "uid is not allowed for tmpfs"},
       {"type=tmpfs,target=/t,size=lots", "/", "size takes"},
+      // Found writing options_fuzz: a size past 2^64 bytes was converted from double (UB).
+      {"type=tmpfs,target=/t,size=99999999999999999999999999p", "/", "size takes"},
+      {"type=tmpfs,target=/t,size=16384p", "/", "size takes"},
       {"type=cache,target=/t,size=1m", "/", "size is only for tmpfs"},
       {"type=secret", "/", "needs id=, source= or target="},
       {"type=secret,source=a,id=b", "/", "source and id cannot both be set"},

@@ -114,6 +114,8 @@ std::optional<std::uint64_t> RamBytes(const std::string& v) {
   char* end = nullptr;
   double n = std::strtod(number.c_str(), &end);
   if (!end || *end != '\0') return std::nullopt;
+  // 2^64 and above do not fit (and converting them would be undefined): refused, not wrapped.
+  if (!(n * mult < 18446744073709551616.0)) return std::nullopt;
   return static_cast<std::uint64_t>(n * mult);
 }
 
