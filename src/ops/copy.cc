@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "base/io.h"
+#include "base/strings.h"
 #include "image/manifest.h"
 #include "image/media_types.h"
 
@@ -36,6 +37,18 @@ Result<transport::CopyReport> Copy(const CopyRequest& req) {
           req.env.reporter->Warn(platform::DescribeSubstitute(wants[i], choices[i].chosen));
         }
       }
+    }
+    // A docker-archive cannot hold an index: refuse before any blob moves, as export does.
+    auto dest = transport::ParseLocation(req.destination);
+    if (dest && dest->transport == "docker-archive" && (req.all || chosen.size() > 1)) {
+      std::vector<std::string> names;
+      for (const auto& d : chosen)
+        if (d.platform) names.push_back(platform::Normalize(*d.platform).ToString());
+      return MakeError(
+          ErrorCode::kInvalid,
+          report.destination + " holds one image, and " + report.source + " has " +
+              std::to_string(chosen.size()) + " (" + Join(names, ", ") +
+              "): give one --platform, or copy to oci-archive:, which keeps the index");
     }
     ANYARCH_CHECK(transport::CopyImages(*src, *dst, chosen, from, req.env, report));
     for (const auto& d : chosen) {

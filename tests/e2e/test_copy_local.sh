@@ -50,3 +50,12 @@ assert_contains "$ERR" "content has digest" "digest mismatch"
 [ -z "$(find "$WORK/dest" -name '.*tmp*')" ] || fail "temporary files left behind"
 pass "tampered blob leaves nothing"
 
+
+# copy --all of an index to a docker-archive fails before any blob moves (as export does).
+expect_fail "$AA" copy --all "oci:$(busybox_layout):latest" "docker-archive:$WORK/all.tar"
+assert_eq "$RC" 6 "invalid input"
+assert_contains "$ERR" "holds one image" "the error says why"
+assert_contains "$ERR" "linux/arm64" "the error lists the platforms"
+assert_not_contains "$ERR$OUT" "copied sha256" "nothing was copied first"
+[ -z "$(ls -A "$WORK" | grep -F all.tar)" ] || fail "a docker-archive copy that failed left files"
+pass "copy --all to a docker-archive is refused up front"
