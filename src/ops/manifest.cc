@@ -219,9 +219,28 @@ Result<ManifestList> ManifestCreate(const ManifestCreateRequest& req) {
     if (!children) return Unexpected(std::move(children.error()).With("adding " + s));
     for (auto& c : *children) {
       if (c.attestation) continue;  // docker manifest lists carry images only
-      std::erase_if(list.entries, [&](const ManifestEntry& x) {
-        return x.descriptor.digest == c.entry.descriptor.digest;
-      });
+      // Re-adding an image (--amend) refreshes it where it is; the order is the user's.
+      auto same = std::find_if(
+          list.entries.begin(), list.entries.end(),
+          [&](const ManifestEntry& x) { return x.descriptor.digest == c.entry.descriptor.digest; });
+      if (same != list.entries.end()) {
+        *same = std::move(c.entry);
+        continue;
+      }
+      // Two images for one platform: a runtime would pick either; refuse and name both.
+      if (c.entry.descriptor.platform) {
+        auto plat = platform::Normalize(*c.entry.descriptor.platform).ToString();
+        for (const auto& x : list.entries) {
+          if (x.descriptor.platform &&
+              platform::Normalize(*x.descriptor.platform).ToString() == plat)
+            return MakeError(ErrorCode::kInvalid,
+                             "manifest list " + name + ": " + c.entry.source + " and " + x.source +
+                                 " are both " + plat +
+                                 "; a list holds one image per platform (start over with "
+                                 "anyarch manifest rm " +
+                                 name + ")");
+        }
+      }
       list.entries.push_back(std::move(c.entry));
     }
   }

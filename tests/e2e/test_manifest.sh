@@ -29,6 +29,17 @@ assert_contains "$out" "(3 images)" "three entries"
 assert_contains "$out" "linux/arm/v7" "arm normalised"
 expect_fail "$AA" manifest create "$REG/app:1" "$REG/app:amd64"
 assert_contains "$ERR" "--amend" "existing list needs --amend"
+# --amend re-adding an image keeps its place; a second image for a platform is refused.
+order() { "$AA" manifest inspect "$1" | jq -r '[.manifests[].digest] | join(",")'; }
+first=$(order "$REG/app:1")
+"$AA" manifest create --amend "$REG/app:1" "$REG/app:amd64" >/dev/null
+assert_eq "$(order "$REG/app:1")" "$first" "--amend of an entry keeps the order"
+python3 "$mk" "$WORK/img-amd64b" --single --tag x --image "linux/amd64=/bin/other=$(busybox_bin amd64)" >/dev/null
+skopeo copy -q --dest-tls-verify=false "oci:$WORK/img-amd64b:x" "docker://$REG/app:amd64b" >/dev/null
+"$AA" manifest create "$REG/dup:1" "$REG/app:amd64" >/dev/null
+expect_fail "$AA" manifest create --amend "$REG/dup:1" "$REG/app:amd64b"
+assert_contains "$ERR" "are both linux/amd64" "two images for one platform are refused"
+"$AA" manifest rm "$REG/dup:1" >/dev/null
 "$AA" manifest annotate "$REG/app:1" "$REG/app:armhf" --arch arm --variant v7 >/dev/null
 idx=$("$AA" manifest inspect "$REG/app:1")
 python3 - "$idx" <<'PY'
