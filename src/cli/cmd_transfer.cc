@@ -336,14 +336,15 @@ void RegisterManifestCommands(CLI::App& app, Cli& cli) {
     PrintList(cli, *r, f->json);
   });
 
-  CLI::App* ins = m->add_subcommand("inspect", "Print the index a local list would push");
-  ins->add_option("list", f->list, "The list")->required();
+  CLI::App* ins = m->add_subcommand(
+      "inspect", "Print the index a local list would push, or a remote image's manifest or index");
+  ins->add_option("list", f->list, "A local list, else a registry reference (or any location)")
+      ->required();
   ins->add_flag("--json", f->json, "Print JSON (the index itself is JSON: the same output)");
-  SetExamples(ins, {"anyarch manifest inspect 127.0.0.1:5000/app:1"});
+  SetExamples(ins, {"anyarch manifest inspect 127.0.0.1:5000/app:1",
+                    "anyarch --insecure manifest inspect 127.0.0.1:5000/busybox:latest"});
   ins->callback([&cli, f] {
-    auto l = ops::ManifestLoad(cli.StoreRoot(), f->list);
-    if (!l) return cli.Fail(l.error());
-    auto idx = ops::ManifestBuild(*l);
+    auto idx = ops::ManifestInspect(f->list, cli.Env());
     if (!idx) return cli.Fail(idx.error());
     cli.out() << idx->bytes << "\n";
   });

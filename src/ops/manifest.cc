@@ -198,6 +198,18 @@ Result<std::vector<ManifestList>> ManifestListAll(const std::string& store_root)
   return out;
 }
 
+Result<image::RawManifest> ManifestInspect(const std::string& name, const transport::Env& env) {
+  auto l = ManifestLoad(env.store_root, name);
+  if (l) return ManifestBuild(*l);
+  if (l.error().code() != ErrorCode::kNotFound) return Unexpected(l.error());
+  transport::Transports t(env);
+  auto src = t.OpenSource(name);
+  if (!src) return Unexpected(std::move(src.error()).With("no local manifest list " + name));
+  auto root = (*src)->GetRootManifest();
+  if (!root) return Unexpected(std::move(root.error()).With("no local manifest list " + name));
+  return root;
+}
+
 Result<ManifestList> ManifestCreate(const ManifestCreateRequest& req) {
   ANYARCH_TRY(std::string name, NormalName(req.list));
   ManifestList list{.name = name, .entries = {}};

@@ -53,6 +53,11 @@ Result<ManifestList> ManifestAnnotate(const ManifestAnnotateRequest& request);
 // The index the list would push (a Docker manifest list when every child is Docker schema 2 and
 // nothing carries annotations, else an OCI index).
 Result<image::RawManifest> ManifestBuild(const ManifestList& list);
+
+// anyarch manifest inspect NAME: the index a local list would push or, when there is no such
+// list, what NAME is in its registry (or other location), exactly as served, as
+// `docker manifest inspect` reads a remote image or index. kNotFound when it is in neither.
+Result<image::RawManifest> ManifestInspect(const std::string& name, const transport::Env& env);
 Result<ManifestList> ManifestLoad(const std::string& store_root, const std::string& list);
 // Every local list, by name.
 Result<std::vector<ManifestList>> ManifestListAll(const std::string& store_root);

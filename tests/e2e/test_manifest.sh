@@ -29,6 +29,13 @@ assert_contains "$out" "(3 images)" "three entries"
 assert_contains "$out" "linux/arm/v7" "arm normalised"
 expect_fail "$AA" manifest create "$REG/app:1" "$REG/app:amd64"
 assert_contains "$ERR" "--amend" "existing list needs --amend"
+# A name that is no local list is read from its registry, exactly as served.
+remote=$("$AA" --insecure manifest inspect "$REG/app:amd64")
+assert_eq "$(printf '%s' "$remote" | sha256sum | cut -d' ' -f1)" \
+  "$(skopeo inspect --tls-verify=false --raw "docker://$REG/app:amd64" | sha256sum | cut -d' ' -f1)" \
+  "manifest inspect of a remote image gives its bytes"
+expect_fail "$AA" --insecure manifest inspect "$REG/app:nope"
+assert_contains "$ERR" "no local manifest list" "a name in neither place says both"
 # --amend re-adding an image keeps its place; a second image for a platform is refused.
 order() { "$AA" manifest inspect "$1" | jq -r '[.manifests[].digest] | join(",")'; }
 first=$(order "$REG/app:1")
@@ -52,8 +59,10 @@ PY
 out=$("$AA" manifest push --purge "$REG/app:1")
 assert_contains "$out" "pushed $REG/app:1@sha256:" "push"
 assert_eq "$(layer_gets)" "$before_create" "layer downloads during create, annotate and push"
-expect_fail "$AA" manifest inspect "$REG/app:1"
-assert_contains "$ERR" "no manifest list" "purged"
+assert_not_contains "$("$AA" manifest ls)" "$REG/app:1" "purged"
+# With the local list gone, inspect reads the pushed index from the registry.
+assert_eq "$("$AA" manifest inspect "$REG/app:1" | jq '.manifests | length')" 3 \
+  "manifest inspect after the purge reads the pushed index"
 pass "create, annotate, inspect, push"
 
 for p in "amd64:" "arm64:" "arm:v7"; do
