@@ -93,8 +93,12 @@ Result<image::Descriptor> FindOciRoot(const Layout& layout, const std::string& t
 
 class OciArchiveSink final : public image::ImageSink {
  public:
-  OciArchiveSink(std::string describe, std::string tag, std::unique_ptr<TarWriter> tar)
-      : state_(std::move(describe)), tag_(std::move(tag)), tar_(std::move(tar)) {}
+  OciArchiveSink(std::string describe, std::string tag, std::string image_name,
+                 std::unique_ptr<TarWriter> tar)
+      : state_(std::move(describe)),
+        tag_(std::move(tag)),
+        image_name_(std::move(image_name)),
+        tar_(std::move(tar)) {}
 
   int MaxParallelWrites() const override { return 1; }
 
@@ -146,6 +150,7 @@ class OciArchiveSink final : public image::ImageSink {
     }
     image::Descriptor d = root->ToDescriptor();
     if (!tag_.empty()) d.annotations[kRefNameAnnotation] = tag_;
+    if (!image_name_.empty()) d.annotations[kImageNameAnnotation] = image_name_;
     OrderedJson index = OrderedJson::object();
     index["schemaVersion"] = 2;
     index["mediaType"] = std::string(image::kOciIndex);
@@ -203,6 +208,7 @@ class OciArchiveSink final : public image::ImageSink {
 
   SinkState state_;
   std::string tag_;
+  std::string image_name_;
   std::unique_ptr<TarWriter> tar_;
   std::set<Digest> written_;
   std::optional<image::RawManifest> last_;
@@ -229,13 +235,14 @@ Result<std::unique_ptr<image::ImageSource>> OpenOciArchiveSource(const fs::path&
 }
 
 Result<std::unique_ptr<image::ImageSink>> OpenOciArchiveSink(const fs::path& file,
-                                                             const std::string& tag) {
+                                                             const std::string& tag,
+                                                             const std::string& image_name) {
   std::string what = "oci-archive:" + file.string();
   ANYARCH_TRY(auto tar, TarWriter::Create(file, what));
   ANYARCH_CHECK(tar->AddDirectory("blobs/"));
   ANYARCH_CHECK(tar->AddDirectory("blobs/sha256/"));
   return std::unique_ptr<image::ImageSink>(
-      new OciArchiveSink(what + (tag.empty() ? "" : ":" + tag), tag, std::move(tar)));
+      new OciArchiveSink(what + (tag.empty() ? "" : ":" + tag), tag, image_name, std::move(tar)));
 }
 
 }  // namespace anyarch::content

@@ -28,8 +28,13 @@ Result<std::unique_ptr<image::ImageSource>> OpenOciArchiveSource(const std::file
 // Commit() adds oci-layout and an index.json with one entry, the root given to Tag() (or else
 // the last manifest put), named `tag` when it is not empty, and renames the file into place.
 // A blob whose bytes do not match its descriptor fails the sink: every later call and Commit()
-// return the error and nothing is published.
+// return the error and nothing is published. `image_name`, when given, is the image's full
+// reference, recorded as the entry's io.containerd.image.name annotation (what containerd's and
+// docker's OCI exports write), so an import gets the image back under its name.
 Result<std::unique_ptr<image::ImageSink>> OpenOciArchiveSink(const std::filesystem::path& file,
-                                                             const std::string& tag);
+                                                             const std::string& tag,
+                                                             const std::string& image_name = "");
+
+inline constexpr const char* kImageNameAnnotation = "io.containerd.image.name";
 
 }  // namespace anyarch::content

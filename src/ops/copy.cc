@@ -4,6 +4,7 @@
 
 #include "base/io.h"
 #include "base/strings.h"
+#include "content/oci_archive.h"
 #include "image/manifest.h"
 #include "image/media_types.h"
 
@@ -12,7 +13,13 @@ namespace anyarch::ops {
 Result<transport::CopyReport> Copy(const CopyRequest& req) {
   transport::Transports transports(req.env);
   ANYARCH_TRY(auto src, transports.OpenSource(req.source));
-  ANYARCH_TRY(auto dst, transports.OpenSink(req.destination));
+  std::unique_ptr<image::ImageSink> dst;
+  auto dest_loc = transport::ParseLocation(req.destination);
+  if (!req.image_name.empty() && dest_loc && dest_loc->transport == "oci-archive") {
+    ANYARCH_TRY(dst, content::OpenOciArchiveSink(dest_loc->path, dest_loc->tag, req.image_name));
+  } else {
+    ANYARCH_TRY(dst, transports.OpenSink(req.destination));
+  }
   transport::CopyReport report;
   // The store's own path means little to users: local: locations are reported as given.
   report.source = req.source.rfind("local:", 0) == 0 ? req.source : src->Describe();

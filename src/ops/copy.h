@@ -19,6 +19,9 @@ struct CopyRequest {
   std::string destination;
   bool all = false;  // every platform of an index, index bytes unchanged (same digest)
   std::vector<platform::Platform> platforms;  // a subset: a new index with only these
+  // An oci-archive destination records this full reference (io.containerd.image.name), as
+  // export does so that import finds the name again.
+  std::string image_name;
   transport::Env env;
 };
 

@@ -9,6 +9,7 @@
 #include "base/json.h"
 #include "base/strings.h"
 #include "content/layout.h"
+#include "content/oci_archive.h"
 #include "image/manifest.h"
 #include "layer/tar_stream.h"
 #include "ref/reference.h"
@@ -40,6 +41,7 @@ Result<image::Descriptor> FindName(const content::Layout& l, const std::string& 
 struct ArchiveInfo {
   std::string format;
   std::vector<std::string> names;  // docker RepoTags or OCI ref.name annotations
+  std::string image_name;          // OCI: io.containerd.image.name of the only entry
 };
 
 Result<ArchiveInfo> ReadArchiveInfo(const std::string& file) {
@@ -72,6 +74,11 @@ Result<ArchiveInfo> ReadArchiveInfo(const std::string& file) {
     ANYARCH_TRY(Json j, ParseJson(index_json, file + ": index.json"));
     if (j.contains("manifests") && j["manifests"].is_array()) {
       for (const auto& m : j["manifests"]) {
+        if (j["manifests"].size() == 1 && m.contains("annotations") &&
+            m["annotations"].is_object() &&
+            m["annotations"].contains(content::kImageNameAnnotation) &&
+            m["annotations"][content::kImageNameAnnotation].is_string())
+          info.image_name = m["annotations"][content::kImageNameAnnotation].get<std::string>();
         if (m.contains("annotations") && m["annotations"].is_object() &&
             m["annotations"].contains(content::kRefNameAnnotation) &&
             m["annotations"][content::kRefNameAnnotation].is_string()) {
@@ -215,6 +222,7 @@ Result<transport::CopyReport> Export(const ExportRequest& req) {
   if (req.format == "oci") {
     auto r = ref::Parse(name);
     c.destination = "oci-archive:" + req.file + (r && !r->tag.empty() ? ":" + r->tag : "");
+    c.image_name = name;
     c.all = req.platforms.empty();
     c.platforms = req.platforms;
   } else {
@@ -262,6 +270,9 @@ Result<transport::CopyReport> Import(const ImportRequest& req) {
   } else {
     // oci-archive:FILE:TAG can only name a tag-shaped ref.name; one image needs no name.
     if (info.names.size() == 1 && ref::IsValidTag(info.names.front())) pick = info.names.front();
+    // The full name an export (ours, containerd's, docker's) records beside the tag.
+    if (name.empty() && !info.image_name.empty() && ref::Parse(info.image_name))
+      name = info.image_name;
     if (name.empty() && info.names.size() == 1) {
       // An OCI ref.name is often a bare tag; only a full reference can name a store image.
       auto r = ref::Parse(info.names.front());

@@ -77,6 +77,17 @@ expect_fail "$AA" import "$WORK/sk-oci.tar"
 assert_contains "$ERR" "-t" "an oci-archive that names no image asks for -t"
 pass "import: our docker-archive, skopeo's docker-archive and oci-archive"
 
+# export then import gets the image back under its full name, as docker save/load do.
+"$AA" "${q[@]}" tag example/busybox:stable 127.0.0.1:5000/team/rt:1.2
+rt=$("$AA" inspect --raw local:127.0.0.1:5000/team/rt:1.2 | sha)
+"$AA" "${q[@]}" export 127.0.0.1:5000/team/rt:1.2 -o "$WORK/rt.tar" >/dev/null
+"$AA" "${q[@]}" rmi 127.0.0.1:5000/team/rt:1.2 >/dev/null
+"$AA" "${q[@]}" import "$WORK/rt.tar" >/dev/null
+assert_eq "$("$AA" inspect --raw local:127.0.0.1:5000/team/rt:1.2 | sha)" "$rt" \
+  "the oci-archive import is named as it was exported"
+"$AA" "${q[@]}" rmi 127.0.0.1:5000/team/rt:1.2 >/dev/null
+pass "export and import round-trip the name"
+
 # rmi removes names and the blobs nothing else uses; prune clears leftovers
 du_before=$(du -sb "$ANYARCH_ROOT/blobs" | cut -f1)
 out=$("$AA" rmi --json from/skopeo-oci:v9 skopeo/bb:s390x)
