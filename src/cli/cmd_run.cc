@@ -3,6 +3,7 @@
 #include "base/json.h"
 #include "base/strings.h"
 #include "cli/app.h"
+#include "ops/containers.h"
 #include "ops/run.h"
 #include "ops/verify.h"
 
@@ -289,6 +290,77 @@ void RegisterRunCommands(CLI::App& app, Cli& cli) {
   SetExamples(verify, {"anyarch verify oci:./busybox:latest",
                        "anyarch verify --platform linux/arm64 oci:./busybox:latest --json"});
   verify->callback([&cli, vf] { RunVerify(cli, *vf); });
+
+  struct PsFlags {
+    bool all = false, quiet = false, json = false;
+    std::vector<std::string> names;
+  };
+  auto pf = std::make_shared<PsFlags>();
+  CLI::App* ps = app.add_subcommand(
+      "ps",
+      "List the containers anyarch run kept (run without --rm keeps the container's writable\n"
+      "layer, as docker does): running ones, or with -a every one, newest first. A container\n"
+      "whose anyarch was killed shows as dead. anyarch rm removes them; anyarch prune removes\n"
+      "every one that is not running.");
+  ps->add_flag("-a,--all", pf->all, "Also the exited and dead ones");
+  ps->add_flag("-q,--quiet", pf->quiet, "Only the ids");
+  ps->add_flag("--json", pf->json, "Print JSON");
+  SetExamples(ps, {"anyarch ps -a", "anyarch ps -a --json"});
+  ps->callback([&cli, pf] {
+    auto r = ops::ListContainers(cli.StoreRoot(), pf->all);
+    if (!r) return cli.Fail(r.error());
+    if (pf->json) {
+      Json arr = Json::array();
+      for (const auto& c : *r)
+        arr.push_back({{"id", c.id},
+                       {"image", c.image},
+                       {"platform", c.platform},
+                       {"command", c.command},
+                       {"created", c.created},
+                       {"status", c.status},
+                       {"exit_code", c.exit_code},
+                       {"dir", c.dir}});
+      cli.out() << arr.dump(2) << "\n";
+      return;
+    }
+    if (pf->quiet) {
+      for (const auto& c : *r) cli.out() << c.id << "\n";
+      return;
+    }
+    std::vector<std::vector<std::string>> rows = {
+        {"ID", "IMAGE", "PLATFORM", "COMMAND", "CREATED", "STATUS"}};
+    for (const auto& c : *r) {
+      std::string cmd = Join(c.command, " ");
+      if (cmd.size() > 30) cmd = cmd.substr(0, 27) + "...";
+      std::string status =
+          c.status == "exited" ? "exited (" + std::to_string(c.exit_code) + ")" : c.status;
+      rows.push_back({c.id, c.image, c.platform, cmd, c.created, status});
+    }
+    std::vector<std::size_t> width(rows[0].size(), 0);
+    for (const auto& row : rows)
+      for (std::size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
+    for (const auto& row : rows) {
+      std::string line;
+      for (std::size_t i = 0; i < row.size(); ++i)
+        line +=
+            i + 1 == row.size() ? row[i] : row[i] + std::string(width[i] - row[i].size() + 3, ' ');
+      cli.out() << line << "\n";
+    }
+  });
+
+  CLI::App* rm = app.add_subcommand(
+      "rm",
+      "Remove kept containers (anyarch ps -a) by id or a unique id prefix of 4 or more\n"
+      "characters. A running container is refused; nothing is removed unless every name\n"
+      "resolves.");
+  rm->add_option("container", pf->names, "Container ids")->required();
+  SetExamples(rm, {"anyarch run --platform linux/arm64 oci:./busybox:latest true && "
+                   "anyarch rm $(anyarch ps -aq | head -n 1)"});
+  rm->callback([&cli, pf] {
+    auto r = ops::RemoveContainers(cli.StoreRoot(), pf->names);
+    if (!r) return cli.Fail(r.error());
+    for (const auto& id : *r) cli.out() << id << "\n";
+  });
 }
 
 }  // namespace anyarch::cli

@@ -83,7 +83,8 @@ void RegisterStoreCommands(CLI::App& app, Cli& cli) {
 
   CLI::App* prune = app.add_subcommand(
       "prune",
-      "Delete blobs no name in the local store uses and what killed processes left behind;\n"
+      "Delete blobs no name in the local store uses, what killed processes left behind and the\n"
+      "containers run kept that are no longer running (anyarch ps -a);\n"
       "--snapshots also deletes the root filesystems anyarch run unpacked (do not run it while\n"
       "containers are running).");
   prune->add_flag("--snapshots", f->snapshots, "Also delete the unpacked root filesystems");
@@ -96,14 +97,15 @@ void RegisterStoreCommands(CLI::App& app, Cli& cli) {
       cli.out() << OrderedJson{{"blobs_removed", r->blobs_removed},
                                {"bytes_freed", r->bytes_freed},
                                {"temp_files_removed", r->temp_files_removed},
-                               {"snapshots_removed", r->snapshots_removed}}
+                               {"snapshots_removed", r->snapshots_removed},
+                               {"containers_removed", r->containers_removed}}
                        .dump(2)
                 << "\n";
       return;
     }
     cli.out() << "removed " << r->blobs_removed << " blobs (" << HumanSize(r->bytes_freed) << "), "
               << r->temp_files_removed << " temporary files, " << r->snapshots_removed
-              << " snapshots\n";
+              << " snapshots, " << r->containers_removed << " stopped containers\n";
   });
 
   CLI::App* exp = app.add_subcommand(

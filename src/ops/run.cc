@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <ctime>
 #include <filesystem>
 #include <random>
 #include <sstream>
@@ -14,6 +15,7 @@
 #include "image/manifest.h"
 #include "image/media_types.h"
 #include "isolation/container.h"
+#include "isolation/kept.h"
 #include "rootfs/snapshot.h"
 #include "rootfs/user.h"
 #include "transport/location.h"
@@ -23,6 +25,15 @@ namespace anyarch::ops {
 namespace fs = std::filesystem;
 
 namespace {
+
+std::string NowRfc3339() {
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  ::gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
 
 std::string RandomHex(int n) {
   std::random_device rd;
@@ -127,6 +138,19 @@ Result<RunOutcome> Run(const RunRequest& req) {
   ANYARCH_CHECK(MakePrivateDir(containers));
   fs::path state = containers / id;
   spec.state_dir = state.string();
+  // A kept container is recorded before it starts, so `ps` shows it running (or dead, if this
+  // process is killed), and again when it ends.
+  isolation::KeptContainer record{.id = id,
+                                  .image = req.image,
+                                  .platform = out.platform.ToString(),
+                                  .command = spec.argv,
+                                  .created = NowRfc3339(),
+                                  .status = "running",
+                                  .pid = static_cast<long>(::getpid())};
+  if (!req.remove) {
+    ANYARCH_CHECK(MakePrivateDir(state));
+    ANYARCH_CHECK(isolation::WriteKeptRecord(state.string(), record));
+  }
   // Signals for anyarch are passed to the container while it runs (see isolation/container.h).
   sigset_t old_mask = isolation::BlockForwardedSignals();
   auto result = isolation::Run(spec);
@@ -136,6 +160,10 @@ Result<RunOutcome> Run(const RunRequest& req) {
     fs::remove_all(state, ec);
   } else {
     out.container_dir = state.string();
+    record.status = "exited";
+    record.exit_code = result->exit_code;
+    record.pid = 0;
+    ANYARCH_CHECK(isolation::WriteKeptRecord(state.string(), record));
   }
   if (!result) return Unexpected(result.error());
   out.exit_code = result->exit_code;

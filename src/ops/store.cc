@@ -11,6 +11,7 @@
 #include "content/layout.h"
 #include "content/oci_archive.h"
 #include "image/manifest.h"
+#include "isolation/kept.h"
 #include "layer/tar_stream.h"
 #include "ref/reference.h"
 
@@ -195,6 +196,9 @@ Result<PruneReport> Prune(const std::string& store_root, bool snapshots) {
   report.blobs_removed = gc.blobs_removed;
   report.bytes_freed = gc.bytes_freed;
   report.temp_files_removed = gc.temp_files_removed;
+  // Containers run kept and that are no longer running, as docker container prune.
+  ANYARCH_TRY(auto gone, isolation::PruneKept(store_root));
+  report.containers_removed = gone.size();
   std::error_code ec;
   fs::path snaps = fs::path(store_root) / "snapshots";
   if (fs::is_directory(snaps, ec)) {

@@ -31,10 +31,12 @@ Result<RemoveReport> RemoveImages(const std::string& store_root,
                                   const std::vector<std::string>& references);
 
 struct PruneReport {
-  std::size_t blobs_removed = 0, temp_files_removed = 0, snapshots_removed = 0;
+  std::size_t blobs_removed = 0, temp_files_removed = 0, snapshots_removed = 0,
+              containers_removed = 0;
   std::uint64_t bytes_freed = 0;
 };
-// Deletes blobs no name reaches and leftovers of killed processes; with `snapshots`, also the
+// Deletes blobs no name reaches, leftovers of killed processes and kept containers that are not
+// running (anyarch ps -a); with `snapshots`, also the
 // unpacked root filesystems `anyarch run` caches (do not combine with runs in progress).
 Result<PruneReport> Prune(const std::string& store_root, bool snapshots);
 
