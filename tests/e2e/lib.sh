@@ -63,6 +63,13 @@ busybox_layout() {
   echo "$p"
 }
 
+# busybox_in_store: the busybox index in the local store as busybox:latest, where a build's
+# FROM busybox finds it (as after `anyarch pull --all-platforms busybox`).
+busybox_in_store() {
+  "$AA" --progress quiet copy --all "oci:$(busybox_layout):latest" local:busybox:latest >/dev/null ||
+    fail "busybox into the local store"
+}
+
 # busybox_digest: digest of the busybox index (sha256 of the exact bytes skopeo/anyarch serve).
 busybox_digest() {
   echo "sha256:$(skopeo inspect --raw "oci:$(busybox_layout):latest" | sha256sum | cut -d' ' -f1)"

@@ -6,8 +6,7 @@
 # (read back by skopeo) and an OCI layout.
 source "$(dirname "$0")/lib.sh"
 
-"$AA" copy -q --all "oci:$(busybox_layout):latest" local:busybox:latest >/dev/null 2>&1 ||
-  "$AA" copy --all "oci:$(busybox_layout):latest" local:busybox:latest >/dev/null
+busybox_in_store
 ex="$SRC/examples/hello"
 plats=linux/amd64,linux/arm64,linux/arm/v7
 

@@ -6,8 +6,7 @@
 # COPY refuses URLs.
 source "$(dirname "$0")/lib.sh"
 
-"$AA" copy -q --all "oci:$(busybox_layout):latest" local:busybox:latest >/dev/null 2>&1 ||
-  "$AA" copy --all "oci:$(busybox_layout):latest" local:busybox:latest >/dev/null
+busybox_in_store
 
 # The server: python's http.server sends Last-Modified from each file's mtime; its log counts GETs.
 srv="$WORK/srv"

@@ -4,8 +4,7 @@
 # the files land with their parents as on a fresh tree, on top of the changed base.
 source "$(dirname "$0")/lib.sh"
 
-"$AA" copy -q --all "oci:$(busybox_layout):latest" local:busybox:latest >/dev/null 2>&1 ||
-  "$AA" copy --all "oci:$(busybox_layout):latest" local:busybox:latest >/dev/null
+busybox_in_store
 ctx="$WORK/ctx"
 mkdir -p "$ctx"
 echo "linked file" >"$ctx/f.txt"

@@ -5,8 +5,7 @@
 source "$(dirname "$0")/lib.sh"
 [ "$(id -u)" -eq 0 ] || fail "needs root"
 
-"$AA" copy -q --all "oci:$(busybox_layout):latest" local:busybox:latest >/dev/null 2>&1 ||
-  "$AA" copy --all "oci:$(busybox_layout):latest" local:busybox:latest >/dev/null
+busybox_in_store
 plats=linux/amd64,linux/arm64
 
 ctx="$WORK/ctx"
