@@ -3,6 +3,7 @@
 #include "base/json.h"
 #include "base/strings.h"
 #include "cli/app.h"
+#include "cli/table.h"
 #include "ops/containers.h"
 #include "ops/run.h"
 #include "ops/verify.h"
@@ -327,25 +328,15 @@ void RegisterRunCommands(CLI::App& app, Cli& cli) {
       for (const auto& c : *r) cli.out() << c.id << "\n";
       return;
     }
-    std::vector<std::vector<std::string>> rows = {
-        {"ID", "IMAGE", "PLATFORM", "COMMAND", "CREATED", "STATUS"}};
+    Table table({"ID", "IMAGE", "PLATFORM", "COMMAND", "CREATED", "STATUS"});
     for (const auto& c : *r) {
       std::string cmd = Join(c.command, " ");
       if (cmd.size() > 30) cmd = cmd.substr(0, 27) + "...";
       std::string status =
           c.status == "exited" ? "exited (" + std::to_string(c.exit_code) + ")" : c.status;
-      rows.push_back({c.id, c.image, c.platform, cmd, c.created, status});
+      table.Add({c.id, c.image, c.platform, cmd, c.created, status});
     }
-    std::vector<std::size_t> width(rows[0].size(), 0);
-    for (const auto& row : rows)
-      for (std::size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
-    for (const auto& row : rows) {
-      std::string line;
-      for (std::size_t i = 0; i < row.size(); ++i)
-        line +=
-            i + 1 == row.size() ? row[i] : row[i] + std::string(width[i] - row[i].size() + 3, ' ');
-      cli.out() << line << "\n";
-    }
+    cli.out() << table.Render();
   });
 
   CLI::App* rm = app.add_subcommand(

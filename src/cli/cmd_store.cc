@@ -6,6 +6,7 @@
 #include "base/json.h"
 #include "base/strings.h"
 #include "cli/app.h"
+#include "cli/table.h"
 #include "ops/images.h"
 #include "ops/store.h"
 
@@ -32,15 +33,10 @@ void RegisterStoreCommands(CLI::App& app, Cli& cli) {
       cli.out() << arr.dump(2) << "\n";
       return;
     }
-    cli.out() << "NAME                                      DIGEST         SIZE       PLATFORMS\n";
-    for (const auto& r : *rows) {
-      std::string name = r.name;
-      if (name.size() < 41) name.resize(41, ' ');
-      std::string size = HumanSize(r.size);
-      if (size.size() < 10) size.resize(10, ' ');
-      cli.out() << name << " " << r.digest.substr(7, 12) << "   " << size << " "
-                << Join(r.platforms, ",") << "\n";
-    }
+    Table table({"NAME", "DIGEST", "SIZE", "PLATFORMS"});
+    for (const auto& r : *rows)
+      table.Add({r.name, r.digest.substr(7, 12), HumanSize(r.size), Join(r.platforms, ",")});
+    cli.out() << table.Render();
   });
 
   struct F {
