@@ -86,6 +86,7 @@ left=$(find "$small/store/snapshots" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l
 assert_eq "$left" 0 "snapshots left in the full store"
 used=$(df -k --output=used "$small" | tail -n 1 | tr -d ' ')
 [ "$used" -lt 8192 ] || fail "the small store still uses $used KiB after the failed unpack"
+ANYARCH_ROOT="$small/store" "$AA" store check >/dev/null || fail "store check after the refused unpack"
 # The same store still works for an image that fits.
 out=$(ANYARCH_ROOT="$small/store" "$AA" run --rm --network none "oci:$layout:deep" echo fits)
 assert_eq "$out" "fits" "a run in the small store after the refused one"
