@@ -33,6 +33,19 @@ Result<StoreCheckReport> CheckStore(const std::string& store_root, bool repair) 
     }
   };
   add(rootfs::SnapshotLeftovers(store_root), "half-unpacked snapshot of a killed run");
+  // A killed run's container directory stays, as a kept container (ps lists it, rm removes it);
+  // only the temporary files of its interrupted writes (/etc/resolv.conf ...) are leftovers.
+  std::vector<fs::path> container_temps;
+  std::error_code ec;
+  for (const auto& c : fs::directory_iterator(fs::path(store_root) / "containers", ec)) {
+    std::error_code ec2;
+    for (const auto& e : fs::directory_iterator(c.path(), ec2)) {
+      std::string n = e.path().filename().string();
+      if (n.size() > 1 && n[0] == '.' && n.find(".tmp-") != std::string::npos)
+        container_temps.push_back(e.path());
+    }
+  }
+  add(container_temps, "temporary file of a killed run");
   add(build::BuildLeftovers(store_root), "working directory of a killed build");
   return r;
 }
