@@ -48,38 +48,48 @@ std::string JoinInRoot(const std::string& base, const std::string& rel) {
 }
 
 Status MkdirInRoot(int root, const std::string& dir, unsigned mode, long uid, long gid) {
-  // Walk component by component, so that depth costs nothing and each symlink met on the way
-  // is followed inside the root (bounded, as the kernel bounds symlink chains).
+  // Walk component by component holding the directory reached so far, so that depth costs one
+  // lookup per component (a path thousands of directories deep is not an attack). A plain
+  // directory is entered with openat(O_NOFOLLOW) on one name, which cannot leave the root; each
+  // symlink met on the way restarts from the root with the link's target (bounded, as the
+  // kernel bounds symlink chains), and ".." is taken lexically on `done`, which holds no links.
   std::string done;
   std::vector<std::string> todo;
   for (const auto& p : Split(dir, '/')) {
     if (!p.empty() && p != ".") todo.push_back(p);
   }
+  ANYARCH_TRY(UniqueFd pfd, OpenInRoot(root, "", O_RDONLY | O_DIRECTORY));
+  auto enter = [&](const std::string& name) -> Status {
+    int fd = ::openat(pfd.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return Unexpected(ErrnoError(errno, "/" + JoinInRoot(done, name)));
+    pfd = UniqueFd(fd);
+    done = done.empty() ? name : done + "/" + name;  // one clean component
+    return Ok();
+  };
   int links = 0;
   for (std::size_t i = 0; i < todo.size(); ++i) {
-    const std::string& name = todo[i];
+    const std::string name = todo[i];
     if (name == "..") {
       done = JoinInRoot(done, "..");
+      ANYARCH_TRY(pfd, OpenInRoot(root, done, O_RDONLY | O_DIRECTORY));
       continue;
     }
-    ANYARCH_TRY(UniqueFd pfd, OpenInRoot(root, done, O_RDONLY | O_DIRECTORY));
     struct stat st {};
     if (::fstatat(pfd.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
       if (errno != ENOENT) return Unexpected(ErrnoError(errno, "/" + JoinInRoot(done, name)));
       if (::mkdirat(pfd.get(), name.c_str(), mode) != 0 && errno != EEXIST)
         return Unexpected(ErrnoError(errno, "creating /" + JoinInRoot(done, name)));
+      std::string path = "/" + JoinInRoot(done, name);
+      ANYARCH_CHECK(enter(name));
       if (uid >= 0 || gid >= 0) {
-        if (::fchownat(pfd.get(), name.c_str(), static_cast<uid_t>(uid), static_cast<gid_t>(gid),
-                       AT_SYMLINK_NOFOLLOW) != 0) {
-          return Unexpected(ErrnoError(errno, "chown /" + JoinInRoot(done, name)));
-        }
+        if (::fchown(pfd.get(), static_cast<uid_t>(uid), static_cast<gid_t>(gid)) != 0)
+          return Unexpected(ErrnoError(errno, "chown " + path));
       }
-      ::fchmodat(pfd.get(), name.c_str(), mode, 0);
-      done = JoinInRoot(done, name);
+      ::fchmod(pfd.get(), mode);
       continue;
     }
     if (S_ISDIR(st.st_mode)) {
-      done = JoinInRoot(done, name);
+      ANYARCH_CHECK(enter(name));
       continue;
     }
     if (!S_ISLNK(st.st_mode))
@@ -94,7 +104,10 @@ Status MkdirInRoot(int root, const std::string& dir, unsigned mode, long uid, lo
     target.resize(static_cast<std::size_t>(n));
     // Continue from the link's target: its components replace the link's.
     std::vector<std::string> rest;
-    if (!target.empty() && target[0] == '/') done.clear();
+    if (!target.empty() && target[0] == '/') {
+      done.clear();
+      ANYARCH_TRY(pfd, OpenInRoot(root, "", O_RDONLY | O_DIRECTORY));
+    }
     for (const auto& p : Split(target, '/')) {
       if (!p.empty() && p != ".") rest.push_back(p);
     }

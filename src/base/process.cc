@@ -165,4 +165,16 @@ Result<ProcessResult> RunProcess(const std::vector<std::string>& argv, const Run
   return result;
 }
 
+bool ProcessAlive(long pid) {
+  if (pid <= 0) return false;
+  return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+}
+
+long LeadingPid(const std::string& name) {
+  std::size_t n = 0;
+  while (n < name.size() && n < 10 && name[n] >= '0' && name[n] <= '9') ++n;
+  if (n == 0 || (n < name.size() && name[n] >= '0' && name[n] <= '9')) return -1;
+  return std::stol(name.substr(0, n));
+}
+
 }  // namespace anyarch

@@ -34,4 +34,12 @@ Result<ProcessResult> RunProcess(const std::vector<std::string>& argv,
 // Finds a program in PATH; empty if absent.
 std::string FindInPath(const std::string& name);
 
+// Whether a process with this pid exists (it may belong to another user). Used to tell the
+// leftovers of killed processes, named after their pid, from work in progress.
+bool ProcessAlive(long pid);
+
+// The pid a leftover's name starts with ("1234.Xy", "1234-mounts..."), or -1 when it starts
+// with none.
+long LeadingPid(const std::string& name);
+
 }  // namespace anyarch

@@ -1,11 +1,11 @@
 #include "build/snapshots.h"
 
 #include <fcntl.h>
-#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/json.h"
+#include "base/process.h"
 #include "base/strings.h"
 #include "content/layout.h"
 
@@ -142,13 +142,27 @@ Result<std::string> SnapshotStore::CacheMount(const platform::Platform& platform
 
 void SnapshotStore::RemoveLeftovers() const {
   std::error_code ec;
-  for (const auto& e : fs::directory_iterator(fs::path(root_) / "build" / "tmp", ec)) {
-    std::string name = e.path().filename().string();
-    std::string pid = name.substr(0, name.find('.'));
-    if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
-    if (::kill(std::stoi(pid), 0) == 0 || errno == EPERM) continue;  // still running
-    fs::remove_all(e.path(), ec);
+  for (const auto& p : BuildLeftovers(root_)) fs::remove_all(p, ec);
+}
+
+std::vector<fs::path> BuildLeftovers(const std::string& store_root) {
+  std::vector<fs::path> out;
+  std::error_code ec;
+  fs::path build = fs::path(store_root) / "build";
+  for (const auto& e : fs::directory_iterator(build / "tmp", ec)) {
+    long pid = LeadingPid(e.path().filename().string());
+    if (pid > 0 && !ProcessAlive(pid)) out.push_back(e.path());
   }
+  for (const auto& plat : fs::directory_iterator(build / "mounts", ec)) {
+    std::error_code ec2;
+    for (const auto& e : fs::directory_iterator(plat.path(), ec2)) {
+      std::string name = e.path().filename().string();
+      if (name.rfind(".new-", 0) != 0) continue;
+      long pid = LeadingPid(name.substr(5));
+      if (pid > 0 && !ProcessAlive(pid)) out.push_back(e.path());
+    }
+  }
+  return out;
 }
 
 }  // namespace anyarch::build

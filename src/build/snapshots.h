@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "base/digest.h"
 #include "base/error.h"
@@ -68,12 +69,16 @@ class SnapshotStore {
   Result<std::string> CacheMount(const platform::Platform& platform, const std::string& id,
                                  unsigned mode, unsigned uid, unsigned gid) const;
 
-  // Removes leftovers of killed builds under tmp/ older than a build could still be using
-  // (entries whose owning process is gone).
+  // Removes leftovers of killed builds (BuildLeftovers).
   void RemoveLeftovers() const;
 
  private:
   std::string root_;
 };
+
+// What killed builds left in <store_root>/build, as absolute paths: tmp/ entries and half-made
+// cache mounts (mounts/<platform>/.new-<pid>-*) whose owning process is gone. Entries of running
+// builds are never listed. Creates nothing.
+std::vector<std::filesystem::path> BuildLeftovers(const std::string& store_root);
 
 }  // namespace anyarch::build

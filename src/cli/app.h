@@ -83,7 +83,7 @@ void SetExamples(CLI::App* cmd, const std::vector<std::string>& lines,
                  const std::string& before = "");
 
 // Command groups. Each adds its subcommands to `app`; callbacks write results through `cli`.
-void RegisterStoreCommands(CLI::App& app, Cli& cli);       // images tag rmi prune export import
+void RegisterStoreCommands(CLI::App& app, Cli& cli);       // images tag rmi prune export import store
 void RegisterAuthCommands(CLI::App& app, Cli& cli);        // login logout
 void RegisterTransferCommands(CLI::App& app, Cli& cli);    // inspect copy pull push manifest
 void RegisterEmulationCommands(CLI::App& app, Cli& cli);   // binfmt doctor file

@@ -9,6 +9,7 @@
 #include "cli/table.h"
 #include "ops/images.h"
 #include "ops/store.h"
+#include "ops/store_check.h"
 
 namespace anyarch::cli {
 
@@ -204,6 +205,86 @@ void RegisterStoreCommands(CLI::App& app, Cli& cli) {
       return;
     }
     cli.out() << "imported " << f->file << " as " << r->destination << " (" << r->digest << ")\n";
+  });
+
+  CLI::App* store = app.add_subcommand("store", "Check the local store (--root)");
+  store->require_subcommand(1);
+  SetExamples(store, {"anyarch store check"});
+  CLI::App* check = store->add_subcommand(
+      "check",
+      "Check that the local store is sound: every blob's bytes match the digest that names it,\n"
+      "every name reaches a complete image (index, manifests, config and layers present and of\n"
+      "the size their descriptors give; an index's platforms that were never pulled are fine,\n"
+      "but at least one must be there), and nothing it needs is missing. It also lists what\n"
+      "killed processes left: temporary files of interrupted writes, half-unpacked snapshots,\n"
+      "working directories of builds whose process is gone. Leftovers do not make a store\n"
+      "unsound: no command reads them, and prune or --repair removes them. The check waits for\n"
+      "running pulls, imports and builds to finish writing, and never touches the work of a\n"
+      "process that is still alive.\n"
+      "\n"
+      "--repair moves corrupt blobs (and files under blobs/ that are not blobs) to\n"
+      "<store>/corrupt/, where nothing reads them, and deletes the leftovers. It never edits\n"
+      "the names: an image that lost a blob stays reported until it is pulled again or removed\n"
+      "with rmi.\n"
+      "\n"
+      "Exit status: 0 when the store is sound (leftovers allowed); otherwise the class of the\n"
+      "worst problem: 7 a corrupt blob, 6 an invalid manifest, index.json or stray file, 3 a\n"
+      "missing blob, 1 an unreadable one.");
+  check->add_flag("--repair", f->snapshots,
+                  "Move corrupt blobs to <store>/corrupt/ and delete the leftovers");
+  check->add_flag("--json", f->json, "Print JSON");
+  SetExamples(check, {"anyarch store check", "anyarch store check --repair --json"});
+  check->callback([&cli, f] {
+    auto r = ops::CheckStore(cli.StoreRoot(), f->snapshots);
+    if (!r) return cli.Fail(r.error());
+    const auto& l = r->layout;
+    if (f->json) {
+      OrderedJson problems = OrderedJson::array(), leftovers = OrderedJson::array();
+      for (const auto& p : l.problems) {
+        problems.push_back({{"kind", p.kind},
+                            {"path", p.path},
+                            {"name", p.name},
+                            {"message", p.message},
+                            {"code", std::string(ErrorCodeName(p.code))},
+                            {"repaired", p.repaired}});
+      }
+      for (const auto& x : l.leftovers)
+        leftovers.push_back({{"path", x.path}, {"what", x.what}, {"removed", x.removed}});
+      cli.out() << OrderedJson{{"sound", r->sound()},  {"blobs", l.blobs},
+                               {"bytes", l.bytes},     {"names", l.names},
+                               {"images", l.images},   {"unreferenced_blobs", l.unreferenced_blobs},
+                               {"problems", problems}, {"leftovers", leftovers}}
+                       .dump(2)
+                << "\n";
+    } else {
+      cli.out() << "checked " << l.blobs << " blobs (" << HumanSize(l.bytes) << "), " << l.names
+                << " names, " << l.images << " images; " << l.unreferenced_blobs
+                << " blobs no name uses (prune removes them)\n";
+      for (const auto& p : l.problems) {
+        cli.out() << "problem: " << p.message;
+        if (p.kind == "corrupt_blob" && !p.name.empty())
+          cli.out() << " (needed by " << p.name << ")";
+        cli.out() << (p.repaired ? " [moved to corrupt/]" : "") << "\n";
+      }
+      for (const auto& x : l.leftovers) {
+        cli.out() << "leftover: " << x.path << " (" << x.what << ")"
+                  << (x.removed ? " [removed]" : "") << "\n";
+      }
+      if (r->sound()) {
+        cli.out() << "the store is sound";
+        std::size_t kept = 0;
+        for (const auto& x : l.leftovers) kept += x.removed ? 0 : 1;
+        if (kept > 0)
+          cli.out() << " (" << kept << " leftovers: --repair or anyarch prune removes them)";
+        cli.out() << "\n";
+      }
+    }
+    if (!r->sound()) {
+      // The report is the output (also with --json): only the summary goes to stderr.
+      cli.err() << "anyarch: error: the store at " << cli.StoreRoot() << " has "
+                << l.problems.size() << " problem" << (l.problems.size() == 1 ? "" : "s") << "\n";
+      cli.exit_code = ExitCodeFor(r->worst());
+    }
   });
 }
 

@@ -222,6 +222,7 @@ Status WalkTar(Reader& in, const WalkOptions& options, const EntryVisitor& visit
     e.uid = archive_entry_uid(ae);
     e.gid = archive_entry_gid(ae);
     e.size = archive_entry_size(ae);
+    e.sparse = archive_entry_sparse_count(ae) > 0;
     if (e.type == EntryType::kSymlink) {
       const char* t = archive_entry_symlink(ae);
       e.link = t ? t : "";
@@ -252,16 +253,31 @@ Status WalkTar(Reader& in, const WalkOptions& options, const EntryVisitor& visit
       }
       e.path = dir.empty() ? name : dir + "/" + name;
     }
-    EntryReader read = [&](void* buf, std::size_t size) -> Result<std::size_t> {
-      la_ssize_t n = archive_read_data(a.get(), buf, size);
-      if (n < 0) {
-        if (src.error) return Unexpected(*src.error);
-        return Unexpected(PreferReaderError(
-            in, Error(ErrorCode::kInvalid,
-                      "reading " + e.path + " from layer: " + archive_error_string(a.get()))));
-      }
-      return static_cast<std::size_t>(n);
+    auto read_error = [&]() -> Error {
+      if (src.error) return *src.error;
+      return PreferReaderError(
+          in, Error(ErrorCode::kInvalid,
+                    "reading " + e.path + " from layer: " + archive_error_string(a.get())));
     };
+    EntryReader read(
+        [&](void* buf, std::size_t size) -> Result<std::size_t> {
+          la_ssize_t n = archive_read_data(a.get(), buf, size);
+          if (n < 0) return Unexpected(read_error());
+          return static_cast<std::size_t>(n);
+        },
+        [&]() -> Result<Extent> {
+          const void* data = nullptr;
+          std::size_t size = 0;
+          la_int64_t offset = 0;
+          int r = archive_read_data_block(a.get(), &data, &size, &offset);
+          if (r == ARCHIVE_EOF) return Extent{};
+          if (r < ARCHIVE_WARN) return Unexpected(read_error());
+          if (offset < 0) {
+            return MakeError(ErrorCode::kInvalid,
+                             "entry " + e.path + " in layer has data at a negative offset");
+          }
+          return Extent{.data = data, .size = size, .offset = offset};
+        });
     ANYARCH_CHECK(visit(e, read));
   }
   if (src.error) return Unexpected(*src.error);

@@ -45,7 +45,8 @@ struct Entry {
   std::string link;  // symlink target (as written) or hardlink target (cleaned path)
   std::uint32_t mode = 0;
   std::int64_t uid = 0, gid = 0;
-  std::int64_t size = 0;
+  std::int64_t size = 0;  // the file's apparent size (holes included, for a sparse entry)
+  bool sparse = false;    // a sparse entry: read it with EntryReader::NextExtent
   std::uint32_t dev_major = 0, dev_minor = 0;
   bool whiteout = false;  // .wh.<name>: `path` is the deleted path
   bool opaque = false;    // .wh..wh..opq: `path` is the directory made opaque
@@ -66,9 +67,35 @@ inline constexpr std::size_t kMaxPathBytes = 4095;
 // symlink's target as written is longer than kMaxPathBytes. WalkTar calls it for every entry.
 Status CheckEntryLimits(const Entry& entry);
 
-// Called per entry. `read` reads the entry's content (regular files only); calling it is
-// optional. Return an error to stop the walk.
-using EntryReader = std::function<Result<std::size_t>(void* buf, std::size_t size)>;
+// An entry's stored content, one extent at a time: `size` bytes at `offset` in the file. The
+// extents of a sparse entry (GNU sparse 0.0, 0.1 and 1.0 in PAX headers, old GNU 'S' entries)
+// leave holes between them, which the archive does not store; a plain entry has one extent after
+// another. `size` 0 is the end.
+struct Extent {
+  const void* data = nullptr;
+  std::size_t size = 0;
+  std::int64_t offset = 0;
+};
+
+// Reads the content of the entry being visited (regular files only); calling it is optional.
+// Use one of the two ways per entry. Errors as WalkTar's.
+class EntryReader {
+ public:
+  using ReadFn = std::function<Result<std::size_t>(void* buf, std::size_t size)>;
+  using ExtentFn = std::function<Result<Extent>()>;
+  EntryReader(ReadFn read, ExtentFn extent) : read_(std::move(read)), extent_(std::move(extent)) {}
+  // The content as one flat stream: the holes of a sparse entry come back as zeros, so this reads
+  // entry.size bytes whatever the archive stores. 0 at the end.
+  Result<std::size_t> operator()(void* buf, std::size_t size) const { return read_(buf, size); }
+  // The next stored extent, without materialising holes (the way to write sparse files).
+  Result<Extent> NextExtent() const { return extent_(); }
+
+ private:
+  ReadFn read_;
+  ExtentFn extent_;
+};
+
+// Called per entry. Return an error to stop the walk.
 using EntryVisitor = std::function<Status(const Entry& entry, const EntryReader& read)>;
 
 struct WalkOptions {

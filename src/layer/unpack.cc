@@ -1,17 +1,17 @@
 #include "layer/unpack.h"
 
-#include <dirent.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <set>
 
 #include "base/fs.h"
+#include "base/in_root.h"
 #include "base/strings.h"
 #include "layer/tar_stream.h"
 
@@ -20,96 +20,85 @@ namespace {
 
 using Fd = UniqueFd;
 
-// Opens `path` (relative, may be "") beneath root, resolving as if root were "/".
-Result<Fd> OpenInRoot(int root, const std::string& path, int flags) {
-  struct open_how how {};
-  how.flags = static_cast<std::uint64_t>(flags | O_CLOEXEC);
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  std::string p = path.empty() ? "." : path;
-  long fd = ::syscall(SYS_openat2, root, p.c_str(), &how, sizeof how);
-  if (fd < 0) {
-    int err = errno;
-    if (err == ENOSYS) {
-      return MakeError(ErrorCode::kUnsupported,
-                       "this kernel has no openat2 (Linux 5.6+), which safe unpacking needs");
-    }
-    return Unexpected(ErrnoError(err, "/" + path));
-  }
-  return Fd(static_cast<int>(fd));
-}
-
-// Joins `rel` onto `base` lexically, with ".." never climbing above the root.
-std::string JoinInRoot(const std::string& base, const std::string& rel) {
-  std::vector<std::string> parts;
-  if (!rel.empty() && rel[0] != '/') {
-    for (const auto& p : Split(base, '/')) {
-      if (!p.empty()) parts.push_back(p);
-    }
-  }
-  for (const auto& p : Split(rel, '/')) {
-    if (p.empty() || p == ".") continue;
-    if (p == "..") {
-      if (!parts.empty()) parts.pop_back();
-      continue;
-    }
-    parts.push_back(p);
-  }
-  return Join(parts, "/");
-}
-
-// Makes sure directory `dir` exists beneath root, as the container would see it: missing
-// components are created, and a symlink on the way is followed inside the root (its target
-// directory is created there if needed). Never touches anything outside root.
-Status MkdirInRoot(int root, const std::string& dir, int depth = 0) {
-  if (dir.empty()) return Ok();
-  if (depth > 40)
-    return MakeError(ErrorCode::kInvalid, "too many levels of symbolic links at /" + dir);
-  auto existing = OpenInRoot(root, dir, O_PATH | O_DIRECTORY);
-  if (existing) return Ok();
-  if (existing.error().code() == ErrorCode::kUnsupported) return Unexpected(existing.error());
-  std::string parent = dir.find('/') == std::string::npos ? "" : dir.substr(0, dir.rfind('/'));
-  std::string name = dir.substr(dir.rfind('/') == std::string::npos ? 0 : dir.rfind('/') + 1);
-  ANYARCH_CHECK(MkdirInRoot(root, parent, depth + 1));
-  ANYARCH_TRY(Fd pfd, OpenInRoot(root, parent, O_RDONLY | O_DIRECTORY));
-  if (::mkdirat(pfd.get(), name.c_str(), 0755) == 0) return Ok();
-  if (errno != EEXIST) return Unexpected(ErrnoError(errno, "creating /" + dir));
-  struct stat st;
-  if (::fstatat(pfd.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
-    char target[4096];
-    ssize_t n = ::readlinkat(pfd.get(), name.c_str(), target, sizeof target - 1);
-    if (n < 0) return Unexpected(ErrnoError(errno, "/" + dir));
-    target[n] = '\0';
-    return MkdirInRoot(root, JoinInRoot(parent, target), depth + 1);
-  }
-  return MakeError(ErrorCode::kInvalid, "/" + dir + " exists and is not a directory");
-}
-
-// Creates the directories of `dir` beneath root, each resolved inside root.
+// Opens directory `dir` beneath root as a directory fd, creating what is missing. Depth costs
+// nothing (base/in_root.h walks component by component, up to PATH_MAX); only symlink chains are
+// bounded, as the kernel bounds them. The common case, a directory that exists, is one lookup.
 Result<Fd> MakeParents(int root, const std::string& dir) {
-  ANYARCH_CHECK(MkdirInRoot(root, dir));
-  return OpenInRoot(root, dir, O_PATH | O_DIRECTORY);
+  auto existing = OpenInRoot(root, dir, O_RDONLY | O_DIRECTORY);
+  if (existing) return existing;
+  if (existing.error().code() == ErrorCode::kUnsupported) return Unexpected(existing.error());
+  ANYARCH_CHECK(MkdirInRoot(root, dir, 0755));
+  return OpenInRoot(root, dir, O_RDONLY | O_DIRECTORY);
 }
 
-Status RemoveChildren(int dirfd, const std::set<std::string>& keep = {});
+// Keeps an unpack from filling the store's filesystem: every write is charged against the space
+// free when it was last measured, less the margin, and the filesystem is measured again when the
+// charge would exceed it or every kRecheckBytes (other processes write there too). What counts is
+// what is written, so neither a compression ratio nor a declared size can fool it.
+class SpaceGuard {
+ public:
+  explicit SpaceGuard(int fd) : fd_(fd) {}
 
-// Removes `name` in `dirfd`, recursively if it is a directory; never follows symlinks.
-Status RemoveAt(int dirfd, const std::string& name) {
-  struct stat st;
-  if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
-    if (errno == ENOENT) return Ok();
-    return Unexpected(ErrnoError(errno, name));
-  }
-  if (S_ISDIR(st.st_mode)) {
-    int fd = ::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) return Unexpected(ErrnoError(errno, name));
-    ANYARCH_CHECK(RemoveChildren(fd));
-    ::close(fd);
-    if (::unlinkat(dirfd, name.c_str(), AT_REMOVEDIR) != 0)
-      return Unexpected(ErrnoError(errno, name));
+  // kIo, naming the file, when `n` more bytes would leave less than the margin free.
+  Status Charge(std::uint64_t n, const std::string& path) {
+    if (n > budget_ || since_measure_ >= kRecheckBytes) ANYARCH_CHECK(Measure());
+    if (n > budget_) {
+      return MakeError(ErrorCode::kIo,
+                       "unpacking /" + path + " stopped: not enough free space on the " +
+                           "store's filesystem (" + HumanSize(free_) + " free, and an unpack " +
+                           "leaves at least " + HumanSize(margin_) + " free); free some space " +
+                           "(anyarch prune) or use a larger store");
+    }
+    budget_ -= n;
+    since_measure_ += n;
     return Ok();
   }
-  if (::unlinkat(dirfd, name.c_str(), 0) != 0 && errno != ENOENT)
-    return Unexpected(ErrnoError(errno, name));
+
+ private:
+  static constexpr std::uint64_t kRecheckBytes = 64ull << 20;
+
+  Status Measure() {
+    struct statvfs v {};
+    if (::fstatvfs(fd_, &v) != 0) return Unexpected(ErrnoError(errno, "statvfs of the target"));
+    std::uint64_t unit = v.f_frsize ? v.f_frsize : v.f_bsize;
+    free_ = static_cast<std::uint64_t>(v.f_bavail) * unit;
+    std::uint64_t total = static_cast<std::uint64_t>(v.f_blocks) * unit;
+    margin_ = std::min(total / 100 * kFreeSpaceMargin.percent, kFreeSpaceMargin.max_bytes);
+    budget_ = free_ > margin_ ? free_ - margin_ : 0;
+    since_measure_ = 0;
+    return Ok();
+  }
+
+  int fd_;
+  std::uint64_t budget_ = 0, since_measure_ = 0, free_ = 0, margin_ = 0;
+};
+
+// Writes a regular file's content to `fd`. Only the stored extents are written, each at its
+// offset: the holes of a sparse entry stay holes (ftruncate sets the size), never zeros on disk.
+Status WriteContent(int fd, const Entry& e, const EntryReader& read, SpaceGuard& space) {
+  std::int64_t end = 0;
+  for (;;) {
+    ANYARCH_TRY(Extent x, read.NextExtent());
+    if (x.size == 0) break;
+    ANYARCH_CHECK(space.Charge(x.size, e.path));
+    const char* q = static_cast<const char*>(x.data);
+    std::size_t n = x.size;
+    off_t at = static_cast<off_t>(x.offset);
+    while (n > 0) {
+      ssize_t w = ::pwrite(fd, q, n, at);
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        return Unexpected(ErrnoError(errno, "writing /" + e.path));
+      }
+      q += w;
+      at += w;
+      n -= static_cast<std::size_t>(w);
+    }
+    end = std::max<std::int64_t>(end, at);
+  }
+  // A file that ends in a hole (or is all hole) gets its size here.
+  if (e.size > end && ::ftruncate(fd, static_cast<off_t>(e.size)) != 0)
+    return Unexpected(ErrnoError(errno, "sizing /" + e.path));
   return Ok();
 }
 
@@ -129,26 +118,6 @@ class HashingReader final : public Reader {
   Sha256 hash_;
 };
 
-// Removes every entry of an open directory, except names in `keep`.
-Status RemoveChildren(int dirfd, const std::set<std::string>& keep) {
-  int dup = ::dup(dirfd);
-  if (dup < 0) return Unexpected(ErrnoError(errno, "dup"));
-  DIR* d = ::fdopendir(dup);
-  if (!d) {
-    ::close(dup);
-    return Unexpected(ErrnoError(errno, "opendir"));
-  }
-  std::vector<std::string> names;
-  while (dirent* de = ::readdir(d)) {
-    std::string n = de->d_name;
-    if (n == "." || n == ".." || keep.count(n)) continue;
-    names.push_back(n);
-  }
-  ::closedir(d);
-  for (const auto& n : names) ANYARCH_CHECK(RemoveAt(dirfd, n));
-  return Ok();
-}
-
 }  // namespace
 
 Result<UnpackStats> ApplyLayer(Reader& layer, const std::string& target_dir,
@@ -161,6 +130,7 @@ Result<UnpackStats> ApplyLayer(Reader& layer, const std::string& target_dir,
   if (root_raw < 0) return Unexpected(ErrnoError(errno, target_dir));
   Fd root(root_raw);
   UnpackStats stats;
+  SpaceGuard space(root.get());
   // Paths this layer created, so an opaque marker only empties what lower layers left.
   std::set<std::string> created;
   const bool as_root = ::geteuid() == 0;
@@ -176,8 +146,7 @@ Result<UnpackStats> ApplyLayer(Reader& layer, const std::string& target_dir,
     std::string name =
         e.path.substr(e.path.rfind('/') == std::string::npos ? 0 : e.path.rfind('/') + 1);
     if (e.opaque) {
-      ANYARCH_TRY(Fd d, MakeParents(root.get(), e.path));
-      ANYARCH_TRY(Fd rd, OpenInRoot(root.get(), e.path, O_RDONLY | O_DIRECTORY));
+      ANYARCH_TRY(Fd rd, MakeParents(root.get(), e.path));
       std::set<std::string> keep;
       std::string prefix = e.path.empty() ? "" : e.path + "/";
       for (const auto& c : created) {
@@ -187,9 +156,8 @@ Result<UnpackStats> ApplyLayer(Reader& layer, const std::string& target_dir,
       ++stats.whiteouts;
       return RemoveChildren(rd.get(), keep);
     }
-    ANYARCH_TRY(Fd parent, MakeParents(root.get(), dir));
-    // O_PATH fds cannot be used for unlinkat/mkdirat on every kernel; reopen as a directory.
-    ANYARCH_TRY(Fd pd, OpenInRoot(root.get(), dir, O_RDONLY | O_DIRECTORY));
+    // A directory fd, not O_PATH: O_PATH fds cannot be used for unlinkat/mkdirat everywhere.
+    ANYARCH_TRY(Fd pd, MakeParents(root.get(), dir));
     int p = pd.get();
     if (e.whiteout) {
       ++stats.whiteouts;
@@ -222,21 +190,7 @@ Result<UnpackStats> ApplyLayer(Reader& layer, const std::string& target_dir,
             ::openat(p, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0) return Unexpected(ErrnoError(errno, "creating /" + e.path));
         Fd f(fd);
-        char buf[65536];
-        for (;;) {
-          ANYARCH_TRY(std::size_t n, read(buf, sizeof buf));
-          if (n == 0) break;
-          const char* q = buf;
-          while (n > 0) {
-            ssize_t w = ::write(fd, q, n);
-            if (w < 0) {
-              if (errno == EINTR) continue;
-              return Unexpected(ErrnoError(errno, "writing /" + e.path));
-            }
-            q += w;
-            n -= static_cast<std::size_t>(w);
-          }
-        }
+        ANYARCH_CHECK(WriteContent(fd, e, read, space));
         if (options.keep_ownership && as_root) {
           if (::fchown(fd, uid, gid) != 0) {
           }

@@ -11,6 +11,15 @@
 //   without following a final symlink);
 // - device nodes are never created (skipped and counted): a layer can never give a container a
 //   host device; fifos are created.
+// - depth is not an attack: missing parent directories are created however deep the path (up
+//   to PATH_MAX), resolved component by component inside the target (base/in_root.h); only
+//   symlink chains are bounded (40, as the kernel bounds them);
+// - sparse entries (GNU sparse 0.0, 0.1, 1.0 in PAX headers, old GNU 'S') become sparse files:
+//   only the stored extents are written, the holes are never zeros on disk, so a 288-byte layer
+//   claiming a 1 TiB file costs nothing;
+// - the bytes actually written are charged against the free space of the target's filesystem:
+//   the unpack stops (kIo) before it would leave less than kFreeSpaceMargin free, whatever the
+//   compression ratio (a gzip of zeros) or the sizes the headers declare.
 // Whiteouts remove a path; an opaque marker empties a directory of what earlier layers put there.
 //
 // The uncompressed stream is hashed while it is applied: that is the layer's diff_id (image-spec
@@ -31,6 +40,14 @@
 
 namespace anyarch::layer {
 
+// What an unpack always leaves free on the target's filesystem: `percent` of its size, at most
+// `max_bytes` (on top of what the filesystem reserves for root: f_bavail is what counts).
+struct FreeSpaceMargin {
+  std::uint64_t percent;
+  std::uint64_t max_bytes;
+};
+inline constexpr FreeSpaceMargin kFreeSpaceMargin{.percent = 5, .max_bytes = 256ull << 20};
+
 struct UnpackOptions {
   bool keep_ownership = true;  // chown to the tar's uid/gid (needs root)
   // With keep_ownership: every entry gets these ids instead of the tar's (ADD --chown).
@@ -48,9 +65,10 @@ struct UnpackStats {
 };
 
 // Applies one layer (a possibly compressed tar stream) on top of `target_dir`. kInvalid names the
-// entry that was refused; kDigestMismatch when options.diff_id is set and the uncompressed
-// stream does not match it (the message gives both digests); kUnsupported when the kernel lacks
-// openat2 (Linux 5.6) or the diff_id is not sha256.
+// entry that was refused; kIo when the filesystem would be left with less than kFreeSpaceMargin
+// (what was already written is then the caller's to throw away); kDigestMismatch when
+// options.diff_id is set and the uncompressed stream does not match it (the message gives both
+// digests); kUnsupported when the kernel lacks openat2 (Linux 5.6) or the diff_id is not sha256.
 Result<UnpackStats> ApplyLayer(Reader& layer, const std::string& target_dir,
                                const UnpackOptions& options = {});
 

@@ -258,6 +258,63 @@ TEST_F(Hostile, DiffIdIsChecked) {
   EXPECT_EQ(r3.error().code(), ErrorCode::kDigestMismatch);
 }
 
+// Depth is not an attack: a file hundreds of directories deep with no directory entries is
+// created, up to PATH_MAX; symlink loops on the way stay refused.
+TEST_F(Hostile, DeepPathsAreCreated) {
+  std::string deep;
+  for (int i = 0; i < 300; ++i) deep += "d/";
+  std::string longest;
+  while (longest.size() < 4000) longest += std::string(19, 'a') + "/";  // near PATH_MAX
+  auto r = Apply({{deep + "file", 'f', "deep"}, {longest + "f", 'f', "long"}});
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_EQ(*ReadFile(root_ / (deep + "file")), "deep");
+  EXPECT_EQ(*ReadFile(root_ / (longest + "f")), "long");
+  // Deep through a symlink pointing out: still inside.
+  ASSERT_TRUE(Apply({{"escape", 'l', outside_.string()}}));
+  ASSERT_TRUE(Apply({{"escape/" + deep + "evil", 'f', "x"}}));
+  EXPECT_EQ(*ReadFile(root_ / outside_.string().substr(1) / (deep + "evil")), "x");
+  auto loop = Apply({{"loop", 'l', "loop"}, {"loop/x/y", 'f', "x"}});
+  ASSERT_FALSE(loop);
+  ExpectOutsideUntouched();
+}
+
+// A PAX sparse entry (GNU.sparse 1.0, as libarchive writes it) becomes a sparse file: its holes
+// take no disk space, and its bytes are where the map puts them.
+TEST_F(Hostile, SparseEntriesBecomeHoles) {
+  const std::int64_t size = 64 << 20;
+  std::vector<char> buf(1 << 20);
+  size_t used = 0;
+  archive* a = archive_write_new();
+  archive_write_set_format_pax(a);
+  archive_write_open_memory(a, buf.data(), buf.size(), &used);
+  archive_entry* ae = archive_entry_new();
+  archive_entry_set_pathname(ae, "sparse");
+  archive_entry_set_filetype(ae, AE_IFREG);
+  archive_entry_set_perm(ae, 0644);
+  archive_entry_set_size(ae, size);
+  archive_entry_sparse_add_entry(ae, 4096, 5);
+  archive_entry_sparse_add_entry(ae, size - 3, 3);
+  ASSERT_EQ(archive_write_header(a, ae), ARCHIVE_OK) << archive_error_string(a);
+  // The writer takes the whole content and drops the holes.
+  std::string content(static_cast<std::size_t>(size), '\0');
+  content.replace(4096, 5, "hello");
+  content.replace(static_cast<std::size_t>(size - 3), 3, "end");
+  ASSERT_EQ(archive_write_data(a, content.data(), content.size()), size);
+  archive_entry_free(ae);
+  archive_write_close(a);
+  archive_write_free(a);
+  std::string tar(buf.data(), used);
+  ASSERT_LT(tar.size(), 16384u);
+  StringReader r(tar);
+  auto st = ApplyLayer(r, root_.string());
+  ASSERT_TRUE(st) << st.error().ToString();
+  struct stat sb {};
+  ASSERT_EQ(::stat((root_ / "sparse").c_str(), &sb), 0);
+  EXPECT_EQ(sb.st_size, size);
+  EXPECT_LT(sb.st_blocks * 512, 1 << 20);  // holes, not 64 MiB of zeros
+  EXPECT_EQ(*ReadFile(root_ / "sparse", size + 1), content);
+}
+
 TEST(CleanEntryPath, Table) {
   EXPECT_EQ(*CleanEntryPath("./a//b/"), "a/b");
   EXPECT_EQ(*CleanEntryPath("/abs/x"), "abs/x");

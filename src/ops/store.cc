@@ -8,12 +8,14 @@
 #include "base/io.h"
 #include "base/json.h"
 #include "base/strings.h"
+#include "build/snapshots.h"
 #include "content/layout.h"
 #include "content/oci_archive.h"
 #include "image/manifest.h"
 #include "isolation/kept.h"
 #include "layer/tar_stream.h"
 #include "ref/reference.h"
+#include "rootfs/snapshot.h"
 
 namespace anyarch::ops {
 
@@ -202,15 +204,26 @@ Result<PruneReport> Prune(const std::string& store_root, bool snapshots) {
   std::error_code ec;
   fs::path snaps = fs::path(store_root) / "snapshots";
   if (fs::is_directory(snaps, ec)) {
-    for (const auto& e : fs::directory_iterator(snaps, ec)) {
-      std::string name = e.path().filename().string();
-      // Half-unpacked directories of killed runs always go; finished ones only when asked.
-      if (!snapshots && name.rfind(".unpack", 0) != 0) continue;
+    // Half-unpacked directories of killed runs always go (never those of running ones);
+    // finished snapshots only when asked.
+    std::vector<fs::path> doomed;
+    if (snapshots) {
+      for (const auto& e : fs::directory_iterator(snaps, ec)) doomed.push_back(e.path());
+    } else {
+      doomed = rootfs::SnapshotLeftovers(store_root);
+    }
+    for (const auto& p : doomed) {
       std::error_code ec2;
-      if (fs::remove_all(e.path(), ec2) != static_cast<std::uintmax_t>(-1) && !ec2) {
+      if (fs::remove_all(p, ec2) != static_cast<std::uintmax_t>(-1) && !ec2) {
         ++report.snapshots_removed;
       }
     }
+  }
+  // Working directories of killed builds (build/snapshots.h says prune removes them).
+  for (const auto& p : build::BuildLeftovers(store_root)) {
+    std::error_code ec2;
+    fs::remove_all(p, ec2);
+    if (!ec2) ++report.temp_files_removed;
   }
   return report;
 }

@@ -1,10 +1,12 @@
 #include "rootfs/snapshot.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 
 #include "base/fs.h"
+#include "base/process.h"
 #include "image/validate.h"
 #include "layer/unpack.h"
 #include "rootfs/chain_id.h"
@@ -25,7 +27,7 @@ Result<fs::path> UnpackSnapshot(image::ImageSource& src, const image::Manifest& 
   std::error_code ec;
   if (fs::is_directory(final_dir / "rootfs", ec)) return final_dir / "rootfs";
   // Removed on every early return below: a refused layer leaves nothing behind.
-  ANYARCH_TRY(TempDir tmp, TempDir::Create(".unpack", base));
+  ANYARCH_TRY(TempDir tmp, TempDir::Create(".unpack-" + std::to_string(::getpid()), base));
   fs::path rootfs = tmp.path() / "rootfs";
   fs::create_directories(rootfs, ec);
   if (ec) return MakeError(ErrorCode::kIo, rootfs.string() + ": " + ec.message());
@@ -49,13 +51,29 @@ Result<fs::path> UnpackSnapshot(image::ImageSource& src, const image::Manifest& 
     layer_skipped.insert(layer_skipped.end(), stats->skipped.begin(), stats->skipped.end());
   }
   skipped.insert(skipped.end(), layer_skipped.begin(), layer_skipped.end());
-  // Publish atomically: a killed unpack leaves only a .unpack.* directory, never a half rootfs.
+  // Publish atomically: a killed unpack leaves only a .unpack-* directory, never a half rootfs.
   if (::rename(tmp.path().c_str(), final_dir.c_str()) != 0) {
     if (fs::is_directory(final_dir / "rootfs", ec)) return final_dir / "rootfs";  // another run won
     return Unexpected(ErrnoError(errno, "publishing " + final_dir.string()));
   }
   tmp.Release();
   return final_dir / "rootfs";
+}
+
+std::vector<fs::path> SnapshotLeftovers(const std::string& store_root) {
+  std::vector<fs::path> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(fs::path(store_root) / "snapshots", ec)) {
+    std::string name = e.path().filename().string();
+    std::error_code ec2;
+    if (name.rfind(".unpack-", 0) == 0) {
+      long pid = LeadingPid(name.substr(8));
+      if (!ProcessAlive(pid)) out.push_back(e.path());
+    } else if (name.rfind(".unpack.", 0) == 0 || !fs::is_directory(e.path() / "rootfs", ec2)) {
+      out.push_back(e.path());
+    }
+  }
+  return out;
 }
 
 }  // namespace anyarch::rootfs

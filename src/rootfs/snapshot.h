@@ -5,7 +5,9 @@
 // really are those diff_ids: each layer's uncompressed stream is hashed while it is applied and
 // compared with its diff_id before anything is published. The rootfs is built in a temporary
 // directory beside the cache and renamed into place only when every layer matched, so neither a
-// mismatch nor a killed run leaves a half-built or wrong rootfs under the chain ID.
+// mismatch nor a killed run leaves a half-built or wrong rootfs under the chain ID; the
+// temporary directory is named after the unpacking process, so leftovers can be told from work
+// in progress.
 #pragma once
 
 #include <filesystem>
@@ -27,5 +29,10 @@ Result<std::filesystem::path> UnpackSnapshot(image::ImageSource& src, const imag
                                              const image::ImageConfig& cfg,
                                              const std::string& store_root, Reporter& rep,
                                              std::vector<std::string>& skipped);
+
+// What killed unpacks left under <store_root>/snapshots, as absolute paths: .unpack-<pid>.*
+// directories whose process is gone (.unpack.* ones, from versions that did not name the pid,
+// always), and snapshot directories without a rootfs. Running unpacks are never listed.
+std::vector<std::filesystem::path> SnapshotLeftovers(const std::string& store_root);
 
 }  // namespace anyarch::rootfs

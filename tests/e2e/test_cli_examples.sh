@@ -31,7 +31,7 @@ export PASSWORD=not-checked-by-this-registry
 # The commands in the order their examples depend on each other.
 order=(lint pull images tag rmi push inspect copy export import run ps rm verify tags login logout
   "manifest create" "manifest annotate" "manifest inspect" "manifest ls" "manifest push"
-  "manifest rm" "manifest merge" manifest prune file doctor "binfmt status" "binfmt install"
+  "manifest rm" "manifest merge" manifest prune "store check" store file doctor "binfmt status" "binfmt install"
   "binfmt test" "binfmt uninstall" binfmt build)
 top=$("$AA" --help)
 # Every command of the top-level help is in the order above (a new command needs its examples

@@ -77,3 +77,16 @@ assert_contains "$out" "reachable" "host loopback with --network host"
 out=$("$AA" run --rm --platform linux/amd64 "$img" sh -c 'ls /sys/class/net | tr "\n" " "; cat /etc/resolv.conf')
 assert_eq "$out" "lo tap0 nameserver 10.0.2.3" "default network interfaces and DNS"
 pass "default network keeps the host's loopback out; --network host reaches it"
+
+# 1. The same for the builder: its snapshots, step working directories and cache mounts are
+# private (a RUN step's setuid file is reachable by root only), and so is the store's content.
+"$AA" copy --all "$img" local:busybox:latest >/dev/null 2>&1 || fail "busybox into the store"
+mkdir -p "$WORK/ctx"
+printf 'FROM busybox\nRUN --mount=type=cache,target=/c cp /bin/busybox /c/suid && chmod 4755 /c/suid\nRUN cp /bin/busybox /suid && chmod 4755 /suid\n' >"$WORK/ctx/Dockerfile"
+"$AA" build --platform linux/amd64 -t suid:1 "$WORK/ctx" >/dev/null 2>&1 || fail "the setuid build"
+for d in build build/cache build/tmp build/mounts build/mounts/* build/cache/* snapshots containers; do
+  for p in "$ANYARCH_ROOT"/$d; do
+    assert_eq "$(stat -c %a "$p")" 700 "mode of ${p#"$ANYARCH_ROOT"/}"
+  done
+done
+pass "build snapshots, step directories and cache mounts are private"

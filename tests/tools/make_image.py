@@ -14,7 +14,8 @@ ROOTFS_SPEC / SPEC is a comma-separated list of entries:
   path#=TEXT             a regular file (0644) holding TEXT
 Each --image makes the first layer of that platform's image; each --layer adds one more layer
 on top of the named platform's image. --dir-layer PLATFORM:DIR adds a layer made by
-`tar -C DIR -c .` (GNU tar, so it starts with a "./" entry). --bad-diff-id PLATFORM writes a
+`tar -C DIR -c .` (GNU tar, so it starts with a "./" entry); --tar-layer PLATFORM:FILE adds
+the tar FILE as it is (gzipped here), e.g. one with sparse entries made by `tar --sparse`. --bad-diff-id PLATFORM writes a
 config whose last diff_id does not match that platform's last layer (a poisoned image). Tars are sorted, mtimes are 0 and gzip has no timestamp,
 so the same inputs always give the same digests. Written only inside OUT.
 """
@@ -121,6 +122,14 @@ def dir_layer(directory):
     return raw, gz.getvalue()
 
 
+def file_layer(path):
+    raw = open(path, "rb").read()
+    gz = io.BytesIO()
+    with gzip.GzipFile(fileobj=gz, mode="wb", mtime=0, compresslevel=6) as g:
+        g.write(raw)
+    return raw, gz.getvalue()
+
+
 def busybox_spec(binary):
     items = ["bin/busybox=" + binary, "tmp/", "root/", "etc/passwd#=root:x:0:0:root:/root:/bin/sh\\n",
              "etc/group#=root:x:0:\\n"]
@@ -154,6 +163,8 @@ def main():
                     help="PLATFORM:SPEC without entries for parent directories (for hostile layers)")
     ap.add_argument("--dir-layer", action="append", default=[],
                     help="PLATFORM:DIR, a layer made by tar -C DIR -c .")
+    ap.add_argument("--tar-layer", action="append", default=[],
+                    help="PLATFORM:FILE, a layer that is the tar FILE as it is")
     ap.add_argument("--bad-diff-id", action="append", default=[],
                     help="PLATFORM whose config gets a wrong diff_id for its last layer")
     ap.add_argument("--docker-types", action="store_true")
@@ -174,6 +185,9 @@ def main():
     for l in a.dir_layer:
         plat, directory = l.split(":", 1)
         extra.setdefault(plat, []).append((directory, "dir"))
+    for l in a.tar_layer:
+        plat, path = l.split(":", 1)
+        extra.setdefault(plat, []).append((path, "tar"))
     manifests = []
     for img in a.image:
         plat, spec = img.split("=", 1)
@@ -181,7 +195,12 @@ def main():
             spec = busybox_spec(spec[len("busybox:"):])
         layers, diff_ids = [], []
         for s, parents in [(spec, True)] + extra.get(plat, []):
-            raw, gz = dir_layer(s) if parents == "dir" else tar_layer(s, parents)
+            if parents == "dir":
+                raw, gz = dir_layer(s)
+            elif parents == "tar":
+                raw, gz = file_layer(s)
+            else:
+                raw, gz = tar_layer(s, parents)
             dg, size = w.blob(gz)
             layers.append({"mediaType": mt_layer, "digest": dg, "size": size})
             diff_ids.append("sha256:" + hashlib.sha256(raw).hexdigest())
