@@ -6,6 +6,7 @@
 #include <sys/mount.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -445,7 +446,15 @@ ProbeResult Probe(const ArchSpec& arch, int timeout_seconds) {
     if (fail_step == 0) {
       char* const argv[] = {const_cast<char*>("/probe"), nullptr};
       char* const envp[] = {nullptr};
-      ::execve("/probe", argv, envp);
+      // ETXTBSY: another thread of this process forked while the probe file was still open for
+      // writing, and that child holds the descriptor until it execs or exits. It is brief:
+      // retry for up to a second rather than report emulation broken.
+      for (int tries = 0; tries < 100; ++tries) {
+        ::execve("/probe", argv, envp);
+        if (errno != ETXTBSY) break;
+        struct timespec pause = {0, 10 * 1000 * 1000};
+        ::nanosleep(&pause, nullptr);
+      }
       fail_step = 3;
     }
     int report[2] = {fail_step, errno};
