@@ -3,9 +3,8 @@
 // layer is hashed, compressed, hashed again and written in one pass without being held in
 // memory.
 //
-// gzip output is a series of gzip members, 1 MiB of input each, compressed on every core
-// (parallel_gzip.h); `gzip -d`, Go's compress/gzip, Python's tarfile and libarchive read it as
-// one stream. zstd output is one frame (RFC 8878) with the content checksum.
+// gzip output is one gzip member whose 1 MiB pieces are compressed on every core
+// (parallel_gzip.h), read by `gzip -d`, Go's compress/gzip, Python's tarfile and libarchive. zstd output is one frame (RFC 8878) with the content checksum.
 #pragma once
 
 #include <cstddef>

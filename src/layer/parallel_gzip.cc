@@ -1,6 +1,6 @@
 #include "layer/parallel_gzip.h"
 
-#include <libdeflate.h>
+#include <zlib.h>
 
 #include <condition_variable>
 #include <deque>
@@ -12,11 +12,15 @@ namespace anyarch::layer {
 
 namespace {
 
+// One worker's raw deflate stream (no zlib or gzip wrapper), reset for every chunk.
 struct Compressor {
-  libdeflate_compressor* c = nullptr;
-  explicit Compressor(int level) : c(libdeflate_alloc_compressor(level)) {}
+  z_stream z{};
+  bool ok = false;
+  explicit Compressor(int level) {
+    ok = deflateInit2(&z, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) == Z_OK;
+  }
   ~Compressor() {
-    if (c) libdeflate_free_compressor(c);
+    if (ok) deflateEnd(&z);
   }
   Compressor(const Compressor&) = delete;
   Compressor& operator=(const Compressor&) = delete;
@@ -25,18 +29,31 @@ struct Compressor {
 struct Chunk {
   std::vector<char> in;
   std::vector<char> out;
+  bool last = false;  // ends the deflate stream (BFINAL); the others end byte-aligned
+  std::uint32_t crc = 0;
+  std::size_t length = 0;
   bool done = false;
   bool failed = false;
 };
 
-// One chunk into one gzip member.
-bool CompressChunk(libdeflate_compressor* c, Chunk& chunk) {
-  chunk.out.resize(libdeflate_gzip_compress_bound(c, chunk.in.size()));
-  std::size_t n = libdeflate_gzip_compress(c, chunk.in.data(), chunk.in.size(), chunk.out.data(),
-                                           chunk.out.size());
-  chunk.out.resize(n);
+// One chunk into deflate blocks: a sync flush ends them on a byte boundary with BFINAL clear, so
+// the chunks concatenate into one deflate stream (pigz's layout, without its dictionary priming).
+bool CompressChunk(Compressor& c, Chunk& chunk) {
+  if (!c.ok || deflateReset(&c.z) != Z_OK) return false;
+  chunk.length = chunk.in.size();
+  chunk.crc = static_cast<std::uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(chunk.in.data()),
+                                               static_cast<uInt>(chunk.in.size())));
+  chunk.out.resize(deflateBound(&c.z, chunk.in.size()) + 64);
+  c.z.next_in = reinterpret_cast<Bytef*>(chunk.in.data());
+  c.z.avail_in = static_cast<uInt>(chunk.in.size());
+  c.z.next_out = reinterpret_cast<Bytef*>(chunk.out.data());
+  c.z.avail_out = static_cast<uInt>(chunk.out.size());
+  int rc = deflate(&c.z, chunk.last ? Z_FINISH : Z_SYNC_FLUSH);
+  bool ok =
+      chunk.last ? rc == Z_STREAM_END : (rc == Z_OK && c.z.avail_in == 0 && c.z.avail_out > 0);
+  chunk.out.resize(chunk.out.size() - c.z.avail_out);
   std::vector<char>().swap(chunk.in);
-  return n > 0;
+  return ok;
 }
 
 class ParallelGzipSink final : public ByteSink {
@@ -54,7 +71,10 @@ class ParallelGzipSink final : public ByteSink {
   }
 
   Status Init() {
-    if (!inline_.c) return MakeError(ErrorCode::kInternal, "gzip: libdeflate could not start");
+    if (!inline_.ok) return MakeError(ErrorCode::kInternal, "gzip: zlib could not start");
+    // The member header: no name, no mtime (reproducible), OS "Unix" as gzip writes it.
+    static const char header[10] = {'\x1f', '\x8b', 8, 0, 0, 0, 0, 0, 0, 3};
+    ANYARCH_CHECK(next_.Write(header, sizeof header));
     for (int i = 0; i < (threads_ > 1 ? threads_ : 0); ++i)
       workers_.emplace_back([this] { Work(); });
     current_ = std::make_shared<Chunk>();
@@ -75,22 +95,28 @@ class ParallelGzipSink final : public ByteSink {
   }
 
   Status Finish() override {
-    // An empty stream is one empty member; otherwise the partial last chunk, if any.
-    if (!current_->in.empty() || !wrote_any_) ANYARCH_CHECK(Submit());
+    // The last chunk (possibly empty) ends the deflate stream; then CRC-32 and size, little end.
+    current_->last = true;
+    ANYARCH_CHECK(Submit());
     ANYARCH_CHECK(Drain(0));
+    unsigned char trailer[8];
+    for (int i = 0; i < 4; ++i) {
+      trailer[i] = static_cast<unsigned char>(crc_ >> (8 * i));
+      trailer[4 + i] = static_cast<unsigned char>(total_ >> (8 * i));
+    }
+    ANYARCH_CHECK(next_.Write(trailer, sizeof trailer));
     return next_.Finish();
   }
 
  private:
   Status Submit() {
-    wrote_any_ = true;
     auto chunk = std::move(current_);
     current_ = std::make_shared<Chunk>();
     current_->in.reserve(kGzipChunk);
     if (workers_.empty()) {
-      if (!CompressChunk(inline_.c, *chunk))
-        return MakeError(ErrorCode::kInternal, "gzip: libdeflate failed");
-      return next_.Write(chunk->out.data(), chunk->out.size());
+      if (!CompressChunk(inline_, *chunk))
+        return MakeError(ErrorCode::kInternal, "gzip: deflate failed");
+      return Emit(*chunk);
     }
     {
       std::lock_guard lock(mu_);
@@ -113,9 +139,17 @@ class ParallelGzipSink final : public ByteSink {
         front = order_.front();
         order_.pop_front();
       }
-      if (front->failed) return MakeError(ErrorCode::kInternal, "gzip: libdeflate failed");
-      ANYARCH_CHECK(next_.Write(front->out.data(), front->out.size()));
+      if (front->failed) return MakeError(ErrorCode::kInternal, "gzip: deflate failed");
+      ANYARCH_CHECK(Emit(*front));
     }
+  }
+
+  // A finished chunk, in stream order: its bytes out, its CRC and length into the trailer's.
+  Status Emit(const Chunk& chunk) {
+    crc_ = static_cast<std::uint32_t>(
+        crc32_combine(crc_, chunk.crc, static_cast<z_off_t>(chunk.length)));
+    total_ += chunk.length;
+    return next_.Write(chunk.out.data(), chunk.out.size());
   }
 
   void Work() {
@@ -129,7 +163,7 @@ class ParallelGzipSink final : public ByteSink {
         chunk = queue_.front();
         queue_.pop_front();
       }
-      bool ok = c.c && CompressChunk(c.c, *chunk);
+      bool ok = CompressChunk(c, *chunk);
       {
         std::lock_guard lock(mu_);
         chunk->failed = !ok;
@@ -144,7 +178,8 @@ class ParallelGzipSink final : public ByteSink {
   const int threads_;
   Compressor inline_;
   std::shared_ptr<Chunk> current_;
-  bool wrote_any_ = false;
+  std::uint32_t crc_ = 0;
+  std::uint64_t total_ = 0;
   std::vector<std::thread> workers_;
   std::mutex mu_;
   std::condition_variable work_cv_, done_cv_;
@@ -157,9 +192,9 @@ class ParallelGzipSink final : public ByteSink {
 
 Result<std::unique_ptr<ByteSink>> NewParallelGzip(ByteSink& next, int level, int threads) {
   if (level < 0) level = 6;
-  if (level < 0 || level > 12)
+  if (level < 0 || level > 9)
     return MakeError(ErrorCode::kInvalid,
-                     "gzip level " + std::to_string(level) + " is out of range (0 to 12)");
+                     "gzip level " + std::to_string(level) + " is out of range (0 to 9)");
   auto sink = std::make_unique<ParallelGzipSink>(next, level, threads);
   ANYARCH_CHECK(sink->Init());
   return std::unique_ptr<ByteSink>(std::move(sink));
