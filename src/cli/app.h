@@ -83,9 +83,9 @@ void SetExamples(CLI::App* cmd, const std::vector<std::string>& lines,
                  const std::string& before = "");
 
 // Command groups. Each adds its subcommands to `app`; callbacks write results through `cli`.
-void RegisterStoreCommands(CLI::App& app, Cli& cli);       // images tag rmi prune export import store
-void RegisterAuthCommands(CLI::App& app, Cli& cli);        // login logout
-void RegisterTransferCommands(CLI::App& app, Cli& cli);    // inspect copy pull push manifest
+void RegisterStoreCommands(CLI::App& app, Cli& cli);     // images tag rmi prune export import store
+void RegisterAuthCommands(CLI::App& app, Cli& cli);      // login logout
+void RegisterTransferCommands(CLI::App& app, Cli& cli);  // inspect copy pull push manifest
 void RegisterEmulationCommands(CLI::App& app, Cli& cli);   // binfmt doctor file
 void RegisterRunCommands(CLI::App& app, Cli& cli);         // run verify
 void RegisterDockerfileCommands(CLI::App& app, Cli& cli);  // lint

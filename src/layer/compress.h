@@ -4,7 +4,8 @@
 // memory.
 //
 // gzip output is one gzip member whose 1 MiB pieces are compressed on every core
-// (parallel_gzip.h), read by `gzip -d`, Go's compress/gzip, Python's tarfile and libarchive. zstd output is one frame (RFC 8878) with the content checksum.
+// (parallel_gzip.h), read by `gzip -d`, Go's compress/gzip, Python's tarfile and libarchive. zstd
+// output is one frame (RFC 8878) with the content checksum.
 #pragma once
 
 #include <cstddef>
