@@ -69,6 +69,22 @@ class VerifyingReader final : public Reader {
   std::optional<Error> error_;
 };
 
+// Passes a stream through unchanged, hashing it (sha256 of every byte read).
+class HashingReader final : public Reader {
+ public:
+  explicit HashingReader(Reader& in) : in_(in) {}
+  Result<std::size_t> Read(void* buf, std::size_t size) override {
+    ANYARCH_TRY(std::size_t n, in_.Read(buf, size));
+    hash_.Update(buf, n);
+    return n;
+  }
+  Digest Finish() { return hash_.Finish(); }
+
+ private:
+  Reader& in_;
+  Sha256 hash_;
+};
+
 // Reads a whole stream into memory, refusing more than max_size bytes (kInvalid).
 Result<std::string> ReadAll(Reader& reader, std::size_t max_size = static_cast<std::size_t>(-1));
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <ctime>
 
 #include <openssl/evp.h>
 
@@ -151,6 +152,15 @@ std::optional<std::string> ClosestWord(std::string_view word,
     }
   }
   return best;
+}
+
+std::string Rfc3339(std::optional<std::int64_t> epoch) {
+  std::time_t t = epoch ? static_cast<std::time_t>(*epoch) : std::time(nullptr);
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
 }
 
 }  // namespace anyarch

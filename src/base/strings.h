@@ -15,6 +15,8 @@ std::string_view TrimSpace(std::string_view s);
 std::string ToLower(std::string_view s);
 // "1.5 MiB", "320 B": binary units with one decimal.
 std::string HumanSize(std::uint64_t bytes);
+// A UTC time as RFC 3339 ("2026-12-01T15:04:05Z"): `epoch` seconds, or now when nullopt.
+std::string Rfc3339(std::optional<std::int64_t> epoch);
 // Percent-encodes everything but RFC 3986 unreserved characters (for URL query values).
 std::string UrlEncode(std::string_view s);
 // Standard base64 (RFC 4648, with padding), through OpenSSL.

@@ -137,14 +137,4 @@ ImageState ScratchState() {
               {"config", Json::object()}};
   return s;
 }
-
-std::string Rfc3339(std::optional<std::int64_t> epoch) {
-  std::time_t t = epoch ? static_cast<std::time_t>(*epoch) : std::time(nullptr);
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 }  // namespace anyarch::build

@@ -14,6 +14,7 @@
 
 #include "base/digest.h"
 #include "base/json.h"
+#include "base/strings.h"
 #include "image/descriptor.h"
 #include "image/source.h"
 #include "platform/platform.h"
@@ -54,8 +55,5 @@ struct ImageState {
 // A new state from a base image's config bytes (kInvalid for malformed JSON) or for scratch.
 Result<ImageState> StateFromConfig(const std::string& config_bytes);
 ImageState ScratchState();
-
-// RFC 3339 UTC time ("2026-12-01T09:33:59Z") for `epoch` seconds, or now when unset.
-std::string Rfc3339(std::optional<std::int64_t> epoch);
 
 }  // namespace anyarch::build

@@ -290,26 +290,6 @@ Status WalkTar(Reader& in, const WalkOptions& options, const EntryVisitor& visit
   return Ok();
 }
 
-namespace {
-
-// Passes a stream through unchanged, hashing it.
-class HashingReader final : public Reader {
- public:
-  explicit HashingReader(Reader& in) : in_(in) {}
-  Result<std::size_t> Read(void* buf, std::size_t size) override {
-    ANYARCH_TRY(std::size_t n, in_.Read(buf, size));
-    hash_.Update(buf, n);
-    return n;
-  }
-  Digest Finish() { return hash_.Finish(); }
-
- private:
-  Reader& in_;
-  Sha256 hash_;
-};
-
-}  // namespace
-
 Result<Digest> WalkLayer(Reader& blob, const std::optional<Digest>& diff_id,
                          const EntryVisitor& visit) {
   if (diff_id && diff_id->algorithm() != "sha256") {

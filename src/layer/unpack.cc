@@ -102,30 +102,10 @@ Status WriteContent(int fd, const Entry& e, const EntryReader& read, SpaceGuard&
   return Ok();
 }
 
-// Passes a stream through unchanged, hashing it.
-class HashingReader final : public Reader {
- public:
-  explicit HashingReader(Reader& in) : in_(in) {}
-  Result<std::size_t> Read(void* buf, std::size_t size) override {
-    ANYARCH_TRY(std::size_t n, in_.Read(buf, size));
-    hash_.Update(buf, n);
-    return n;
-  }
-  Digest Finish() { return hash_.Finish(); }
-
- private:
-  Reader& in_;
-  Sha256 hash_;
-};
-
 }  // namespace
 
 Result<UnpackStats> ApplyLayer(Reader& layer, const std::string& target_dir,
                                const UnpackOptions& options) {
-  if (options.diff_id && options.diff_id->algorithm() != "sha256") {
-    return MakeError(ErrorCode::kUnsupported,
-                     "diff_id " + options.diff_id->ToString() + ": only sha256 is supported");
-  }
   int root_raw = ::open(target_dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root_raw < 0) return Unexpected(ErrnoError(errno, target_dir));
   Fd root(root_raw);
@@ -134,122 +114,115 @@ Result<UnpackStats> ApplyLayer(Reader& layer, const std::string& target_dir,
   // Paths this layer created, so an opaque marker only empties what lower layers left.
   std::set<std::string> created;
   const bool as_root = ::geteuid() == 0;
-  // Decompressed here rather than inside WalkTar, so that the tar stream itself is hashed.
-  ANYARCH_TRY(auto plain, Decompress(layer));
-  HashingReader hashed(*plain);
-  const WalkOptions already_plain{.decompress = false};
-  auto st = WalkTar(hashed, already_plain, [&](const Entry& e, const EntryReader& read) -> Status {
-    const auto uid = static_cast<uid_t>(options.owner ? options.owner->first : e.uid);
-    const auto gid = static_cast<gid_t>(options.owner ? options.owner->second : e.gid);
-    std::string dir =
-        e.path.find('/') == std::string::npos ? "" : e.path.substr(0, e.path.rfind('/'));
-    std::string name =
-        e.path.substr(e.path.rfind('/') == std::string::npos ? 0 : e.path.rfind('/') + 1);
-    if (e.opaque) {
-      ANYARCH_TRY(Fd rd, MakeParents(root.get(), e.path));
-      std::set<std::string> keep;
-      std::string prefix = e.path.empty() ? "" : e.path + "/";
-      for (const auto& c : created) {
-        if (c.rfind(prefix, 0) == 0)
-          keep.insert(c.substr(prefix.size(), c.find('/', prefix.size()) - prefix.size()));
-      }
-      ++stats.whiteouts;
-      return RemoveChildren(rd.get(), keep);
-    }
-    // A directory fd, not O_PATH: O_PATH fds cannot be used for unlinkat/mkdirat everywhere.
-    ANYARCH_TRY(Fd pd, MakeParents(root.get(), dir));
-    int p = pd.get();
-    if (e.whiteout) {
-      ++stats.whiteouts;
-      return RemoveAt(p, name);
-    }
-    created.insert(e.path);
-    struct stat old;
-    bool exists = ::fstatat(p, name.c_str(), &old, AT_SYMLINK_NOFOLLOW) == 0;
-    if (e.type == EntryType::kDirectory) {
-      if (exists && !S_ISDIR(old.st_mode)) ANYARCH_CHECK(RemoveAt(p, name));
-      if ((!exists || !S_ISDIR(old.st_mode)) && ::mkdirat(p, name.c_str(), 0755) != 0) {
-        return Unexpected(ErrnoError(errno, "creating /" + e.path));
-      }
-      int dfd = ::openat(p, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-      if (dfd < 0) return Unexpected(ErrnoError(errno, "/" + e.path));
-      ::fchmod(dfd, e.mode & 07777);
-      if (options.keep_ownership && as_root) {
-        if (::fchown(dfd, uid, gid) != 0) {
-          // Not fatal: ownership is best effort on filesystems that refuse it.
-        }
-      }
-      ::close(dfd);
-      ++stats.dirs;
-      return Ok();
-    }
-    if (exists) ANYARCH_CHECK(RemoveAt(p, name));
-    switch (e.type) {
-      case EntryType::kFile: {
-        int fd =
-            ::openat(p, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (fd < 0) return Unexpected(ErrnoError(errno, "creating /" + e.path));
-        Fd f(fd);
-        ANYARCH_CHECK(WriteContent(fd, e, read, space));
-        if (options.keep_ownership && as_root) {
-          if (::fchown(fd, uid, gid) != 0) {
+  // WalkLayer decompresses, hashes the tar stream and checks options.diff_id.
+  auto digest =
+      WalkLayer(layer, options.diff_id, [&](const Entry& e, const EntryReader& read) -> Status {
+        const auto uid = static_cast<uid_t>(options.owner ? options.owner->first : e.uid);
+        const auto gid = static_cast<gid_t>(options.owner ? options.owner->second : e.gid);
+        std::string dir =
+            e.path.find('/') == std::string::npos ? "" : e.path.substr(0, e.path.rfind('/'));
+        std::string name =
+            e.path.substr(e.path.rfind('/') == std::string::npos ? 0 : e.path.rfind('/') + 1);
+        if (e.opaque) {
+          ANYARCH_TRY(Fd rd, MakeParents(root.get(), e.path));
+          std::set<std::string> keep;
+          std::string prefix = e.path.empty() ? "" : e.path + "/";
+          for (const auto& c : created) {
+            if (c.rfind(prefix, 0) == 0)
+              keep.insert(c.substr(prefix.size(), c.find('/', prefix.size()) - prefix.size()));
           }
+          ++stats.whiteouts;
+          return RemoveChildren(rd.get(), keep);
         }
-        ::fchmod(fd, e.mode & 07777);
-        ++stats.files;
-        return Ok();
-      }
-      case EntryType::kSymlink:
-        // The target is stored as written; it is only ever resolved inside the rootfs.
-        if (::symlinkat(e.link.c_str(), p, name.c_str()) != 0)
-          return Unexpected(ErrnoError(errno, "/" + e.path));
-        if (options.keep_ownership && as_root) {
-          if (::fchownat(p, name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) != 0) {
+        // A directory fd, not O_PATH: O_PATH fds cannot be used for unlinkat/mkdirat everywhere.
+        ANYARCH_TRY(Fd pd, MakeParents(root.get(), dir));
+        int p = pd.get();
+        if (e.whiteout) {
+          ++stats.whiteouts;
+          return RemoveAt(p, name);
+        }
+        created.insert(e.path);
+        struct stat old;
+        bool exists = ::fstatat(p, name.c_str(), &old, AT_SYMLINK_NOFOLLOW) == 0;
+        if (e.type == EntryType::kDirectory) {
+          if (exists && !S_ISDIR(old.st_mode)) ANYARCH_CHECK(RemoveAt(p, name));
+          if ((!exists || !S_ISDIR(old.st_mode)) && ::mkdirat(p, name.c_str(), 0755) != 0) {
+            return Unexpected(ErrnoError(errno, "creating /" + e.path));
           }
+          int dfd = ::openat(p, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+          if (dfd < 0) return Unexpected(ErrnoError(errno, "/" + e.path));
+          ::fchmod(dfd, e.mode & 07777);
+          if (options.keep_ownership && as_root) {
+            if (::fchown(dfd, uid, gid) != 0) {
+              // Not fatal: ownership is best effort on filesystems that refuse it.
+            }
+          }
+          ::close(dfd);
+          ++stats.dirs;
+          return Ok();
         }
-        ++stats.symlinks;
-        return Ok();
-      case EntryType::kHardlink: {
-        auto target = OpenInRoot(root.get(), e.link, O_PATH | O_NOFOLLOW);
-        if (!target) {
-          return MakeError(ErrorCode::kInvalid,
-                           "hard link /" + e.path + " points at /" + e.link +
-                               ", which is not in the image: " + target.error().message());
+        if (exists) ANYARCH_CHECK(RemoveAt(p, name));
+        switch (e.type) {
+          case EntryType::kFile: {
+            int fd = ::openat(p, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                              0600);
+            if (fd < 0) return Unexpected(ErrnoError(errno, "creating /" + e.path));
+            Fd f(fd);
+            ANYARCH_CHECK(WriteContent(fd, e, read, space));
+            if (options.keep_ownership && as_root) {
+              if (::fchown(fd, uid, gid) != 0) {
+              }
+            }
+            ::fchmod(fd, e.mode & 07777);
+            ++stats.files;
+            return Ok();
+          }
+          case EntryType::kSymlink:
+            // The target is stored as written; it is only ever resolved inside the rootfs.
+            if (::symlinkat(e.link.c_str(), p, name.c_str()) != 0)
+              return Unexpected(ErrnoError(errno, "/" + e.path));
+            if (options.keep_ownership && as_root) {
+              if (::fchownat(p, name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) != 0) {
+              }
+            }
+            ++stats.symlinks;
+            return Ok();
+          case EntryType::kHardlink: {
+            auto target = OpenInRoot(root.get(), e.link, O_PATH | O_NOFOLLOW);
+            if (!target) {
+              return MakeError(ErrorCode::kInvalid,
+                               "hard link /" + e.path + " points at /" + e.link +
+                                   ", which is not in the image: " + target.error().message());
+            }
+            struct stat ts;
+            if (::fstat(target->get(), &ts) == 0 && S_ISDIR(ts.st_mode)) {
+              return MakeError(ErrorCode::kInvalid,
+                               "hard link /" + e.path + " points at a directory");
+            }
+            if (::linkat(target->get(), "", p, name.c_str(), AT_EMPTY_PATH) != 0) {
+              return Unexpected(ErrnoError(errno, "linking /" + e.path + " to /" + e.link));
+            }
+            ++stats.hardlinks;
+            return Ok();
+          }
+          case EntryType::kFifo:
+            if (::mkfifoat(p, name.c_str(), e.mode & 0777) != 0)
+              return Unexpected(ErrnoError(errno, "/" + e.path));
+            return Ok();
+          case EntryType::kCharDevice:
+          case EntryType::kBlockDevice:
+            stats.skipped.push_back(
+                "/" + e.path + " (" + (e.type == EntryType::kCharDevice ? "character" : "block") +
+                " device " + std::to_string(e.dev_major) + ":" + std::to_string(e.dev_minor) +
+                " not created: layers never get host devices)");
+            return Ok();
+          default:
+            stats.skipped.push_back("/" + e.path + " (unsupported entry type)");
+            return Ok();
         }
-        struct stat ts;
-        if (::fstat(target->get(), &ts) == 0 && S_ISDIR(ts.st_mode)) {
-          return MakeError(ErrorCode::kInvalid, "hard link /" + e.path + " points at a directory");
-        }
-        if (::linkat(target->get(), "", p, name.c_str(), AT_EMPTY_PATH) != 0) {
-          return Unexpected(ErrnoError(errno, "linking /" + e.path + " to /" + e.link));
-        }
-        ++stats.hardlinks;
-        return Ok();
-      }
-      case EntryType::kFifo:
-        if (::mkfifoat(p, name.c_str(), e.mode & 0777) != 0)
-          return Unexpected(ErrnoError(errno, "/" + e.path));
-        return Ok();
-      case EntryType::kCharDevice:
-      case EntryType::kBlockDevice:
-        stats.skipped.push_back(
-            "/" + e.path + " (" + (e.type == EntryType::kCharDevice ? "character" : "block") +
-            " device " + std::to_string(e.dev_major) + ":" + std::to_string(e.dev_minor) +
-            " not created: layers never get host devices)");
-        return Ok();
-      default:
-        stats.skipped.push_back("/" + e.path + " (unsupported entry type)");
-        return Ok();
-    }
-  });
-  if (!st) return Unexpected(st.error());
-  // WalkTar read the stream to its end, trailing bytes included: the digest covers all of it.
-  stats.diff_id = hashed.Finish();
-  if (options.diff_id && stats.diff_id != *options.diff_id) {
-    return MakeError(ErrorCode::kDigestMismatch,
-                     "the uncompressed layer has digest " + stats.diff_id.ToString() +
-                         ", but the image config's diff_id is " + options.diff_id->ToString());
-  }
+      });
+  if (!digest) return Unexpected(digest.error());
+  stats.diff_id = *digest;
   return stats;
 }
 

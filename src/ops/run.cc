@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <ctime>
 #include <filesystem>
 #include <random>
 #include <sstream>
@@ -25,15 +24,6 @@ namespace anyarch::ops {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string NowRfc3339() {
-  std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  ::gmtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 std::string RandomHex(int n) {
   std::random_device rd;
@@ -144,7 +134,7 @@ Result<RunOutcome> Run(const RunRequest& req) {
                                   .image = req.image,
                                   .platform = out.platform.ToString(),
                                   .command = spec.argv,
-                                  .created = NowRfc3339(),
+                                  .created = Rfc3339(std::nullopt),
                                   .status = "running",
                                   .pid = static_cast<long>(::getpid())};
   if (!req.remove) {
