@@ -8,6 +8,7 @@
 
 #include "base/json.h"
 #include "cli/dispatch.h"
+#include "ops/rootless.h"
 
 namespace anyarch::cli {
 
@@ -71,7 +72,8 @@ void Cli::Warn(const std::string& message) {
 std::string Cli::StoreRoot() const {
   if (!global.root.empty()) return global.root;
   if (const char* r = std::getenv("ANYARCH_ROOT"); r && *r) return r;
-  if (::geteuid() == 0) return "/var/lib/anyarch";
+  // Root of a rootless namespace is still the ordinary user whose store this is.
+  if (::geteuid() == 0 && ops::HostUid() == 0) return "/var/lib/anyarch";
   if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x) return std::string(x) + "/anyarch";
   if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.local/share/anyarch";
   return "/var/lib/anyarch";
@@ -205,6 +207,7 @@ int Main(int argc, char** argv) {
   OneValuePerOccurrence(app);
   InstallHelpFormatter(app);
   cli.json_requested = [&app] { return JsonGiven(app); };
+  InstallRootlessEntry(app, cli);
 
   Dispatch d = Prepare(app, std::vector<std::string>(argv + 1, argv + argc));
   switch (d.action) {
@@ -232,6 +235,8 @@ int Main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
+  } catch (const CLI::RuntimeError& e) {  // reported already (InstallRootlessEntry)
+    return e.get_exit_code();
   } catch (const CLI::ParseError& e) {
     std::cerr << "anyarch: error: " << ParseErrorText(e) << "\n"
               << "Run 'anyarch --help' (or 'anyarch COMMAND --help') for usage.\n";

@@ -91,6 +91,10 @@ void RegisterRunCommands(CLI::App& app, Cli& cli);         // run verify
 void RegisterDockerfileCommands(CLI::App& app, Cli& cli);  // lint
 void RegisterBuildCommands(CLI::App& app, Cli& cli);       // build
 
+// Makes an ordinary user's commands that need namespaces enter rootless mode once the command
+// line is parsed (cli/rootless_entry.cc). A failure to enter is reported and ends the command.
+void InstallRootlessEntry(CLI::App& app, Cli& cli);
+
 // Runs the CLI; returns the process exit code.
 int Main(int argc, char** argv);
 

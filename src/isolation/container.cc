@@ -32,6 +32,7 @@
 #include "init_blob.h"  // minimal_init, minimal_init_len: init/minimal_init.c, built static
 #include "isolation/network.h"
 #include "isolation/seccomp.h"
+#include "isolation/userns.h"
 
 namespace anyarch::isolation {
 
@@ -474,16 +475,21 @@ void ArrangeDescriptors(const ContainerSpec& spec, int err, int report, int cont
                             report,
                             control,
                             stubs};
+  // The copies go above every target descriptor, so no dup2 below overwrites one of them; not
+  // at a fixed high number, which may be past RLIMIT_NOFILE (1024 for most users).
+  int above = kFirstFreeFd;
+  for (const auto& m : spec.mounts)
+    if (m.type == Mount::Type::kBind && m.source_fd >= 0) ++above;
   int high[kFirstFreeFd];
   for (int i = 0; i < kFirstFreeFd; ++i) {
-    high[i] = ::fcntl(want[i], F_DUPFD_CLOEXEC, 1024);
+    high[i] = ::fcntl(want[i], F_DUPFD_CLOEXEC, above);
     if (high[i] < 0) ::_exit(125);
   }
   // Then the bind mounts' source descriptors, in the order of spec.mounts, from kFirstFreeFd on.
   std::vector<int> sources;
   for (const auto& m : spec.mounts) {
     if (m.type != Mount::Type::kBind || m.source_fd < 0) continue;
-    int h = ::fcntl(m.source_fd, F_DUPFD_CLOEXEC, 1024);
+    int h = ::fcntl(m.source_fd, F_DUPFD_CLOEXEC, above);
     if (h < 0) ::_exit(125);
     sources.push_back(h);
   }
@@ -512,7 +518,8 @@ void ArrangeDescriptors(const ContainerSpec& spec, int err, int report, int cont
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
     Die("making mounts private");
   if (flags & CLONE_NEWNET) LoopbackUp();
-  std::string opts = "lowerdir=" + lowerdir + ",upperdir=" + upper + ",workdir=" + work;
+  std::string opts = "lowerdir=" + lowerdir + ",upperdir=" + upper + ",workdir=" + work +
+                     OverlayNamespaceOptions();
   // nodev: device nodes in the image or made inside are never usable. nosuid: a setuid file is
   // inert inside anyway (no_new_privs), and through /proc/PID/root it must grant nothing either.
   if (::mount("overlay", merged.c_str(), "overlay", MS_NODEV | MS_NOSUID, opts.c_str()) != 0)
@@ -681,7 +688,9 @@ void RemoveStubs(const std::string& upper, const std::vector<std::string>& lower
         }
         std::string full = upper + "/" + path;
         char xattr[4];
-        bool opaque = ::lgetxattr(full.c_str(), "trusted.overlay.opaque", xattr, sizeof xattr) > 0;
+        bool opaque =
+            ::lgetxattr(full.c_str(), "trusted.overlay.opaque", xattr, sizeof xattr) > 0 ||
+            ::lgetxattr(full.c_str(), "user.overlay.opaque", xattr, sizeof xattr) > 0;
         if (same && !opaque) ::unlinkat(dir, name.c_str(), AT_REMOVEDIR);
       } else if (ours && S_ISDIR(st.st_mode)) {
         ::unlinkat(dir, name.c_str(), AT_REMOVEDIR);  // fails, as wanted, when not empty

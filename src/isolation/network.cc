@@ -72,7 +72,8 @@ Result<UserNetwork> UserNetwork::Start(pid_t pid, const std::string& log_path) {
     int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     int want[] = {devnull, log.get(), log.get(), ready_w.get(), exit_r.get()};
     int high[5];
-    for (int i = 0; i < 5; ++i) high[i] = ::fcntl(want[i], F_DUPFD_CLOEXEC, 1024);
+    // Above the five targets, not at a fixed number past a low RLIMIT_NOFILE.
+    for (int i = 0; i < 5; ++i) high[i] = ::fcntl(want[i], F_DUPFD_CLOEXEC, 5);
     for (int i = 0; i < 5; ++i) ::dup2(high[i], i);
     ::syscall(SYS_close_range, 5, ~0U, 0);
     sigset_t none;

@@ -8,15 +8,20 @@
 #include <thread>
 
 #include "base/fs.h"
+#include "isolation/userns.h"
 
 namespace anyarch::isolation {
 
 std::string OverlayOptions(const OverlaySpec& spec) {
   std::string lower;
   for (const auto& l : spec.lowers) lower += (lower.empty() ? "" : ":") + l;
-  if (spec.upper.empty()) return "lowerdir=" + lower;
+  if (spec.upper.empty()) return "lowerdir=" + lower + OverlayNamespaceOptions();
+  // No redirects are made (the differ reads a renamed directory as new). With userxattr the
+  // kernel refuses redirect_dir=off, and nofollow means the same for an upper.
+  bool userns = !OverlayNamespaceOptions().empty();
   return "lowerdir=" + lower + ",upperdir=" + spec.upper + ",workdir=" + spec.work +
-         ",redirect_dir=off,index=off,metacopy=off";
+         (userns ? ",redirect_dir=nofollow" : ",redirect_dir=off") + ",index=off,metacopy=off" +
+         OverlayNamespaceOptions();
 }
 
 Status WithOverlays(const std::vector<OverlaySpec>& specs,
