@@ -11,7 +11,7 @@ build_pkgs=(
 )
 test_pkgs=(
   docker-registry apache2-utils openssl curl python3 skopeo buildah umoci oci-image-tool
-  qemu-user-static busybox-static file jq time dpkg-dev docker.io python3-cryptography
+  qemu-user-static busybox-static file jq time dpkg-dev docker.io python3-cryptography uidmap
   slirp4netns
 )
 

@@ -93,6 +93,7 @@ void PrintBinfmt(Cli& cli, const ops::BinfmtReport& r, bool json, const char* wh
     j["kernel_argv0_visible"] = r.kernel.argv0_visible;
     j["mount"] = r.mount;
     j["mounted"] = r.mounted;
+    j["scope"] = r.scope;
     j["notes"] = r.notes;
     OrderedJson arr = OrderedJson::array();
     for (const auto& a : r.arches) {
@@ -129,6 +130,12 @@ void PrintBinfmt(Cli& cli, const ops::BinfmtReport& r, bool json, const char* wh
               << " (F flag: " << (r.kernel.fix_binary ? "yes" : "no")
               << ", P visible to qemu: " << (r.kernel.argv0_visible ? "yes" : "no")
               << "), binfmt_misc " << (r.mounted ? "mounted at " + r.mount : "not mounted") << "\n";
+    if (r.scope == "private")
+      cli.out() << "entries: private to anyarch's user namespace (registered for this command, "
+                   "gone with it; the host's are untouched)\n";
+    else if (r.scope == "host-from-namespace")
+      cli.out() << "entries: the host's (this kernel cannot give an ordinary user a binfmt_misc "
+                   "of their own before Linux 6.7)\n";
     for (const auto& n : r.notes) cli.out() << "note: " << n << "\n";
     cli.out() << Pad("ARCH", 13) << Pad("PLATFORM", 19) << Pad(what, 12) << Pad("FLAGS", 6)
               << "INTERPRETER / DETAIL\n";

@@ -91,9 +91,15 @@ Result<UserNetwork> UserNetwork::Start(pid_t pid, const std::string& log_path) {
   auto text = ReadFile(log_path, 1 << 16);
   std::string tail = text ? *text : "";
   if (tail.size() > 400) tail = tail.substr(tail.size() - 400);
+  std::string hint;
+  if (tail.find("/dev/net/tun") != std::string::npos)
+    hint =
+        " (slirp4netns opens /dev/net/tun inside the container's namespace: an ordinary user "
+        "needs it mode 0666, Debian's default, which root restores with: chmod 0666 "
+        "/dev/net/tun; or give the container --network none)";
   return MakeError(ErrorCode::kUnavailable,
                    std::string("slirp4netns did not bring the container's network up") +
-                       (r == 0 ? " within 10 s" : "") + (tail.empty() ? "" : ": " + tail));
+                       (r == 0 ? " within 10 s" : "") + (tail.empty() ? "" : ": " + tail) + hint);
 }
 
 }  // namespace anyarch::isolation

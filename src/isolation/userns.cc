@@ -4,6 +4,7 @@
 #include <grp.h>
 #include <sched.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -215,6 +216,67 @@ Status EnterUserNamespace(const IdMapPlan& plan) {
     return SysError(ErrorCode::kDenied, "making the mounts of the new namespace private");
   g_entered = true;
   return Ok();
+}
+
+UserNamespaceAbilities ProbeUserNamespace(const std::string& scratch) {
+  UserNamespaceAbilities a;
+  int p[2];
+  if (::pipe2(p, O_CLOEXEC) != 0) {
+    a.userns_error = std::strerror(errno);
+    return a;
+  }
+  const std::uint32_t uid = static_cast<std::uint32_t>(::geteuid()),
+                      gid = static_cast<std::uint32_t>(::getegid());
+  pid_t child = ::fork();
+  if (child == 0) {
+    ::close(p[0]);
+    // Three errno values: user namespace, overlay, binfmt_misc (0: worked).
+    int res[3] = {0, -1, -1};
+    auto send = [&] {
+      ssize_t ignored = ::write(p[1], res, sizeof res);
+      (void)ignored;
+      ::_exit(0);
+    };
+    if (::unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0) {
+      res[0] = errno;
+      send();
+    }
+    if (!WriteProcFile("/proc/self/setgroups", "deny") ||
+        !WriteProcFile("/proc/self/uid_map", "0 " + std::to_string(uid) + " 1\n") ||
+        !WriteProcFile("/proc/self/gid_map", "0 " + std::to_string(gid) + " 1\n") ||
+        ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+      res[0] = errno ? errno : EPERM;
+      send();
+    }
+    std::string d = scratch + "/";
+    for (const char* n : {"l", "u", "w", "m", "b"}) ::mkdir((d + n).c_str(), 0700);
+    std::string opts = "lowerdir=" + d + "l,upperdir=" + d + "u,workdir=" + d + "w,userxattr";
+    res[1] = ::mount("overlay", (d + "m").c_str(), "overlay", 0, opts.c_str()) == 0 ? 0 : errno;
+    if (res[1] == 0) ::umount2((d + "m").c_str(), MNT_DETACH);
+    res[2] = ::mount("binfmt_misc", (d + "b").c_str(), "binfmt_misc", 0, nullptr) == 0 ? 0 : errno;
+    if (res[2] == 0) ::umount2((d + "b").c_str(), MNT_DETACH);
+    ::rmdir((d + "w/work").c_str());
+    for (const char* n : {"l", "u", "w", "m", "b"}) ::rmdir((d + n).c_str());
+    send();
+  }
+  ::close(p[1]);
+  int res[3] = {ENOSYS, -1, -1};
+  if (child > 0) {
+    ssize_t n = ::read(p[0], res, sizeof res);
+    if (n != static_cast<ssize_t>(sizeof res)) res[0] = ECHILD;
+    int status = 0;
+    while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+    }
+  }
+  ::close(p[0]);
+  auto text = [](int e) { return e > 0 ? std::string(std::strerror(e)) : std::string(); };
+  a.userns = res[0] == 0;
+  a.userns_error = text(res[0]);
+  a.overlay = a.userns && res[1] == 0;
+  a.overlay_error = text(res[1]);
+  a.binfmt = a.userns && res[2] == 0;
+  a.binfmt_error = text(res[2]);
+  return a;
 }
 
 std::uint32_t HostUid() { return g_host_uid; }

@@ -65,6 +65,16 @@ std::uint32_t MappedIds(const std::vector<IdRange>& ranges);
 // fails (with its message).
 Status EnterUserNamespace(const IdMapPlan& plan);
 
+// What an unprivileged user can do in a user namespace of their own, tried in a child process
+// (with the single-id map) under `scratch`, a directory of the caller's that it leaves empty.
+struct UserNamespaceAbilities {
+  bool userns = false;   // unshare(CLONE_NEWUSER | CLONE_NEWNS) and the map
+  bool overlay = false;  // overlayfs with userxattr (Linux 5.11+)
+  bool binfmt = false;   // a binfmt_misc instance of its own (Linux 6.7+)
+  std::string userns_error, overlay_error, binfmt_error;  // errno text when refused
+};
+UserNamespaceAbilities ProbeUserNamespace(const std::string& scratch);
+
 // The ids the process had before EnterUserNamespace, or its own ids when it never entered.
 std::uint32_t HostUid();
 std::uint32_t HostGid();

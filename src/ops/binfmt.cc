@@ -1,8 +1,11 @@
 #include "ops/binfmt.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "base/strings.h"
+#include "emulation/private_instance.h"
 
 namespace anyarch::ops {
 
@@ -45,11 +48,24 @@ Result<std::vector<const ArchSpec*>> Resolve(const std::vector<std::string>& nam
 
 bool Native(const ArchSpec& a) { return a.family == emulation::HostFamily(); }
 
+// install and uninstall change the host's entries, for every user of the machine.
+Status NeedRoot(const char* verb, const std::string& mount) {
+  if (::geteuid() == 0 || mount != emulation::kDefaultMount) return Ok();
+  return MakeError(ErrorCode::kDenied,
+                   std::string("binfmt ") + verb +
+                       " changes the host's binfmt_misc for every user and needs root (sudo "
+                       "anyarch binfmt " +
+                       verb +
+                       "); an ordinary user's build and run need no install on Linux 6.7+, "
+                       "where they register qemu in a namespace of their own");
+}
+
 BinfmtReport Base(const BinfmtOptions& o) {
   BinfmtReport r;
   r.kernel = emulation::DetectKernel();
   r.mount = o.mount;
   r.mounted = emulation::IsMounted(o.mount);
+  r.scope = emulation::ScopeName(emulation::CurrentScope());
   return r;
 }
 
@@ -58,6 +74,13 @@ BinfmtReport Base(const BinfmtOptions& o) {
 Result<BinfmtReport> BinfmtStatus(const BinfmtOptions& o) {
   ANYARCH_TRY(auto arches, Resolve(o.arches, false));
   BinfmtReport r = Base(o);
+  // A probe runs chrooted, which an ordinary user may only do in a namespace of their own,
+  // where the host's entries no longer apply: status shows the host's entries unprobed.
+  bool can_probe = ::geteuid() == 0;
+  if (o.probe && !can_probe)
+    r.notes.push_back(
+        "not root: the host's entries are listed without probes (anyarch binfmt test probes "
+        "what an unprivileged build would use)");
   std::vector<emulation::Entry> entries;
   if (r.mounted) {
     ANYARCH_TRY(entries, emulation::ListEntries(o.mount));
@@ -82,7 +105,7 @@ Result<BinfmtReport> BinfmtStatus(const BinfmtOptions& o) {
       ar.action = "missing";
     }
     bool worth_probing =
-        o.probe && !a->probe_code.empty() && (ar.action != "missing" || Native(*a));
+        o.probe && can_probe && !a->probe_code.empty() && (ar.action != "missing" || Native(*a));
     if (worth_probing) {
       ar.probed = true;
       ar.probe = emulation::Probe(*a);
@@ -101,6 +124,7 @@ Result<BinfmtReport> BinfmtStatus(const BinfmtOptions& o) {
 
 Result<BinfmtReport> BinfmtInstall(const BinfmtOptions& o) {
   ANYARCH_TRY(auto arches, Resolve(o.arches, false));
+  ANYARCH_CHECK(NeedRoot("install", o.mount));
   BinfmtReport r = Base(o);
   ANYARCH_CHECK(emulation::EnsureMounted(o.mount));
   r.mounted = true;
@@ -187,6 +211,7 @@ Result<BinfmtReport> BinfmtInstall(const BinfmtOptions& o) {
 
 Result<BinfmtReport> BinfmtUninstall(const BinfmtOptions& o) {
   ANYARCH_TRY(auto arches, Resolve(o.arches, false));
+  ANYARCH_CHECK(NeedRoot("uninstall", o.mount));
   BinfmtReport r = Base(o);
   if (!r.mounted) return r;
   for (const ArchSpec* a : arches) {
@@ -221,6 +246,13 @@ Result<BinfmtReport> BinfmtTest(const BinfmtOptions& o) {
       ar.action = "error";
       ar.ok = false;
       ar.message = "anyarch has no probe program for " + ar.cpu;
+      r.arches.push_back(std::move(ar));
+      continue;
+    }
+    if (auto st = emulation::EnsurePrivateEntry(*a); !st) {
+      ar.action = "error";
+      ar.ok = false;
+      ar.message = "registering in the private binfmt_misc: " + st.error().message();
       r.arches.push_back(std::move(ar));
       continue;
     }

@@ -29,6 +29,10 @@ struct BinfmtReport {
   emulation::KernelInfo kernel;
   std::string mount;
   bool mounted = false;
+  // Whose entries: "host", "private" (rootless on Linux 6.7+: an instance of anyarch's own user
+  // namespace, registered for the test and gone with the process) or "host-from-namespace"
+  // (rootless on an older kernel: the host's entries, which an administrator installs).
+  std::string scope = "host";
   std::vector<std::string> notes;  // kernel fallbacks and similar
   std::vector<BinfmtArchReport> arches;
   std::vector<emulation::Entry> other_entries;  // status: entries anyarch does not manage

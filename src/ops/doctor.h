@@ -1,6 +1,7 @@
 // anyarch doctor: what this host can do, one check per line, with the fix for what fails.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -26,5 +27,9 @@ struct DoctorReport {
 };
 
 DoctorReport Doctor(const DoctorOptions& options);
+
+// The checks doctor adds for an ordinary user: user namespaces, subordinate ids, overlay and
+// binfmt_misc in a user namespace, the network (doctor_rootless.cc).
+void AddRootlessChecks(const std::function<void(DoctorCheck)>& add);
 
 }  // namespace anyarch::ops
