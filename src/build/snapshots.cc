@@ -145,6 +145,15 @@ void SnapshotStore::RemoveLeftovers() const {
   for (const auto& p : BuildLeftovers(root_)) fs::remove_all(p, ec);
 }
 
+std::vector<fs::path> BuildCacheEntries(const std::string& store_root) {
+  std::vector<fs::path> out;
+  std::error_code ec;
+  fs::path build = fs::path(store_root) / "build";
+  for (const auto& e : fs::directory_iterator(build / "cache", ec)) out.push_back(e.path());
+  for (const auto& plat : fs::directory_iterator(build / "mounts", ec)) out.push_back(plat.path());
+  return out;
+}
+
 std::vector<fs::path> BuildLeftovers(const std::string& store_root) {
   std::vector<fs::path> out;
   std::error_code ec;

@@ -81,4 +81,9 @@ class SnapshotStore {
 // builds are never listed. Creates nothing.
 std::vector<std::filesystem::path> BuildLeftovers(const std::string& store_root);
 
+// The whole build cache under <store_root>/build: each step's published result (cache/<key>)
+// and each cache mount (mounts/<platform>/<id>), as absolute paths. For prune --build-cache,
+// which must not run beside a build. Creates nothing.
+std::vector<std::filesystem::path> BuildCacheEntries(const std::string& store_root);
+
 }  // namespace anyarch::build

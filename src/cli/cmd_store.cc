@@ -43,7 +43,7 @@ void RegisterStoreCommands(CLI::App& app, Cli& cli) {
   struct F {
     std::string source, target, file, format = "oci", platforms, name;
     std::vector<std::string> refs;
-    bool json = false, snapshots = false;
+    bool json = false, snapshots = false, build_cache = false;
   };
   auto f = std::make_shared<F>();
   CLI::App* tag = app.add_subcommand("tag", "Give an image in the local store another name");
@@ -83,26 +83,34 @@ void RegisterStoreCommands(CLI::App& app, Cli& cli) {
       "Delete blobs no name in the local store uses, what killed processes left behind and the\n"
       "containers run kept that are no longer running (anyarch ps -a);\n"
       "--snapshots also deletes the root filesystems anyarch run unpacked (do not run it while\n"
-      "containers are running).");
+      "containers are running); --build-cache also deletes every cached build step and cache\n"
+      "mount (do not run it while a build is running).");
   prune->add_flag("--snapshots", f->snapshots, "Also delete the unpacked root filesystems");
+  prune->add_flag("--build-cache", f->build_cache,
+                  "Also delete the build cache: cached steps and RUN --mount=type=cache data");
   prune->add_flag("--json", f->json, "Print JSON");
-  SetExamples(prune, {"anyarch prune", "anyarch prune --json"});
+  SetExamples(prune, {"anyarch prune", "anyarch prune --json", "anyarch prune --build-cache"});
   prune->callback([&cli, f] {
-    auto r = ops::Prune(cli.StoreRoot(), f->snapshots);
+    auto r = ops::Prune(cli.StoreRoot(), f->snapshots, f->build_cache);
     if (!r) return cli.Fail(r.error());
     if (f->json) {
       cli.out() << OrderedJson{{"blobs_removed", r->blobs_removed},
                                {"bytes_freed", r->bytes_freed},
                                {"temp_files_removed", r->temp_files_removed},
                                {"snapshots_removed", r->snapshots_removed},
-                               {"containers_removed", r->containers_removed}}
+                               {"containers_removed", r->containers_removed},
+                               {"build_cache_removed", r->build_cache_removed}}
                        .dump(2)
                 << "\n";
       return;
     }
     cli.out() << "removed " << r->blobs_removed << " blobs (" << HumanSize(r->bytes_freed) << "), "
               << r->temp_files_removed << " temporary files, " << r->snapshots_removed
-              << " snapshots, " << r->containers_removed << " stopped containers\n";
+              << " snapshots, " << r->containers_removed << " stopped containers"
+              << (f->build_cache
+                      ? ", " + std::to_string(r->build_cache_removed) + " build cache entries"
+                      : std::string())
+              << "\n";
   });
 
   CLI::App* exp = app.add_subcommand(

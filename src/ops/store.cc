@@ -192,8 +192,17 @@ Result<RemoveReport> RemoveImages(const std::string& store_root,
   return report;
 }
 
-Result<PruneReport> Prune(const std::string& store_root, bool snapshots) {
+Result<PruneReport> Prune(const std::string& store_root, bool snapshots, bool build_cache) {
   PruneReport report;
+  // First, so that the collection below takes the layer blobs only the cache used.
+  if (build_cache) {
+    for (const auto& p : build::BuildCacheEntries(store_root)) {
+      std::error_code ec2;
+      fs::remove_all(p, ec2);
+      if (ec2) return MakeError(ErrorCode::kIo, "removing " + p.string() + ": " + ec2.message());
+      ++report.build_cache_removed;
+    }
+  }
   ANYARCH_TRY(auto gc, content::CollectGarbage(store_root));
   report.blobs_removed = gc.blobs_removed;
   report.bytes_freed = gc.bytes_freed;

@@ -32,13 +32,14 @@ Result<RemoveReport> RemoveImages(const std::string& store_root,
 
 struct PruneReport {
   std::size_t blobs_removed = 0, temp_files_removed = 0, snapshots_removed = 0,
-              containers_removed = 0;
+              containers_removed = 0, build_cache_removed = 0;
   std::uint64_t bytes_freed = 0;
 };
 // Deletes blobs no name reaches, leftovers of killed processes and kept containers that are not
 // running (anyarch ps -a); with `snapshots`, also the
-// unpacked root filesystems `anyarch run` caches (do not combine with runs in progress).
-Result<PruneReport> Prune(const std::string& store_root, bool snapshots);
+// unpacked root filesystems `anyarch run` caches (do not combine with runs in progress); with
+// `build_cache`, every cached build step and cache mount (do not combine with builds).
+Result<PruneReport> Prune(const std::string& store_root, bool snapshots, bool build_cache = false);
 
 struct ExportRequest {
   std::string reference;  // in the store

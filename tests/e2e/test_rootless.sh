@@ -33,7 +33,7 @@ rm -rf "$uhome/.local/share/anyarch" "$uhome/t"
 mkdir -p "$uhome/t/tmp" "$uhome/t/ctx" "$uhome/t/out"
 install -m 0755 "$AA" "$uhome/t/anyarch"
 chown -R "$user:" "$uhome/t"
-on_exit "rm -rf '$uhome/t'; runuser -u $user -- rm -rf '$uhome/.local/share/anyarch' 2>/dev/null"
+on_exit "rm -rf '$uhome/t' '$uhome/.local/share/anyarch'"
 as_user() { # as_user ARGS...: the copied anyarch as the user, with a clean environment
   runuser -u "$user" -- env -i HOME="$uhome" PATH=/usr/sbin:/usr/bin:/sbin:/bin \
     TMPDIR="$uhome/t/tmp" "$uhome/t/anyarch" "$@"
@@ -176,6 +176,14 @@ echo "rootless corpus: ${#order[@]} cases in $(($(date +%s) - t0))s"
 [ "${#failed[@]}" -eq 0 ] || fail "rootless builds failed: ${failed[*]}"
 [ "${#differ[@]}" -eq 0 ] || fail "rootless index digests differ from root's: ${differ[*]}"
 pass "every corpus case built rootless has the root build's index digest on $plats"
+
+# --- What containers wrote belongs to subordinate ids; the user removes it with anyarch.
+[ -n "$(find "$uhome/.local/share/anyarch" -uid +$((sub_start - 1)) -uid -$((sub_start + sub_count)) | head -n 1)" ] ||
+  fail "no file of a subordinate id in the store: the build did not map the ranges"
+as_user prune --snapshots --build-cache >/dev/null || fail "prune as the user"
+assert_eq "$(find "$uhome/.local/share/anyarch" -uid +$((sub_start - 1)) -uid -$((sub_start + sub_count)) | head -n 3)" \
+  "" "prune --snapshots --build-cache removes what the containers wrote"
+pass "the user removes subordinate-id files from its store with anyarch prune"
 
 # --- Nothing left on the host.
 left=$(ls "$bfm" | grep -v -e '^register$' -e '^status$' || true)
