@@ -147,7 +147,12 @@ out=$(as_user binfmt test arm64 arm) || fail "binfmt test as the user: $out"
 assert_contains "$out" "private to anyarch's user namespace" "binfmt test names the private instance"
 assert_eq "$(as_user binfmt test --json arm64 | jq -r '.scope + " " + .arches[0].action')" \
   "private pass" "binfmt test --json: scope and probe"
-pass "pull, push, copy, images, verify, file and binfmt test work unprivileged"
+out=$(as_user doctor --json) || fail "doctor as the user: $out"
+for check in userns subids userns-overlay userns-binfmt userns-network; do
+  assert_eq "$(jq -r --arg n "$check" '.checks[] | select(.check == $n) | .status' <<<"$out")" ok \
+    "doctor's $check check"
+done
+pass "pull, push, copy, images, verify, file, doctor and binfmt test work unprivileged"
 
 # --- A foreign program started by a foreign program, with no host registration.
 out=$(as_user run --rm --platform linux/arm64 "$bb" sh -c 'uname -m; busybox sh -c "uname -m"') ||
