@@ -84,3 +84,38 @@ round import '"$AA" rmi imported:1 >/dev/null 2>&1 || true; "$AA" prune >/dev/nu
 echo 0 >"$WORK/n"
 round push 'echo $(($(cat "$WORK/n") + 1)) >"$WORK/n"' \
   sh -c 'exec "$0" push --insecure big:1 "$1/kill9-$(cat "$2"):latest"' "$AA" "$R" "$WORK/n"
+
+# build (issue 8, acceptance): a two-platform build whose steps write layers of several MiB is
+# killed at random moments, keeping whatever cache each killed build left. After each kill the
+# store is sound, and the next build (using or ignoring that cache) gives the image digest of a
+# build in a fresh store: a cache entry is never misused.
+busybox_in_store
+ctx="$WORK/kill-ctx"
+mkdir -p "$ctx/files"
+for i in $(seq 200); do echo "file $i" >"$ctx/files/f$i"; done
+cat >"$ctx/Dockerfile" <<'DF'
+FROM busybox
+COPY files /files
+RUN head -c 12000000 /dev/zero | tr '\0' 'a' > /a && sha256sum /a > /a.sum
+RUN for i in $(seq 300); do echo "line $i" > /l$i; done && cat /files/* > /all
+RUN head -c 8000000 /dev/zero | tr '\0' 'b' > /b && rm /a
+DF
+build_cmd=("$AA" --progress plain build --platform linux/amd64,linux/arm64 --source-date-epoch 0
+  -t kill9/build:latest "$ctx")
+want=$(ANYARCH_ROOT="$WORK/fresh-store" sh -c '"$0" --progress quiet copy --all "oci:$1:latest" local:busybox:latest >/dev/null &&
+  "$0" --progress plain build --platform linux/amd64,linux/arm64 --source-date-epoch 0 --metadata-file "$2" -t kill9/build:latest "$3" >/dev/null 2>&1' \
+  "$AA" "$(busybox_layout)" "$WORK/fresh.json" "$ctx" && jq -r '."containerimage.digest"' "$WORK/fresh.json")
+[[ "$want" == sha256:* ]] || fail "the reference build in a fresh store failed: $want"
+rm -rf "$WORK/fresh-store"
+max=$(typical_ms "${build_cmd[@]}" --no-cache)
+for i in 1 2 3 4 5; do
+  ms=$(kill_at_random "$max" "${build_cmd[@]}" --no-cache)
+  left=$(check_sound "build #$i (killed after $ms ms of ~$max)")
+  "${build_cmd[@]}" --metadata-file "$WORK/again.json" >"$WORK/again.out" 2>&1 ||
+    fail "build #$i: the next build failed: $(tail -n 20 "$WORK/again.out")"
+  check_sound "build #$i, after the next build" >/dev/null
+  assert_eq "$(jq -r '."containerimage.digest"' "$WORK/again.json")" "$want" \
+    "build #$i: the build after the kill has the fresh store's digest"
+  echo "  build #$i: killed after $ms ms (typical $max ms), $left leftovers, $(grep -c ' CACHED ' "$WORK/again.out") steps from the cache"
+done
+pass "build: five kills, the store stayed sound and the next build's image was the fresh store's"
