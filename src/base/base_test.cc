@@ -115,6 +115,18 @@ TEST(Strings, Helpers) {
   EXPECT_EQ(Printable("a\nb"), "a\\x0ab");
 }
 
+TEST(Strings, ParseHumanSize) {
+  EXPECT_EQ(ParseHumanSize("512"), 512u);
+  EXPECT_EQ(ParseHumanSize("10MB"), 10u << 20);
+  EXPECT_EQ(ParseHumanSize("10mib"), 10u << 20);
+  EXPECT_EQ(ParseHumanSize("1.5GiB"), 3u << 29);
+  EXPECT_EQ(ParseHumanSize("2g"), 2ull << 30);
+  EXPECT_EQ(ParseHumanSize(" 3 KB "), 3072u);
+  EXPECT_EQ(ParseHumanSize("0"), 0u);
+  for (const char* bad : {"", "MB", "1.2.3", "-1", "10XB", "1e3", "99999999999999999999T"})
+    EXPECT_FALSE(ParseHumanSize(bad).has_value()) << bad;
+}
+
 TEST(ThreadPool, RunsAll) {
   std::atomic<int> n{0};
   {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 
 #include <openssl/evp.h>
@@ -42,6 +43,26 @@ std::string ToLower(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
+}
+
+std::optional<std::uint64_t> ParseHumanSize(std::string_view text) {
+  std::string t = ToLower(TrimSpace(text));
+  std::size_t i = 0;
+  while (i < t.size() && (std::isdigit(static_cast<unsigned char>(t[i])) || t[i] == '.')) ++i;
+  std::string number = t.substr(0, i), unit(TrimSpace(std::string_view(t).substr(i)));
+  if (number.empty() || number == "." || std::count(number.begin(), number.end(), '.') > 1)
+    return std::nullopt;
+  static const std::pair<const char*, int> kUnits[] = {
+      {"", 0},    {"b", 0}, {"k", 1},  {"kb", 1},  {"kib", 1}, {"m", 2},  {"mb", 2},
+      {"mib", 2}, {"g", 3}, {"gb", 3}, {"gib", 3}, {"t", 4},   {"tb", 4}, {"tib", 4}};
+  for (const auto& [name, power] : kUnits) {
+    if (unit != name) continue;
+    long double v = std::strtold(number.c_str(), nullptr);
+    for (int p = 0; p < power; ++p) v *= 1024.0L;
+    if (v >= 18446744073709551615.0L) return std::nullopt;
+    return static_cast<std::uint64_t>(v);
+  }
+  return std::nullopt;
 }
 
 std::string HumanSize(std::uint64_t bytes) {

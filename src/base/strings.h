@@ -15,6 +15,9 @@ std::string_view TrimSpace(std::string_view s);
 std::string ToLower(std::string_view s);
 // "1.5 MiB", "320 B": binary units with one decimal.
 std::string HumanSize(std::uint64_t bytes);
+// "512", "10MB", "1.5GiB", "2g": a size in bytes, units 1024-based whatever their spelling (as
+// docker's --keep-storage reads them); std::nullopt for anything else or past 2^64.
+std::optional<std::uint64_t> ParseHumanSize(std::string_view text);
 // A UTC time as RFC 3339 ("2026-12-01T15:04:05Z"): `epoch` seconds, or now when nullopt.
 std::string Rfc3339(std::optional<std::int64_t> epoch);
 // Percent-encodes everything but RFC 3986 unreserved characters (for URL query values).

@@ -145,12 +145,88 @@ void SnapshotStore::RemoveLeftovers() const {
   for (const auto& p : BuildLeftovers(root_)) fs::remove_all(p, ec);
 }
 
-std::vector<fs::path> BuildCacheEntries(const std::string& store_root) {
-  std::vector<fs::path> out;
+namespace {
+
+// The sizes of the regular files under `dir` (symlinks not followed, hard links counted once),
+// and the latest mtime seen.
+std::pair<std::uint64_t, std::int64_t> TreeUsage(const fs::path& dir) {
+  std::uint64_t bytes = 0;
+  std::int64_t newest = 0;
+  std::set<std::pair<dev_t, ino_t>> seen;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec),
+       end;
+       !ec && it != end; it.increment(ec)) {
+    struct stat st {};
+    if (::lstat(it->path().c_str(), &st) != 0) continue;
+    newest = std::max<std::int64_t>(newest, st.st_mtim.tv_sec);
+    if (S_ISREG(st.st_mode) && seen.insert({st.st_dev, st.st_ino}).second)
+      bytes += static_cast<std::uint64_t>(st.st_size);
+  }
+  return {bytes, newest};
+}
+
+std::string RecordBlob(const fs::path& record) {
+  auto text = ReadFile(record, 1 << 20);
+  if (!text) return "";
+  auto j = ParseJson(*text, "a build cache record");
+  if (!j || !j->is_object()) return "";
+  auto layer = j->find("layer");
+  if (layer == j->end() || !layer->is_object()) return "";
+  auto d = image::DescriptorFromJson(*layer, "a build cache record");
+  return d ? d->digest.hex() : "";
+}
+
+}  // namespace
+
+std::vector<CacheEntryInfo> ListBuildCache(const std::string& store_root) {
+  std::vector<CacheEntryInfo> out;
   std::error_code ec;
   fs::path build = fs::path(store_root) / "build";
-  for (const auto& e : fs::directory_iterator(build / "cache", ec)) out.push_back(e.path());
-  for (const auto& plat : fs::directory_iterator(build / "mounts", ec)) out.push_back(plat.path());
+  fs::path blobs = fs::path(store_root) / "blobs" / "sha256";
+  for (const auto& e : fs::directory_iterator(build / "cache", ec)) {
+    CacheEntryInfo c;
+    c.dir = e.path();
+    c.name = e.path().filename().string();
+    c.bytes = TreeUsage(e.path()).first;
+    struct stat st {};
+    if (::stat((e.path() / "record.json").c_str(), &st) == 0) c.last_used = st.st_mtim.tv_sec;
+    c.blob = RecordBlob(e.path() / "record.json");
+    std::error_code ec2;
+    if (!c.blob.empty()) {
+      auto size = fs::file_size(blobs / c.blob, ec2);
+      if (!ec2) c.blob_bytes = size;
+    }
+    out.push_back(std::move(c));
+  }
+  for (const auto& plat : fs::directory_iterator(build / "mounts", ec)) {
+    std::error_code ec2;
+    for (const auto& e : fs::directory_iterator(plat.path(), ec2)) {
+      std::string id = e.path().filename().string();
+      if (id.rfind(".new-", 0) == 0) continue;  // being made (or a leftover: prune's)
+      CacheEntryInfo c;
+      c.dir = e.path();
+      c.mount = true;
+      c.name = plat.path().filename().string() + "/" + id;
+      auto [bytes, newest] = TreeUsage(e.path());
+      c.bytes = bytes;
+      c.last_used = newest;
+      out.push_back(std::move(c));
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const CacheEntryInfo& a, const CacheEntryInfo& b) {
+    return a.last_used != b.last_used ? a.last_used < b.last_used : a.name < b.name;
+  });
+  return out;
+}
+
+std::set<std::string> BuildCacheBlobs(const std::string& store_root) {
+  std::set<std::string> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(fs::path(store_root) / "build" / "cache", ec)) {
+    std::string b = RecordBlob(e.path() / "record.json");
+    if (!b.empty()) out.insert(b);
+  }
   return out;
 }
 

@@ -15,6 +15,7 @@
 
 #include <filesystem>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -81,9 +82,24 @@ class SnapshotStore {
 // builds are never listed. Creates nothing.
 std::vector<std::filesystem::path> BuildLeftovers(const std::string& store_root);
 
-// The whole build cache under <store_root>/build: each step's published result (cache/<key>)
-// and each cache mount (mounts/<platform>/<id>), as absolute paths. For prune --build-cache,
-// which must not run beside a build. Creates nothing.
-std::vector<std::filesystem::path> BuildCacheEntries(const std::string& store_root);
+// One entry of the build cache: a published step (cache/<key>) or a cache mount
+// (mounts/<platform>/<id>).
+struct CacheEntryInfo {
+  std::filesystem::path dir;
+  bool mount = false;            // a RUN --mount=type=cache directory
+  std::string name;              // the key (hex), or "<platform>/<id>" of a mount
+  std::uint64_t bytes = 0;       // its files' sizes
+  std::uint64_t blob_bytes = 0;  // its layer blob's size (the blob is in the layout's blobs/)
+  std::int64_t last_used = 0;    // seconds since the epoch: a step's last hit, a mount's last write
+  std::string blob;              // a step's layer blob (hex), when it has one
+};
+
+// The whole build cache under <store_root>/build, least recently used first. For du and
+// prune, which must not run beside a build. Creates nothing.
+std::vector<CacheEntryInfo> ListBuildCache(const std::string& store_root);
+
+// The layer blobs (hex digests) the build cache's records name: garbage collection keeps them,
+// since no image name reaches a step that is only cached.
+std::set<std::string> BuildCacheBlobs(const std::string& store_root);
 
 }  // namespace anyarch::build

@@ -43,7 +43,8 @@ void RegisterStoreCommands(CLI::App& app, Cli& cli) {
   struct F {
     std::string source, target, file, format = "oci", platforms, name;
     std::vector<std::string> refs;
-    bool json = false, snapshots = false, build_cache = false;
+    bool json = false, snapshots = false, build_cache = false, verbose = false;
+    std::string keep_storage;
   };
   auto f = std::make_shared<F>();
   CLI::App* tag = app.add_subcommand("tag", "Give an image in the local store another name");
@@ -84,14 +85,26 @@ void RegisterStoreCommands(CLI::App& app, Cli& cli) {
       "containers run kept that are no longer running (anyarch ps -a);\n"
       "--snapshots also deletes the root filesystems anyarch run unpacked (do not run it while\n"
       "containers are running); --build-cache also deletes every cached build step and cache\n"
-      "mount (do not run it while a build is running).");
+      "mount (do not run it while a build is running); --keep-storage SIZE deletes the least\n"
+      "recently used of them until the build cache holds at most SIZE (anyarch du shows it).");
   prune->add_flag("--snapshots", f->snapshots, "Also delete the unpacked root filesystems");
   prune->add_flag("--build-cache", f->build_cache,
                   "Also delete the build cache: cached steps and RUN --mount=type=cache data");
+  prune
+      ->add_option("--keep-storage", f->keep_storage,
+                   "Delete least recently used build cache entries until it holds at most SIZE "
+                   "(10GB, 512MB; 1024-based)")
+      ->check([](const std::string& v) {
+        return ParseHumanSize(v) ? std::string()
+                                 : Printable(v) + " is not a size such as 10GB or 512MB";
+      });
   prune->add_flag("--json", f->json, "Print JSON");
-  SetExamples(prune, {"anyarch prune", "anyarch prune --json", "anyarch prune --build-cache"});
+  SetExamples(prune, {"anyarch prune", "anyarch prune --json", "anyarch prune --keep-storage 2GB",
+                      "anyarch prune --build-cache"});
   prune->callback([&cli, f] {
-    auto r = ops::Prune(cli.StoreRoot(), f->snapshots, f->build_cache);
+    ops::PruneOptions o{.snapshots = f->snapshots, .build_cache = f->build_cache};
+    if (!f->keep_storage.empty()) o.keep_storage = ParseHumanSize(f->keep_storage);
+    auto r = ops::Prune(cli.StoreRoot(), o);
     if (!r) return cli.Fail(r.error());
     if (f->json) {
       cli.out() << OrderedJson{{"blobs_removed", r->blobs_removed},
@@ -107,10 +120,52 @@ void RegisterStoreCommands(CLI::App& app, Cli& cli) {
     cli.out() << "removed " << r->blobs_removed << " blobs (" << HumanSize(r->bytes_freed) << "), "
               << r->temp_files_removed << " temporary files, " << r->snapshots_removed
               << " snapshots, " << r->containers_removed << " stopped containers"
-              << (f->build_cache
+              << (f->build_cache || o.keep_storage
                       ? ", " + std::to_string(r->build_cache_removed) + " build cache entries"
                       : std::string())
               << "\n";
+  });
+
+  CLI::App* du = app.add_subcommand(
+      "du",
+      "Show what the local store holds, by kind: blobs (and how much no name uses), the build\n"
+      "cache (cached steps and RUN --mount=type=cache directories), the root filesystems run\n"
+      "unpacked, and kept containers, with what prune would free. Sizes are of file content.\n"
+      "--verbose lists every build cache entry, least recently used first.");
+  du->add_flag("--verbose,-v", f->verbose, "List every build cache entry");
+  du->add_flag("--json", f->json, "Print JSON");
+  SetExamples(du, {"anyarch du", "anyarch du --verbose"});
+  du->callback([&cli, f] {
+    auto r = ops::Du(cli.StoreRoot());
+    if (!r) return cli.Fail(r.error());
+    if (f->json) {
+      OrderedJson lines = OrderedJson::array(), cache = OrderedJson::array();
+      for (const auto& l : r->lines)
+        lines.push_back({{"kind", l.kind},
+                         {"count", l.count},
+                         {"bytes", l.bytes},
+                         {"reclaimable", l.reclaimable}});
+      for (const auto& e : r->cache)
+        cache.push_back({{"name", e.name},
+                         {"kind", e.mount ? "cache mount" : "step"},
+                         {"bytes", e.bytes},
+                         {"layer_bytes", e.blob_bytes},
+                         {"last_used", Rfc3339(e.last_used)}});
+      cli.out() << OrderedJson{{"usage", lines}, {"build_cache", cache}}.dump(2) << "\n";
+      return;
+    }
+    Table t({"KIND", "COUNT", "SIZE", "RECLAIMABLE"});
+    for (const auto& l : r->lines)
+      t.Add({l.kind, std::to_string(l.count), HumanSize(l.bytes), HumanSize(l.reclaimable)});
+    cli.out() << t.Render();
+    if (f->verbose && !r->cache.empty()) {
+      Table c({"ENTRY", "KIND", "SIZE", "LAYER", "LAST USED"});
+      for (const auto& e : r->cache)
+        c.Add({e.mount ? e.name : e.name.substr(0, 12), e.mount ? "cache mount" : "step",
+               HumanSize(e.bytes), e.blob_bytes ? HumanSize(e.blob_bytes) : "-",
+               Rfc3339(e.last_used)});
+      cli.out() << "\n" << c.Render();
+    }
   });
 
   CLI::App* exp = app.add_subcommand(

@@ -30,6 +30,7 @@ constexpr Summary kSummaries[] = {
     {"Images", "tag", "Give a local image another name"},
     {"Images", "rmi", "Remove local images"},
     {"Images", "prune", "Delete what no local name uses"},
+    {"Images", "du", "Show what the local store holds and what prune would free"},
     {"Images", "export", "Write a local image to an oci or docker archive"},
     {"Images", "import", "Read an oci or docker archive into the local store"},
     {"Images", "copy", "Copy images between registries, layouts, archives, the store"},

@@ -328,15 +328,18 @@ Result<std::unique_ptr<image::ImageSink>> OpenLayoutSink(const fs::path& dir,
   return std::unique_ptr<image::ImageSink>(new LayoutSink(dir, name, std::move(lock)));
 }
 
-Result<GcReport> CollectGarbage(const fs::path& dir) {
+Result<GcReport> CollectGarbage(const fs::path& dir,
+                                const std::function<std::set<std::string>()>& more_roots,
+                                bool dry_run) {
   GcReport report;
   std::error_code ec;
   if (!fs::exists(dir / "oci-layout", ec)) return report;
   ANYARCH_TRY(StoreLock gc, StoreLock::Exclusive(dir));
   ANYARCH_TRY(IndexLock lock, IndexLock::Take(dir));
   ANYARCH_TRY(Layout l, Layout::Open(dir));
-  // Everything reachable from the names.
+  // Everything reachable from the names, and what the caller keeps.
   std::set<std::string> keep;
+  if (more_roots) keep = more_roots();
   std::vector<image::Descriptor> todo = l.index().manifests;
   while (!todo.empty()) {
     image::Descriptor d = std::move(todo.back());
@@ -361,11 +364,11 @@ Result<GcReport> CollectGarbage(const fs::path& dir) {
     auto size = e.is_regular_file(ec2) ? e.file_size(ec2) : 0;
     if (name.size() > 0 && name[0] == '.') {
       // An AtomicFile left by a killed process: no writer runs while we hold the lock.
-      if (fs::remove(e.path(), ec2)) ++report.temp_files_removed;
+      if (dry_run || fs::remove(e.path(), ec2)) ++report.temp_files_removed;
       continue;
     }
     if (keep.count(name)) continue;
-    if (fs::remove(e.path(), ec2)) {
+    if (dry_run || fs::remove(e.path(), ec2)) {
       ++report.blobs_removed;
       report.bytes_freed += size;
     }

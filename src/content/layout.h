@@ -6,7 +6,9 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -94,7 +96,12 @@ struct GcReport {
 // Deletes every blob no entry of index.json reaches (through indexes, manifests, configs and
 // layers; children missing from the layout are tolerated) and leftover temporary files, under
 // StoreLock::Exclusive and the index lock. A layout that does not exist gives an empty report.
-Result<GcReport> CollectGarbage(const std::filesystem::path& dir);
+// `more_roots`, called under the locks, names further blobs to keep (hex digests): the build
+// cache's layers, which no name reaches. With `dry_run`, nothing is deleted and the report says
+// what would be.
+Result<GcReport> CollectGarbage(const std::filesystem::path& dir,
+                                const std::function<std::set<std::string>()>& more_roots = nullptr,
+                                bool dry_run = false);
 
 // image::ImageSource over a layout and one of its tags (empty: the only image).
 Result<std::unique_ptr<image::ImageSource>> OpenLayoutSource(const std::filesystem::path& dir,

@@ -192,20 +192,50 @@ Result<RemoveReport> RemoveImages(const std::string& store_root,
   return report;
 }
 
-Result<PruneReport> Prune(const std::string& store_root, bool snapshots, bool build_cache) {
+namespace {
+
+// The sizes of the regular files under `dir`, and how many entries it has at its top.
+std::pair<std::size_t, std::uint64_t> DirUsage(const fs::path& dir) {
+  std::size_t count = 0;
+  std::uint64_t bytes = 0;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    (void)e;
+    ++count;
+  }
+  for (fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec),
+       end;
+       !ec && it != end; it.increment(ec)) {
+    std::error_code ec2;
+    if (it->is_regular_file(ec2) && !it->is_symlink(ec2)) bytes += it->file_size(ec2);
+  }
+  return {count, bytes};
+}
+
+}  // namespace
+
+Result<PruneReport> Prune(const std::string& store_root, const PruneOptions& o) {
   PruneReport report;
-  // First, so that the collection below takes the layer blobs only the cache used.
-  if (build_cache) {
-    for (const auto& p : build::BuildCacheEntries(store_root)) {
+  // The cache first, so that the collection below takes the layer blobs only it kept.
+  if (o.build_cache || o.keep_storage) {
+    auto entries = build::ListBuildCache(store_root);  // least recently used first
+    std::uint64_t total = 0;
+    for (const auto& e : entries) total += e.bytes + e.blob_bytes;
+    for (const auto& e : entries) {
+      if (!o.build_cache && total <= *o.keep_storage) break;
       std::error_code ec2;
-      fs::remove_all(p, ec2);
-      if (ec2) return MakeError(ErrorCode::kIo, "removing " + p.string() + ": " + ec2.message());
+      fs::remove_all(e.dir, ec2);
+      if (ec2)
+        return MakeError(ErrorCode::kIo, "removing " + e.dir.string() + ": " + ec2.message());
       ++report.build_cache_removed;
+      report.build_cache_bytes_freed += e.bytes;
+      total -= e.bytes + e.blob_bytes;
     }
   }
-  ANYARCH_TRY(auto gc, content::CollectGarbage(store_root));
+  ANYARCH_TRY(auto gc, content::CollectGarbage(store_root,
+                                               [&] { return build::BuildCacheBlobs(store_root); }));
   report.blobs_removed = gc.blobs_removed;
-  report.bytes_freed = gc.bytes_freed;
+  report.bytes_freed = gc.bytes_freed + report.build_cache_bytes_freed;
   report.temp_files_removed = gc.temp_files_removed;
   // Containers run kept and that are no longer running, as docker container prune.
   ANYARCH_TRY(auto gone, isolation::PruneKept(store_root));
@@ -216,7 +246,7 @@ Result<PruneReport> Prune(const std::string& store_root, bool snapshots, bool bu
     // Half-unpacked directories of killed runs always go (never those of running ones);
     // finished snapshots only when asked.
     std::vector<fs::path> doomed;
-    if (snapshots) {
+    if (o.snapshots) {
       for (const auto& e : fs::directory_iterator(snaps, ec)) doomed.push_back(e.path());
     } else {
       doomed = rootfs::SnapshotLeftovers(store_root);
@@ -235,6 +265,31 @@ Result<PruneReport> Prune(const std::string& store_root, bool snapshots, bool bu
     if (!ec2) ++report.temp_files_removed;
   }
   return report;
+}
+
+Result<DiskUsage> Du(const std::string& store_root) {
+  DiskUsage du;
+  fs::path root = store_root;
+  ANYARCH_TRY(auto unused,
+              content::CollectGarbage(
+                  root, [&] { return build::BuildCacheBlobs(store_root); }, /*dry_run=*/true));
+  auto [nblobs, blob_bytes] = DirUsage(root / "blobs" / "sha256");
+  du.lines.push_back({"blobs", nblobs, blob_bytes, unused.bytes_freed});
+  du.cache = build::ListBuildCache(store_root);
+  UsageLine steps{"build cache", 0, 0, 0}, mounts{"cache mounts", 0, 0, 0};
+  for (const auto& e : du.cache) {
+    UsageLine& l = e.mount ? mounts : steps;
+    ++l.count;
+    l.bytes += e.bytes;
+    l.reclaimable += e.bytes;
+  }
+  du.lines.push_back(steps);
+  du.lines.push_back(mounts);
+  auto [nsnap, snap_bytes] = DirUsage(root / "snapshots");
+  du.lines.push_back({"snapshots", nsnap, snap_bytes, snap_bytes});
+  auto [ncont, cont_bytes] = DirUsage(root / "containers");
+  du.lines.push_back({"containers", ncont, cont_bytes, 0});
+  return du;
 }
 
 Result<transport::CopyReport> Export(const ExportRequest& req) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "build/snapshots.h"
 #include "ops/copy.h"
 #include "platform/platform.h"
 #include "transport/location.h"
@@ -34,12 +35,33 @@ struct PruneReport {
   std::size_t blobs_removed = 0, temp_files_removed = 0, snapshots_removed = 0,
               containers_removed = 0, build_cache_removed = 0;
   std::uint64_t bytes_freed = 0;
+  std::uint64_t build_cache_bytes_freed = 0;
 };
-// Deletes blobs no name reaches, leftovers of killed processes and kept containers that are not
-// running (anyarch ps -a); with `snapshots`, also the
-// unpacked root filesystems `anyarch run` caches (do not combine with runs in progress); with
-// `build_cache`, every cached build step and cache mount (do not combine with builds).
-Result<PruneReport> Prune(const std::string& store_root, bool snapshots, bool build_cache = false);
+struct PruneOptions {
+  bool snapshots = false;    // also the unpacked root filesystems `anyarch run` caches
+  bool build_cache = false;  // also every cached build step and cache mount
+  // Also cached steps and cache mounts, least recently used first, until the build cache holds
+  // at most this many bytes.
+  std::optional<std::uint64_t> keep_storage;
+};
+// Deletes blobs no name reaches (the build cache's layers stay, unless their entries go),
+// leftovers of killed processes and kept containers that are not running (anyarch ps -a), and
+// what `options` adds. Not while runs (snapshots) or builds (build cache) are in progress.
+Result<PruneReport> Prune(const std::string& store_root, const PruneOptions& options);
+
+// anyarch du: what the store holds, by kind, in bytes of file content.
+struct UsageLine {
+  std::string
+      kind;  // "images", "unused blobs", "build cache", "cache mounts", "snapshots", "containers"
+  std::size_t count = 0;
+  std::uint64_t bytes = 0;
+  std::uint64_t reclaimable = 0;  // what prune (with the flag for the kind) would free
+};
+struct DiskUsage {
+  std::vector<UsageLine> lines;
+  std::vector<build::CacheEntryInfo> cache;  // least recently used first
+};
+Result<DiskUsage> Du(const std::string& store_root);
 
 struct ExportRequest {
   std::string reference;  // in the store

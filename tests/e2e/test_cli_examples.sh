@@ -29,7 +29,7 @@ printf 'ARG VERSION\nFROM --platform=$BUILDPLATFORM busybox AS build\nFROM busyb
 export PASSWORD=not-checked-by-this-registry
 
 # The commands in the order their examples depend on each other.
-order=(lint pull images tag rmi push inspect copy export import run ps rm verify tags login logout
+order=(lint pull images tag rmi push inspect copy export import run ps rm du verify tags login logout
   "manifest create" "manifest annotate" "manifest inspect" "manifest ls" "manifest push"
   "manifest rm" "manifest merge" manifest prune "store check" store file doctor "binfmt status" "binfmt install"
   "binfmt test" "binfmt uninstall" binfmt build)
