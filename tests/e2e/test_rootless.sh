@@ -190,6 +190,28 @@ assert_eq "$(find "$uhome/.local/share/anyarch" -uid +$((sub_start - 1)) -uid -$
   "" "prune --snapshots --build-cache removes what the containers wrote"
 pass "the user removes subordinate-id files from its store with anyarch prune"
 
+# --- A user without ranges: the single-id map, with a warning that says what it cannot do.
+single=anyarch-rootless-1id
+id "$single" >/dev/null 2>&1 || useradd -m -s /bin/sh "$single" || fail "useradd $single"
+on_exit "userdel -r $single >/dev/null 2>&1"
+sed -i "/^$single:/d" /etc/subuid /etc/subgid
+shome=$(getent passwd "$single" | cut -d: -f6)
+install -m 0755 "$AA" "$shome/anyarch"
+as_single() {
+  runuser -u "$single" -- env -i HOME="$shome" PATH=/usr/sbin:/usr/bin:/sbin:/bin "$shome/anyarch" "$@"
+}
+as_single --insecure --progress quiet pull --all-platforms "$bb" >/dev/null || fail "pull without ranges"
+out=$(as_single run --rm --network none --platform linux/arm64 "$bb" sh -c 'uname -m; busybox sh -c "uname -m"' 2>"$WORK/single.err") ||
+  fail "run without ranges: $out $(cat "$WORK/single.err")"
+assert_eq "$out" "aarch64
+aarch64" "emulation works with the single-id map"
+assert_contains "$(cat "$WORK/single.err")" "only your own id mapped" "the single-id map is warned about"
+assert_contains "$(cat "$WORK/single.err")" "usermod --add-subuids" "with the command that grants a range"
+expect_fail as_single run --rm --network none "$bb" chown 5:5 /tmp
+assert_contains "$ERR" "Invalid argument" "a chown to an unmapped id fails"
+as_single prune --snapshots >/dev/null 2>&1 || true
+pass "without subordinate ranges, run works as root of a single-id namespace and says what it cannot do"
+
 # --- Nothing left on the host.
 left=$(ls "$bfm" | grep -v -e '^register$' -e '^status$' || true)
 assert_eq "$left" "" "the host's binfmt_misc has no entry after the rootless commands"
