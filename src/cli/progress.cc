@@ -15,7 +15,7 @@ namespace anyarch::cli {
 namespace {
 
 constexpr std::size_t kMaxBars = 8;
-constexpr int kBarWidth = 20;
+constexpr int kBarWidth = 12;
 constexpr auto kRedrawEvery = std::chrono::milliseconds(100);
 
 std::size_t TerminalColumns() {
@@ -144,15 +144,17 @@ void ProgressReporter::ClearLocked() {
   drawn_ = 0;
 }
 
+// "<id>  [=====>      ]   45%  1.1 MiB / 2.4 MiB  3.2 MiB/s  ETA 1s" while running (79
+// columns at most, so it fits an 80-column terminal), "... 100% ...  copied" when done;
+// "<id>  mounted" for units without a byte count.
 std::string ProgressReporter::BarLine(const std::string& id, const Unit& u) const {
   std::string verb = u.action == "copy"    ? (u.done ? "copied" : "copying")
                      : u.action == "fetch" ? (u.done ? "fetched" : "fetching")
                      : u.action == "mount" ? "mounted"
                      : u.action == "skip"  ? "already there"
                                            : u.action;
-  verb.resize(std::max<std::size_t>(verb.size(), 13), ' ');
   std::string line = ShortName(id) + "  ";
-  std::string tail;
+  std::string done_verb;
   if (u.bytes && u.total) {
     std::uint64_t cur = std::min(u.current, u.total);
     int filled = static_cast<int>(cur * kBarWidth / u.total);
@@ -161,25 +163,32 @@ std::string ProgressReporter::BarLine(const std::string& id, const Unit& u) cons
     bar.resize(kBarWidth, ' ');
     char pct[8];
     std::snprintf(pct, sizeof pct, "%3d%%", static_cast<int>(cur * 100 / u.total));
-    tail = "[" + bar + "]  " + pct + "  " + HumanSize(cur) + " / " + HumanSize(u.total);
+    line += "[" + bar + "]  " + pct + "  " + HumanSize(cur) + " / " + HumanSize(u.total);
     double secs = std::chrono::duration<double>(u.last - u.first).count();
-    if (!u.done && secs > 0.2 && cur > 0) {
+    if (u.done) {
+      done_verb = verb;
+    } else if (secs > 0.2 && cur > 0) {
       double rate = static_cast<double>(cur) / secs;
-      tail += "  " + HumanSize(static_cast<std::uint64_t>(rate)) + "/s";
-      tail += "  ETA " + Seconds(static_cast<double>(u.total - cur) / rate);
+      line += "  " + HumanSize(static_cast<std::uint64_t>(rate)) + "/s";
+      line += "  ETA " + Seconds(static_cast<double>(u.total - cur) / rate);
     }
   } else if (u.bytes) {
-    tail = HumanSize(u.current);
+    line += verb + "  " + HumanSize(u.current);
+  } else if (u.done) {
+    done_verb = verb;
+  } else {
+    line += verb;
   }
-  if (!u.detail.empty()) tail += (tail.empty() ? "" : "  ") + u.detail;
-  // Cut before colouring: a line wider than the terminal wraps and breaks the redraw.
-  std::string plain = line + verb + "  " + tail;
   std::size_t room = columns_ > 1 ? columns_ - 1 : 79;
-  if (plain.size() > room) plain.resize(room);
-  if (u.done && plain.size() > line.size() + verb.size()) {
-    return line + style_.Green(verb) + plain.substr(line.size() + verb.size());
+  // Cut before colouring: a line wider than the terminal wraps and breaks the redraw.
+  if (!done_verb.empty()) {
+    std::string with = line + (u.bytes ? "  " : "") + done_verb;
+    if (with.size() <= room) return line + (u.bytes ? "  " : "") + style_.Green(done_verb);
+    line = with;
   }
-  return plain;
+  if (!u.detail.empty()) line += "  " + u.detail;
+  if (line.size() > room) line.resize(room);
+  return line;
 }
 
 std::string ProgressReporter::TotalsLine() const {

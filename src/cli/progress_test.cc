@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <sstream>
+#include <thread>
 
 namespace anyarch::cli {
 namespace {
@@ -17,13 +18,14 @@ TEST(ProgressTest, TtyDrawsABarPerBlobThenCollapsesToASummary) {
   ProgressReporter p("tty", out, Style(), 120);
   p.Progress({.id = kA, .action = "copy", .current = 1 << 20, .total = 2 << 20});
   std::string first = out.str();
-  EXPECT_NE(first.find("aaaaaaaaaaaa  copying"), std::string::npos) << first;
-  EXPECT_NE(first.find("[==========>         ]   50%  1.0 MiB / 2.0 MiB"), std::string::npos)
+  EXPECT_NE(first.find("aaaaaaaaaaaa  [======>     ]   50%  1.0 MiB / 2.0 MiB"), std::string::npos)
       << first;
   EXPECT_NE(first.find("0/1 done, 1.0 MiB of 2.0 MiB"), std::string::npos) << first;
   p.Progress({.id = kA, .action = "copy", .current = 2 << 20, .total = 2 << 20, .done = true});
   p.Progress({.id = kB, .action = "skip", .current = 10, .total = 10, .done = true});
-  EXPECT_NE(out.str().find("100%  2.0 MiB / 2.0 MiB"), std::string::npos) << out.str();
+  EXPECT_NE(out.str().find("[============]  100%  2.0 MiB / 2.0 MiB  copied"), std::string::npos)
+      << out.str();
+  EXPECT_NE(out.str().find("bbbbbbbbbbbb  already there"), std::string::npos) << out.str();
   out.str("");
   p.Finish();
   // Every drawn line is erased (two bars and the totals line), then the summary.
@@ -36,6 +38,16 @@ TEST(ProgressTest, TtyDrawsABarPerBlobThenCollapsesToASummary) {
   out.str("");
   p.Finish();
   EXPECT_EQ(out.str(), "");
+}
+
+TEST(ProgressTest, TtyBarsShowRateAndTimeLeftOnceMeasurable) {
+  std::ostringstream out;
+  ProgressReporter p("tty", out, Style(), 100);
+  p.Progress({.id = kA, .action = "copy", .current = 1 << 20, .total = 4 << 20});
+  EXPECT_EQ(out.str().find("ETA"), std::string::npos) << "no rate after one event";
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  p.Progress({.id = kA, .action = "copy", .current = 2 << 20, .total = 4 << 20});
+  EXPECT_NE(out.str().find("MiB/s  ETA "), std::string::npos) << out.str();
 }
 
 TEST(ProgressTest, TtyLinesFitTheTerminal) {
@@ -91,7 +103,8 @@ TEST(ProgressTest, TtyWarningsAreColouredAndPrintAboveTheBars) {
   std::string s = out.str();
   auto warn = s.find("\033[1;33manyarch: warning:\033[0m slow\n");
   ASSERT_NE(warn, std::string::npos) << s;
-  EXPECT_NE(s.find("copying", warn), std::string::npos) << "the bars are drawn again below";
+  EXPECT_NE(s.find("aaaaaaaaaaaa  [======>", warn), std::string::npos)
+      << "the bars are drawn again below";
 }
 
 }  // namespace
