@@ -15,6 +15,20 @@
 namespace anyarch::cli {
 namespace {
 
+// A Reporter for the transfers of a build shown on a tty: their warnings go to the step
+// display, their byte counts nowhere.
+class WarningsOnly final : public Reporter {
+ public:
+  explicit WarningsOnly(build::EventSink& sink) : sink_(sink) {}
+  void Progress(const ProgressEvent&) override {}
+  void Warn(const std::string& message) override {
+    sink_.OnEvent({.kind = build::EventKind::kWarning, .text = message});
+  }
+
+ private:
+  build::EventSink& sink_;
+};
+
 struct BuildFlags {
   std::string context = ".";
   std::string file;
@@ -195,9 +209,9 @@ void RunBuild(Cli& cli, const BuildFlags& f) {
 
   BuildProgress progress(f.quiet ? "quiet" : cli.global.progress, cli.err(), cli.ErrStyle());
   req.events = &progress;
-  // The step display owns a tty: transfers (base images, pushes) show only their warnings,
-  // since two displays redrawing one screen would erase each other's lines.
-  ProgressReporter transfers("quiet", cli.err(), cli.ErrStyle());
+  // The step display owns a tty: transfers (base images, pushes) show only their warnings, as
+  // the display's own, since two displays redrawing one screen would erase each other's lines.
+  WarningsOnly transfers(progress);
   if (progress.mode() == "tty") req.env.reporter = &transfers;
   std::atomic<bool> cancel{false};
   req.cancel = &cancel;

@@ -44,6 +44,16 @@ long="echo this command line is longer than thirty characters"
 "$AA" run --platform linux/amd64 "oci:$layout:latest" sh -c "$long" >/dev/null 2>&1
 assert_contains "$("$AA" ps -a)" "sh -c echo this command lin..." "ps cuts long commands"
 assert_contains "$("$AA" ps -a --no-trunc)" "sh -c $long" "ps --no-trunc"
+out=$("$AA" binfmt status --no-probe)
+echo "$out" | grep -qE '^ARCH +PLATFORM +[A-Z]+ +FLAGS +INTERPRETER / DETAIL$' || fail "binfmt status header: $out"
+echo "$out" | grep -qE '^aarch64 +linux/arm64 +[a-z]+ +[A-Z]+ +/' || fail "binfmt status row: $out"
+busybox_in_store
+mkdir -p "$WORK/ctx" && printf 'FROM busybox\nRUN echo built > /built\n' >"$WORK/ctx/Dockerfile"
+out=$("$AA" build --platform linux/amd64 -t built:1 "$WORK/ctx" 2>/dev/null)
+echo "$out" | grep -qE '^PLATFORM +MANIFEST +SIZE +STEPS$' || fail "build summary header: $out"
+echo "$out" | grep -qE '^linux/amd64 +[0-9a-f]{12} +[0-9.]+ [KM]i?B +1 run, 0 cached$' || fail "build row: $out"
+out=$("$AA" build --no-trunc --platform linux/amd64 -t built:1 "$WORK/ctx" 2>/dev/null)
+echo "$out" | grep -qE '^linux/amd64 +sha256:[0-9a-f]{64} +.* +0 run, 1 cached$' || fail "build --no-trunc: $out"
 pass "tables: 12-hex ids, --no-trunc shows whole ones"
 
 # 2. Colour: bold headers and red errors on a terminal; none with NO_COLOR, --color=never,
