@@ -114,6 +114,9 @@ void ProgressReporter::Progress(const ProgressEvent& e) {
   // A byte count (copy, fetch) outranks the step that announced the unit (unpack).
   if (ByteAction(e.action) || !u.bytes) u.action = e.action;
   if (ByteAction(e.action)) {
+    // A unit that starts with a byte count began before it: its rate counts from here. One
+    // announced first (unpack) began reading then.
+    if (added) u.first_bytes = e.current;
     u.bytes = true;
     u.current = e.current;
     if (e.total) u.total = e.total;
@@ -167,8 +170,8 @@ std::string ProgressReporter::BarLine(const std::string& id, const Unit& u) cons
     double secs = std::chrono::duration<double>(u.last - u.first).count();
     if (u.done) {
       done_verb = verb;
-    } else if (secs > 0.2 && cur > 0) {
-      double rate = static_cast<double>(cur) / secs;
+    } else if (secs > 0.2 && cur > u.first_bytes) {
+      double rate = static_cast<double>(cur - u.first_bytes) / secs;
       line += "  " + HumanSize(static_cast<std::uint64_t>(rate)) + "/s";
       line += "  ETA " + Seconds(static_cast<double>(u.total - cur) / rate);
     }

@@ -41,6 +41,7 @@ class ProgressReporter final : public Reporter {
  private:
   struct Unit {
     std::uint64_t current = 0, total = 0;
+    std::uint64_t first_bytes = 0;  // the count when `first` was taken, for the rate
     bool done = false, bytes = false;
     std::string action, detail;
     std::chrono::steady_clock::time_point first, last;

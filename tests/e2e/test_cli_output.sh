@@ -103,6 +103,16 @@ out=$(tty "ANYARCH_ROOT=$WORK/runstore $AA --insecure run --rm --platform linux/
 check_bars run "$out" "done: fetched 1 layer ("
 screen=$(last_screen "$out")
 assert_contains "$screen" "ran-it" "the command's output follows the summary"
+# A 3 MiB layer over a slow link (1 MiB/s): the bar moves, with a rate and the time left.
+printf 'FROM busybox\nRUN dd if=/dev/urandom of=/big bs=1024 count=3072 2>/dev/null\n' >"$WORK/ctx/Dockerfile"
+busybox_in_store
+"$AA" --insecure --progress quiet build --platform linux/amd64 -t "$REG/big:1" --push "$WORK/ctx" >/dev/null
+start_faultproxy SLOW "$REG" --slow '/blobs/sha256::1048576:10'
+rm -rf "$WORK/store"
+out=$(tty "$AA --insecure pull $SLOW/big:1")
+printf '%s' "$out" | grep -qE '\[=+>? *\] +[0-9]{1,2}%  [0-9.]+ (KiB|MiB) / [0-9.]+ MiB  [0-9.]+ (KiB|MiB)/s  ETA [0-9]+s' ||
+  fail "a moving bar with rate and ETA: $out"
+assert_contains "$(last_screen "$out")" "done: copied 3 blobs (" "slow pull: summary"
 pass "tty progress: per-blob bars that collapse into a summary"
 
 # Plain and json modes are what they were: lines per finished blob, one JSON object per event.
