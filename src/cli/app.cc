@@ -36,17 +36,12 @@ int ExitCodeFor(ErrorCode code) {
   }
 }
 
-bool Cli::Colour() const {
-  if (global.color == "always") return true;
-  if (global.color == "never") return false;
-  if (const char* n = std::getenv("NO_COLOR"); n && *n) return false;
-  return ::isatty(STDERR_FILENO) == 1;
-}
+Style Cli::OutStyle() const { return Style(ColourWanted(global.color, STDOUT_FILENO)); }
+Style Cli::ErrStyle() const { return Style(ColourWanted(global.color, STDERR_FILENO)); }
 
 void Cli::Fail(const Error& error) {
   EndProgress();
-  bool colour = Colour();
-  err() << (colour ? "\033[1;31manyarch: error:\033[0m " : "anyarch: error: ") << error.ToString();
+  ErrorStart() << error.ToString();
   if (global.debug) err() << " [" << ErrorCodeName(error.code()) << "]";
   err() << "\n";
   exit_code = ExitCodeFor(error.code());
@@ -64,9 +59,10 @@ bool Cli::Check(const Status& status) {
   return false;
 }
 
+std::ostream& Cli::ErrorStart() { return err() << ErrStyle().Red("anyarch: error:") << " "; }
+
 void Cli::Warn(const std::string& message) {
-  err() << (Colour() ? "\033[1;33manyarch: warning:\033[0m " : "anyarch: warning: ") << message
-        << "\n";
+  err() << ErrStyle().Yellow("anyarch: warning:") << " " << message << "\n";
 }
 
 std::string Cli::StoreRoot() const {
@@ -80,7 +76,8 @@ std::string Cli::StoreRoot() const {
 }
 
 transport::Env Cli::Env(int jobs) {
-  if (!progress_) progress_ = std::make_unique<ProgressReporter>(global.progress, err());
+  if (!progress_)
+    progress_ = std::make_unique<ProgressReporter>(global.progress, err(), ErrStyle());
   return transport::Env{.insecure = global.insecure,
                         .store_root = StoreRoot(),
                         .config_path = ConfigPath(),
@@ -167,6 +164,15 @@ std::string ParseErrorText(const CLI::ParseError& e) {
   return what;
 }
 
+// --color as given on a command line that did not parse, so usage errors follow it too.
+std::string ColourFlag(const std::vector<std::string>& args) {
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (args[i].rfind("--color=", 0) == 0) return args[i].substr(8);
+    if (args[i] == "--color" && i + 1 < args.size()) return args[i + 1];
+  }
+  return "auto";
+}
+
 }  // namespace
 
 int Main(int argc, char** argv) {
@@ -209,7 +215,10 @@ int Main(int argc, char** argv) {
   cli.json_requested = [&app] { return JsonGiven(app); };
   InstallRootlessEntry(app, cli);
 
-  Dispatch d = Prepare(app, std::vector<std::string>(argv + 1, argv + argc));
+  const std::vector<std::string> argv_words(argv + 1, argv + argc);
+  const std::string usage_error =
+      Style(ColourWanted(ColourFlag(argv_words), STDERR_FILENO)).Red("anyarch: error:") + " ";
+  Dispatch d = Prepare(app, argv_words);
   switch (d.action) {
     case Dispatch::Action::kTopHelp:
       std::cout << TopLevelHelp(app);
@@ -222,7 +231,7 @@ int Main(int argc, char** argv) {
       }
       return kExitOk;
     case Dispatch::Action::kUsageError:
-      std::cerr << "anyarch: error: " << d.error << "\n";
+      std::cerr << usage_error << d.error << "\n";
       return kExitUsage;
     case Dispatch::Action::kParse:
       break;
@@ -238,7 +247,7 @@ int Main(int argc, char** argv) {
   } catch (const CLI::RuntimeError& e) {  // reported already (InstallRootlessEntry)
     return e.get_exit_code();
   } catch (const CLI::ParseError& e) {
-    std::cerr << "anyarch: error: " << ParseErrorText(e) << "\n"
+    std::cerr << usage_error << ParseErrorText(e) << "\n"
               << "Run 'anyarch --help' (or 'anyarch COMMAND --help') for usage.\n";
     return kExitUsage;
   }

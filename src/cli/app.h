@@ -13,6 +13,7 @@
 
 #include "base/error.h"
 #include "cli/progress.h"
+#include "cli/style.h"
 #include "transport/location.h"
 
 namespace anyarch::cli {
@@ -56,10 +57,15 @@ class Cli {
   void Fail(const Error& error);
   // True when the command being run was given --json (set by Main before callbacks run).
   std::function<bool()> json_requested;
-  // True when stderr output may be coloured (--color, NO_COLOR, a tty).
-  bool Colour() const;
+  // Colour for what goes to stdout (tables) and to stderr (errors, warnings, progress), by
+  // --color, NO_COLOR and whether that stream is a terminal (cli/style.h).
+  Style OutStyle() const;
+  Style ErrStyle() const;
   // Same, for a Status: returns true when it was OK.
   bool Check(const Status& status);
+  // Writes "anyarch: error: " (red under ErrStyle) to stderr and returns stderr, for errors a
+  // command reports itself; it sets no exit code.
+  std::ostream& ErrorStart();
   // Prints "anyarch: warning: ..." to stderr.
   void Warn(const std::string& message);
 

@@ -34,8 +34,8 @@ std::string Cut(const std::string& s, std::size_t n) {
 
 }  // namespace
 
-BuildProgress::BuildProgress(std::string mode, std::ostream& out)
-    : mode_(std::move(mode)), out_(out) {
+BuildProgress::BuildProgress(std::string mode, std::ostream& out, Style style)
+    : mode_(std::move(mode)), out_(out), style_(style) {
   if (mode_ == "auto") mode_ = ::isatty(STDERR_FILENO) ? "tty" : "plain";
   if (mode_ == "tty" && std::getenv("TERM") && std::string(std::getenv("TERM")) == "dumb")
     mode_ = "plain";
@@ -94,7 +94,8 @@ void BuildProgress::OnEvent(const build::Event& e) {
   const bool quiet = mode_ == "quiet";
   if (e.kind == EventKind::kWarning) {
     Clear();
-    out_ << "anyarch: warning: " << (e.platform.empty() ? "" : e.platform + ": ") << e.text << "\n";
+    out_ << (mode_ == "tty" ? style_.Yellow("anyarch: warning:") : "anyarch: warning:") << " "
+         << (e.platform.empty() ? "" : e.platform + ": ") << e.text << "\n";
     if (mode_ == "tty") Redraw();
     return;
   }
@@ -155,9 +156,9 @@ void BuildProgress::OnEvent(const build::Event& e) {
       if (e.kind == EventKind::kStepCached) {
         out_ << Cut(label + " CACHED " + e.instruction, 118) << "\n";
       } else if (e.kind == EventKind::kStepDone) {
-        out_ << Cut(text, 108) << "  " << Seconds(e.seconds) << "\n";
+        out_ << Cut(text, 108) << "  " << style_.Green(Seconds(e.seconds)) << "\n";
       } else {
-        out_ << Cut(text, 110) << "  ERROR\n";
+        out_ << Cut(text, 110) << "  " << style_.Red("ERROR") << "\n";
       }
       Redraw();
       break;

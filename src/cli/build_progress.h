@@ -5,7 +5,8 @@
 //          place; finished steps collapse to one line above;
 //   json:  one JSON object per event and line;
 //   quiet: warnings and errors only.
-// "auto" is tty when stderr is a terminal, else plain.
+// "auto" is tty when stderr is a terminal, else plain. Colour (`style`) is used in tty mode only:
+// warnings yellow, DONE green, ERROR red; plain and json output never hold escape codes.
 #pragma once
 
 #include <chrono>
@@ -16,16 +17,19 @@
 #include <vector>
 
 #include "build/events.h"
+#include "cli/style.h"
 
 namespace anyarch::cli {
 
 class BuildProgress final : public build::EventSink {
  public:
-  BuildProgress(std::string mode, std::ostream& out);
+  BuildProgress(std::string mode, std::ostream& out, Style style = Style());
   ~BuildProgress() override;
   void OnEvent(const build::Event& event) override;
   // Ends the tty display (before the result is printed).
   void Finish();
+  // The mode in effect (auto resolved).
+  const std::string& mode() const { return mode_; }
 
  private:
   struct Running {
@@ -38,6 +42,7 @@ class BuildProgress final : public build::EventSink {
   std::mutex mu_;
   std::string mode_;
   std::ostream& out_;
+  Style style_;
   std::map<std::string, Running> running_;  // by step id
   std::vector<std::string> order_;
   int drawn_ = 0;

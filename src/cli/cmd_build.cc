@@ -9,10 +9,25 @@
 #include "base/strings.h"
 #include "cli/app.h"
 #include "cli/build_progress.h"
+#include "cli/table.h"
 #include "ops/build.h"
 
 namespace anyarch::cli {
 namespace {
+
+// A Reporter for the transfers of a build shown on a tty: their warnings go to the step
+// display, their byte counts nowhere.
+class WarningsOnly final : public Reporter {
+ public:
+  explicit WarningsOnly(build::EventSink& sink) : sink_(sink) {}
+  void Progress(const ProgressEvent&) override {}
+  void Warn(const std::string& message) override {
+    sink_.OnEvent({.kind = build::EventKind::kWarning, .text = message});
+  }
+
+ private:
+  build::EventSink& sink_;
+};
 
 struct BuildFlags {
   std::string context = ".";
@@ -22,7 +37,7 @@ struct BuildFlags {
   std::string target, step_timeout, compression = "gzip", network = "default", metadata_file,
                                     iidfile, source_date_epoch;
   bool push = false, no_cache = false, pull = false, verify = false, quiet = false, json = false,
-       push_by_digest = false;
+       push_by_digest = false, no_trunc = false;
   std::string oci_mediatypes = "true";
   int jobs = 0;
 };
@@ -192,8 +207,12 @@ void RunBuild(Cli& cli, const BuildFlags& f) {
   req.oci_mediatypes = f.oci_mediatypes == "true";
   req.env = cli.Env(f.jobs > 0 ? f.jobs : 4);
 
-  BuildProgress progress(f.quiet ? "quiet" : cli.global.progress, cli.err());
+  BuildProgress progress(f.quiet ? "quiet" : cli.global.progress, cli.err(), cli.ErrStyle());
   req.events = &progress;
+  // The step display owns a tty: transfers (base images, pushes) show only their warnings, as
+  // the display's own, since two displays redrawing one screen would erase each other's lines.
+  WarningsOnly transfers(progress);
+  if (progress.mode() == "tty") req.env.reporter = &transfers;
   std::atomic<bool> cancel{false};
   req.cancel = &cancel;
   Result<build::BuildResult> r = MakeError(ErrorCode::kInternal, "not run");
@@ -233,12 +252,13 @@ void RunBuild(Cli& cli, const BuildFlags& f) {
     cli.out() << j.dump(2) << "\n";
     return;
   }
+  Table table({"PLATFORM", "MANIFEST", "SIZE", "STEPS"});
   for (const auto& p : r->platforms) {
-    char size[32];
-    std::snprintf(size, sizeof size, "%.1f MiB", static_cast<double>(p.size) / (1 << 20));
-    cli.out() << p.platform.ToString() << "  " << p.manifest_digest.substr(0, 19) << "  " << size
-              << "  " << p.steps_run << " run, " << p.steps_cached << " cached\n";
+    table.Add(
+        {p.platform.ToString(), ShortId(p.manifest_digest, f.no_trunc), HumanSize(p.size),
+         std::to_string(p.steps_run) + " run, " + std::to_string(p.steps_cached) + " cached"});
   }
+  cli.out() << table.Render(cli.OutStyle());
   char secs[32];
   std::snprintf(secs, sizeof secs, "%.1fs", r->seconds);
   cli.out() << r->digest << "  (" << secs << ")\n";
@@ -293,6 +313,7 @@ void RegisterBuildCommands(CLI::App& app, Cli& cli) {
   b->add_flag("--verify", f->verify,
               "Check every ELF of every platform's result before anything is output");
   b->add_flag("-q,--quiet", f->quiet, "Print only the result's digest");
+  b->add_flag("--no-trunc", f->no_trunc, "Show full manifest digests in the summary");
   b->add_flag("--json", f->json, "Print the result as JSON");
   b->footer(
       "\nExamples:\n"

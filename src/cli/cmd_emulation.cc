@@ -2,6 +2,7 @@
 
 #include "base/json.h"
 #include "cli/app.h"
+#include "cli/table.h"
 #include "ops/binfmt.h"
 #include "ops/doctor.h"
 #include "ops/file.h"
@@ -137,21 +138,24 @@ void PrintBinfmt(Cli& cli, const ops::BinfmtReport& r, bool json, const char* wh
       cli.out() << "entries: the host's (this kernel cannot give an ordinary user a binfmt_misc "
                    "of their own before Linux 6.7)\n";
     for (const auto& n : r.notes) cli.out() << "note: " << n << "\n";
-    cli.out() << Pad("ARCH", 13) << Pad("PLATFORM", 19) << Pad(what, 12) << Pad("FLAGS", 6)
-              << "INTERPRETER / DETAIL\n";
+    const Style style = cli.OutStyle();
+    Table table({"ARCH", "PLATFORM", what, "FLAGS", "INTERPRETER / DETAIL"});
+    std::vector<std::string> differences;
     for (const auto& a : r.arches) {
       std::string detail = a.interpreter;
       if (a.probed) {
+        const bool passed = a.probe.outcome == emulation::ProbeOutcome::kPass;
+        std::string probe = emulation::ProbeOutcomeName(a.probe.outcome);
         detail += (detail.empty() ? "" : "  ") + std::string("probe: ") +
-                  emulation::ProbeOutcomeName(a.probe.outcome);
-        if (a.probe.outcome != emulation::ProbeOutcome::kPass)
-          detail += " (" + a.probe.detail + ")";
+                  (passed ? style.Green(probe) : style.Red(probe));
+        if (!passed) detail += " (" + a.probe.detail + ")";
       }
       if (!a.message.empty() && !a.probed) detail += (detail.empty() ? "" : "  ") + a.message;
-      cli.out() << Pad(a.cpu, 13) << Pad(a.platform, 19) << Pad(a.action, 12)
-                << Pad(a.flags.empty() ? "-" : a.flags, 6) << detail << "\n";
-      for (const auto& d : a.differences) cli.out() << "    " << d << "\n";
+      table.Add({a.cpu, a.platform, a.action, a.flags.empty() ? "-" : a.flags, detail});
+      for (const auto& d : a.differences) differences.push_back(a.cpu + ": " + d);
     }
+    cli.out() << table.Render(style);
+    for (const auto& d : differences) cli.out() << "differs: " << d << "\n";
     for (const auto& e : r.other_entries) {
       cli.out() << "other entry: " << e.name << " -> " << e.interpreter << " (flags "
                 << (e.flags.empty() ? "-" : e.flags) << (e.enabled ? "" : ", disabled") << ")\n";

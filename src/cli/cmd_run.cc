@@ -131,7 +131,7 @@ constexpr int kExitHang = 124;
 
 void RunRun(Cli& cli, const RunFlags& f, const std::vector<std::string>& rest) {
   if (rest.empty()) {
-    cli.err() << "anyarch: error: run needs an IMAGE (anyarch run [OPTIONS] IMAGE [COMMAND...])\n";
+    cli.ErrorStart() << "run needs an IMAGE (anyarch run [OPTIONS] IMAGE [COMMAND...])\n";
     cli.exit_code = kExitUsage;
     return;
   }
@@ -139,9 +139,9 @@ void RunRun(Cli& cli, const RunFlags& f, const std::vector<std::string>& rest) {
     // Flags end at the image; a flag before it that run does not know is a mistake, not an
     // image reference.
     std::string alt = DockerAlternative(rest[0]);
-    cli.err() << "anyarch: error: unknown flag " << rest[0] << " for run"
-              << (alt.empty() ? "" : ": " + alt) << "\n"
-              << "Run 'anyarch run --help' for its options.\n";
+    cli.ErrorStart() << "unknown flag " << rest[0] << " for run" << (alt.empty() ? "" : ": " + alt)
+                     << "\n"
+                     << "Run 'anyarch run --help' for its options.\n";
     cli.exit_code = kExitUsage;
     return;
   }
@@ -179,8 +179,7 @@ void RunRun(Cli& cli, const RunFlags& f, const std::vector<std::string>& rest) {
   } else if (f.network == "host") {
     req.network = isolation::Network::kHost;
   } else if (f.network != "default" && f.network != "bridge") {
-    cli.err() << "anyarch: error: --network: '" << f.network
-              << "' is not one of default, none, host\n";
+    cli.ErrorStart() << "--network: '" << f.network << "' is not one of default, none, host\n";
     cli.exit_code = kExitRunFailed;
     return;
   }
@@ -188,8 +187,8 @@ void RunRun(Cli& cli, const RunFlags& f, const std::vector<std::string>& rest) {
     if (o == "seccomp=unconfined" || o == "seccomp:unconfined") {
       req.seccomp = false;
     } else {
-      cli.err() << "anyarch: error: --security-opt: '" << o
-                << "' is not supported (only seccomp=unconfined)\n";
+      cli.ErrorStart() << "--security-opt: '" << o
+                       << "' is not supported (only seccomp=unconfined)\n";
       cli.exit_code = kExitRunFailed;
       return;
     }
@@ -198,7 +197,9 @@ void RunRun(Cli& cli, const RunFlags& f, const std::vector<std::string>& rest) {
   req.insecure = cli.global.insecure;
   req.config_path = cli.ConfigPath();
   req.reporter = cli.Env().reporter;
+  req.before_start = [&cli] { cli.EndProgress(); };
   auto r = ops::Run(req);
+  cli.EndProgress();
   if (!r) {
     cli.Fail(r.error());
     cli.exit_code = kExitRunFailed;
@@ -206,16 +207,15 @@ void RunRun(Cli& cli, const RunFlags& f, const std::vector<std::string>& rest) {
   }
   for (const auto& s : r->skipped) cli.Warn("not created: " + s);
   if (r->timed_out) {
-    cli.err() << "anyarch: error: the command did not finish within " << f.timeout
-              << " s and was killed"
-              << (r->emulated ? " (it ran under emulation for " + r->platform.ToString() +
-                                    "; emulated programs can hang)"
-                              : "")
-              << "\n";
+    cli.ErrorStart() << "the command did not finish within " << f.timeout << " s and was killed"
+                     << (r->emulated ? " (it ran under emulation for " + r->platform.ToString() +
+                                           "; emulated programs can hang)"
+                                     : "")
+                     << "\n";
     cli.exit_code = kExitHang;
     return;
   }
-  if (!r->start_error.empty()) cli.err() << "anyarch: error: " << r->start_error << "\n";
+  if (!r->start_error.empty()) cli.ErrorStart() << r->start_error << "\n";
   if (!r->container_dir.empty())
     cli.err() << "anyarch: container files kept in " << r->container_dir
               << " (use --rm to drop them)\n";
@@ -293,7 +293,7 @@ void RegisterRunCommands(CLI::App& app, Cli& cli) {
   verify->callback([&cli, vf] { RunVerify(cli, *vf); });
 
   struct PsFlags {
-    bool all = false, quiet = false, json = false;
+    bool all = false, quiet = false, json = false, no_trunc = false;
     std::vector<std::string> names;
   };
   auto pf = std::make_shared<PsFlags>();
@@ -306,7 +306,8 @@ void RegisterRunCommands(CLI::App& app, Cli& cli) {
   ps->add_flag("-a,--all", pf->all, "Also the exited and dead ones");
   ps->add_flag("-q,--quiet", pf->quiet, "Only the ids");
   ps->add_flag("--json", pf->json, "Print JSON");
-  SetExamples(ps, {"anyarch ps -a", "anyarch ps -a --json"});
+  ps->add_flag("--no-trunc", pf->no_trunc, "Show whole commands (they are cut at 30 characters)");
+  SetExamples(ps, {"anyarch ps -a", "anyarch ps -a --no-trunc", "anyarch ps -a --json"});
   ps->callback([&cli, pf] {
     auto r = ops::ListContainers(cli.StoreRoot(), pf->all);
     if (!r) return cli.Fail(r.error());
@@ -331,12 +332,12 @@ void RegisterRunCommands(CLI::App& app, Cli& cli) {
     Table table({"ID", "IMAGE", "PLATFORM", "COMMAND", "CREATED", "STATUS"});
     for (const auto& c : *r) {
       std::string cmd = Join(c.command, " ");
-      if (cmd.size() > 30) cmd = cmd.substr(0, 27) + "...";
+      if (!pf->no_trunc && cmd.size() > 30) cmd = cmd.substr(0, 27) + "...";
       std::string status =
           c.status == "exited" ? "exited (" + std::to_string(c.exit_code) + ")" : c.status;
       table.Add({c.id, c.image, c.platform, cmd, c.created, status});
     }
-    cli.out() << table.Render();
+    cli.out() << table.Render(cli.OutStyle());
   });
 
   CLI::App* rm = app.add_subcommand(

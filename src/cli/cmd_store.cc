@@ -14,15 +14,22 @@
 namespace anyarch::cli {
 
 void RegisterStoreCommands(CLI::App& app, Cli& cli) {
-  auto json = std::make_shared<bool>(false);
+  struct ImagesFlags {
+    bool json = false, no_trunc = false, quiet = false;
+  };
+  auto imf = std::make_shared<ImagesFlags>();
   CLI::App* images = app.add_subcommand(
-      "images", "List the images in the local store (--root), with their platforms");
-  images->add_flag("--json", *json, "Print JSON");
-  SetExamples(images, {"anyarch images", "anyarch images --json"});
-  images->callback([&cli, json] {
+      "images",
+      "List the images in the local store (--root), with their platforms. ID is the first 12\n"
+      "hex digits of the image's digest (rmi takes it); --no-trunc shows the whole digest.");
+  images->add_flag("--json", imf->json, "Print JSON");
+  images->add_flag("--no-trunc", imf->no_trunc, "Show whole digests");
+  images->add_flag("-q,--quiet", imf->quiet, "Only the IDs");
+  SetExamples(images, {"anyarch images", "anyarch images --no-trunc", "anyarch images --json"});
+  images->callback([&cli, imf] {
     auto rows = ops::ListImages(cli.StoreRoot());
     if (!rows) return cli.Fail(rows.error());
-    if (*json) {
+    if (imf->json) {
       OrderedJson arr = OrderedJson::array();
       for (const auto& r : *rows) {
         arr.push_back({{"name", r.name},
@@ -34,10 +41,16 @@ void RegisterStoreCommands(CLI::App& app, Cli& cli) {
       cli.out() << arr.dump(2) << "\n";
       return;
     }
-    Table table({"NAME", "DIGEST", "SIZE", "PLATFORMS"});
-    for (const auto& r : *rows)
-      table.Add({r.name, r.digest.substr(7, 12), HumanSize(r.size), Join(r.platforms, ",")});
-    cli.out() << table.Render();
+    if (imf->quiet) {
+      for (const auto& r : *rows) cli.out() << ShortId(r.digest, imf->no_trunc) << "\n";
+      return;
+    }
+    Table table({"NAME", "ID", "SIZE", "PLATFORMS"});
+    for (const auto& r : *rows) {
+      table.Add(
+          {r.name, ShortId(r.digest, imf->no_trunc), HumanSize(r.size), Join(r.platforms, ",")});
+    }
+    cli.out() << table.Render(cli.OutStyle());
   });
 
   struct F {
@@ -344,8 +357,8 @@ void RegisterStoreCommands(CLI::App& app, Cli& cli) {
     }
     if (!r->sound()) {
       // The report is the output (also with --json): only the summary goes to stderr.
-      cli.err() << "anyarch: error: the store at " << cli.StoreRoot() << " has "
-                << l.problems.size() << " problem" << (l.problems.size() == 1 ? "" : "s") << "\n";
+      cli.ErrorStart() << "the store at " << cli.StoreRoot() << " has " << l.problems.size()
+                       << " problem" << (l.problems.size() == 1 ? "" : "s") << "\n";
       cli.exit_code = ExitCodeFor(r->worst());
     }
   });

@@ -4,6 +4,7 @@
 #include "base/json.h"
 #include "base/strings.h"
 #include "cli/app.h"
+#include "cli/table.h"
 #include "ops/copy.h"
 #include "ops/inspect.h"
 #include "ops/manifest.h"
@@ -132,29 +133,44 @@ void RunInspect(Cli& cli, const InspectFlags& f) {
   cli.out() << "Name:      " << r->name << "\n"
             << "MediaType: " << r->root.media_type << "\n"
             << "Digest:    " << r->root.digest.ToString() << "\n";
+  const Style style = cli.OutStyle();
   if (r->index) {
-    cli.out() << "\nManifests:\n";
+    cli.out() << "\n";
+    Table table({"PLATFORM", "DIGEST", "SIZE", "MEDIA TYPE"});
+    std::vector<std::string> annotations;
     for (const auto& d : r->index->manifests) {
-      cli.out() << "  Name:      " << base << "@" << d.digest.ToString() << "\n"
-                << "  MediaType: " << d.media_type << "\n"
-                << "  Platform:  "
-                << (d.platform ? platform::Normalize(*d.platform).ToString() : "(none)") << "\n";
-      for (const auto& [k, v] : d.annotations)
-        cli.out() << "  Annotation: " << k << "=" << v << "\n";
-      cli.out() << "\n";
+      std::string p = d.platform ? platform::Normalize(*d.platform).ToString() : "(none)";
+      table.Add(
+          {p, d.digest.ToString(), HumanSize(static_cast<std::uint64_t>(d.size)), d.media_type});
+      for (const auto& [k, v] : d.annotations) annotations.push_back(p + ": " + k + "=" + v);
     }
+    cli.out() << table.Render(style);
+    if (!annotations.empty()) {
+      cli.out() << "\nAnnotations:\n";
+      for (const auto& a : annotations) cli.out() << "  " << a << "\n";
+    }
+    cli.out() << "\nEach platform's image is " << base << "@DIGEST.\n";
   }
   if (r->manifest && r->config) {
-    cli.out() << "\nImage (" << platform::Normalize(r->config->platform).ToString() << "):\n"
+    cli.out() << "\n"
+              << style.Bold("Image (" + platform::Normalize(r->config->platform).ToString() + "):")
+              << "\n"
               << "  Manifest:  " << r->manifest->raw.digest.ToString() << "\n"
-              << "  Config:    " << r->manifest->config.digest.ToString() << "\n"
-              << "  Layers:    " << r->manifest->layers.size() << "\n";
+              << "  Config:    " << r->manifest->config.digest.ToString() << "\n";
     std::uint64_t total = 0;
     for (const auto& l : r->manifest->layers) total += static_cast<std::uint64_t>(l.size);
     cli.out() << "  Size:      " << HumanSize(total) << " (compressed layers)\n";
     if (!r->config->entrypoint.empty())
       cli.out() << "  Entrypoint: " << Join(r->config->entrypoint, " ") << "\n";
     if (!r->config->cmd.empty()) cli.out() << "  Cmd:       " << Join(r->config->cmd, " ") << "\n";
+    cli.out() << "\n";
+    Table layers({"LAYER", "DIGEST", "SIZE", "MEDIA TYPE"});
+    for (std::size_t i = 0; i < r->manifest->layers.size(); ++i) {
+      const auto& l = r->manifest->layers[i];
+      layers.Add({std::to_string(i + 1), l.digest.ToString(),
+                  HumanSize(static_cast<std::uint64_t>(l.size)), l.media_type});
+    }
+    cli.out() << layers.Render(style);
   }
 }
 
@@ -228,18 +244,32 @@ OrderedJson ListJson(const ops::ManifestList& l) {
   return OrderedJson{{"name", l.name}, {"entries", entries}};
 }
 
-void PrintList(Cli& cli, const ops::ManifestList& l, bool json = false) {
+std::string EntryPlatform(const ops::ManifestEntry& e) {
+  return e.descriptor.platform ? platform::Normalize(*e.descriptor.platform).ToString()
+                               : "(no platform)";
+}
+
+// A list's entries in `table`, the list's name first when `with_name` (manifest ls).
+void AddEntries(Table& table, const ops::ManifestList& l, bool no_trunc, bool with_name) {
+  for (const auto& e : l.entries) {
+    std::vector<std::string> row;
+    if (with_name) row.push_back(l.name);
+    row.push_back(EntryPlatform(e));
+    row.push_back(ShortId(e.descriptor.digest.ToString(), no_trunc));
+    row.push_back(e.given.empty() ? e.source : e.given);
+    table.Add(std::move(row));
+  }
+}
+
+void PrintList(Cli& cli, const ops::ManifestList& l, bool json, bool no_trunc) {
   if (json) {
     cli.out() << ListJson(l).dump(2) << "\n";
     return;
   }
   cli.out() << l.name << " (" << l.entries.size() << " images)\n";
-  for (const auto& e : l.entries) {
-    cli.out() << "  "
-              << (e.descriptor.platform ? platform::Normalize(*e.descriptor.platform).ToString()
-                                        : "(no platform)")
-              << "  " << e.source << "\n";
-  }
+  Table table({"PLATFORM", "DIGEST", "SOURCE"});
+  AddEntries(table, l, no_trunc, false);
+  cli.out() << table.Render(cli.OutStyle());
 }
 
 std::map<std::string, std::string> ParseAnnotations(Cli& cli, const std::vector<std::string>& kv,
@@ -270,7 +300,7 @@ void RegisterManifestCommands(CLI::App& app, Cli& cli) {
   struct F {
     std::string list, source, destination;
     std::vector<std::string> sources;
-    bool amend = false, purge = false, json = false, dry_run = false;
+    bool amend = false, purge = false, json = false, dry_run = false, no_trunc = false;
     std::string os, arch, variant, os_version, platforms;
     std::vector<std::string> os_features, annotations, targets;
     std::vector<std::string> lists;
@@ -285,6 +315,7 @@ void RegisterManifestCommands(CLI::App& app, Cli& cli) {
   create->add_option("sources", f->sources, "Images or indexes to include")->required();
   create->add_flag("--amend", f->amend, "Add to an existing list");
   create->add_flag("--json", f->json, "Print JSON");
+  create->add_flag("--no-trunc", f->no_trunc, "Show whole digests");
   SetExamples(create,
               {"anyarch manifest create 127.0.0.1:5000/app:1 127.0.0.1:5000/busybox:amd64 "
                "127.0.0.1:5000/busybox:arm64",
@@ -295,7 +326,7 @@ void RegisterManifestCommands(CLI::App& app, Cli& cli) {
     auto r = ops::ManifestCreate(req);
     cli.EndProgress();
     if (!r) return cli.Fail(r.error());
-    PrintList(cli, *r, f->json);
+    PrintList(cli, *r, f->json, f->no_trunc);
   });
 
   CLI::App* ann = m->add_subcommand("annotate", "Set the platform fields of one entry");
@@ -313,6 +344,7 @@ void RegisterManifestCommands(CLI::App& app, Cli& cli) {
                   "KEY=VALUE annotation on the entry (makes the list an OCI index)")
       ->allow_extra_args(false);
   ann->add_flag("--json", f->json, "Print JSON");
+  ann->add_flag("--no-trunc", f->no_trunc, "Show whole digests");
   SetExamples(ann, {"anyarch manifest annotate 127.0.0.1:5000/app:1 127.0.0.1:5000/busybox:arm "
                     "--arch arm --variant v7"});
   ann->callback([&cli, f, o_os, o_arch, o_var, o_osv] {
@@ -333,7 +365,7 @@ void RegisterManifestCommands(CLI::App& app, Cli& cli) {
     if (o_osv->count()) req.os_version = f->os_version;
     auto r = ops::ManifestAnnotate(req);
     if (!r) return cli.Fail(r.error());
-    PrintList(cli, *r, f->json);
+    PrintList(cli, *r, f->json, f->no_trunc);
   });
 
   CLI::App* ins = m->add_subcommand(
@@ -351,7 +383,9 @@ void RegisterManifestCommands(CLI::App& app, Cli& cli) {
 
   CLI::App* ls = m->add_subcommand("ls", "List the local manifest lists");
   ls->add_flag("--json", f->json, "Print JSON");
-  SetExamples(ls, {"anyarch manifest ls", "anyarch manifest ls --json"});
+  ls->add_flag("--no-trunc", f->no_trunc, "Show whole digests");
+  SetExamples(
+      ls, {"anyarch manifest ls", "anyarch manifest ls --no-trunc", "anyarch manifest ls --json"});
   ls->callback([&cli, f] {
     auto all = ops::ManifestListAll(cli.StoreRoot());
     if (!all) return cli.Fail(all.error());
@@ -363,7 +397,9 @@ void RegisterManifestCommands(CLI::App& app, Cli& cli) {
       cli.out() << arr.dump(2) << "\n";
       return;
     }
-    for (const auto& l : *all) PrintList(cli, l);
+    Table table({"LIST", "PLATFORM", "DIGEST", "SOURCE"});
+    for (const auto& l : *all) AddEntries(table, l, f->no_trunc, true);
+    cli.out() << table.Render(cli.OutStyle());
   });
 
   CLI::App* push = m->add_subcommand("push", "Push a local list to its registry (or DEST)");

@@ -22,5 +22,27 @@ TEST(TableTest, MultibyteCellsTakeOneColumnPerCharacter) {
   EXPECT_EQ(t.Render(), "A     B\n\xc3\xa9t\xc3\xa9   x\n");
 }
 
+TEST(TableTest, BoldHeaderOnlyWhenStyled) {
+  Table t({"A", "B"});
+  t.Add({"xy", "z"});
+  EXPECT_EQ(t.Render(Style(true)), "\033[1mA    B\033[0m\nxy   z\n");
+  EXPECT_EQ(t.Render(Style(false)), "A    B\nxy   z\n");
+}
+
+TEST(TableTest, ColouredCellsKeepTheColumnsAligned) {
+  Table t({"A", "B"});
+  t.Add({Style(true).Green("ok"), "x"});
+  t.Add({"fail", "y"});
+  EXPECT_EQ(t.Render(), "A      B\n\033[32mok\033[0m     x\nfail   y\n");
+}
+
+TEST(TableTest, ShortIdKeepsTwelveHexDigitsUnlessNoTrunc) {
+  const std::string d = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+  EXPECT_EQ(ShortId(d), "0123456789ab");
+  EXPECT_EQ(ShortId(d, true), d);
+  EXPECT_EQ(ShortId("abc"), "abc");
+  EXPECT_EQ(ShortId("0123456789abcdef"), "0123456789ab");
+}
+
 }  // namespace
 }  // namespace anyarch::cli

@@ -142,6 +142,7 @@ Result<RunOutcome> Run(const RunRequest& req) {
     ANYARCH_CHECK(isolation::WriteKeptRecord(state.string(), record));
   }
   // Signals for anyarch are passed to the container while it runs (see isolation/container.h).
+  if (req.before_start) req.before_start();
   sigset_t old_mask = isolation::BlockForwardedSignals();
   auto result = isolation::Run(spec);
   ::pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);

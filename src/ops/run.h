@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -39,6 +40,9 @@ struct RunRequest {
   bool insecure = false;
   std::string config_path;  // registries config
   Reporter* reporter = nullptr;
+  // Called once the image is ready, just before the command starts (the CLI ends its progress
+  // display there, so bars never mix with the command's output). May be empty.
+  std::function<void()> before_start;
 };
 
 struct RunOutcome {

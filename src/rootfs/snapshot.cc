@@ -7,6 +7,7 @@
 
 #include "base/fs.h"
 #include "base/process.h"
+#include "base/progress_reader.h"
 #include "image/validate.h"
 #include "layer/unpack.h"
 #include "rootfs/chain_id.h"
@@ -42,12 +43,20 @@ Result<fs::path> UnpackSnapshot(image::ImageSource& src, const image::Manifest& 
          .total = m.layers.size(),
          .detail = "layer " + std::to_string(i + 1) + " of " + std::to_string(m.layers.size())});
     ANYARCH_TRY(auto reader, src.OpenBlob(l));
-    auto stats = layer::ApplyLayer(*reader, rootfs.string(), {.diff_id = cfg.diff_ids[i]});
+    // "fetch": the bytes of the layer as they are read (a tty shows a bar per layer).
+    const auto size = static_cast<std::uint64_t>(l.size);
+    ProgressReader fetch(*reader, rep, l.digest.ToString(), "fetch", size);
+    auto stats = layer::ApplyLayer(fetch, rootfs.string(), {.diff_id = cfg.diff_ids[i]});
     if (!stats) {
       return Unexpected(
           std::move(stats.error())
               .With("unpacking layer " + std::to_string(i + 1) + " (" + l.digest.ToString() + ")"));
     }
+    rep.Progress({.id = l.digest.ToString(),
+                  .action = "fetch",
+                  .current = size,
+                  .total = size,
+                  .done = true});
     layer_skipped.insert(layer_skipped.end(), stats->skipped.begin(), stats->skipped.end());
   }
   skipped.insert(skipped.end(), layer_skipped.begin(), layer_skipped.end());

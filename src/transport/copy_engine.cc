@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "base/io.h"
+#include "base/progress_reader.h"
 #include "base/thread_pool.h"
 #include "image/manifest.h"
 #include "image/media_types.h"
@@ -16,33 +17,6 @@ namespace anyarch::transport {
 namespace {
 
 constexpr int kBlobAttempts = 3;
-constexpr std::uint64_t kProgressStep = 1 << 20;
-
-// Reports bytes as they pass.
-class ProgressReader final : public Reader {
- public:
-  ProgressReader(Reader& inner, Reporter& rep, const image::Descriptor& d)
-      : inner_(inner),
-        rep_(rep),
-        id_(d.digest.ToString()),
-        total_(static_cast<std::uint64_t>(d.size)) {}
-  Result<std::size_t> Read(void* buf, std::size_t n) override {
-    ANYARCH_TRY(std::size_t got, inner_.Read(buf, n));
-    done_ += got;
-    if (done_ - reported_ >= kProgressStep || (got == 0 && done_ != reported_)) {
-      reported_ = done_;
-      rep_.Progress({.id = id_, .action = "copy", .current = done_, .total = total_});
-    }
-    return got;
-  }
-
- private:
-  Reader& inner_;
-  Reporter& rep_;
-  std::string id_;
-  std::uint64_t total_;
-  std::uint64_t done_ = 0, reported_ = 0;
-};
 
 struct Shared {
   std::mutex mu;
@@ -75,7 +49,7 @@ Status CopyBlob(image::ImageSource& src, image::ImageSink& dst, const image::Des
     if (shared.failed) return MakeError(ErrorCode::kCancelled, "cancelled");
     auto reader = src.OpenBlob(b);
     if (reader) {
-      ProgressReader progress(**reader, rep, b);
+      ProgressReader progress(**reader, rep, id, "copy", total);
       last = dst.PutBlob(b, progress);
     } else {
       last = Unexpected(reader.error());

@@ -11,6 +11,8 @@ Faults, each applied to the first N requests whose path matches a regex (Python 
                                Retry-After (--retry-after, default 1)
   --drop REGEX:N               forward a GET, send the headers and half the body, then close
   --tamper REGEX:N             forward a GET, flip one byte in the middle of the body (same length)
+  --slow REGEX:RATE:N          forward a GET, sending the body at about RATE bytes a second
+                               (a slow link, for progress displays)
   --bloat REGEX:N              forward a GET and, after the whole upstream body, append 5 MiB of
                                spaces (JSON whitespace) with Content-Length raised to match: a
                                manifest over 4 MiB that still parses as JSON. Only 200 answers are
@@ -61,7 +63,7 @@ CHUNK = 64 * 1024
 BLOAT = 5 * 1024 * 1024  # bytes of whitespace --bloat appends
 INDEX_TYPES = ("application/vnd.oci.image.index.v1+json",
                "application/vnd.docker.distribution.manifest.list.v2+json")
-GET_ONLY = ("drop", "tamper", "bloat", "length", "endless", "self-index", "wrong-blob")
+GET_ONLY = ("drop", "tamper", "bloat", "length", "endless", "self-index", "wrong-blob", "slow")
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
               "trailers", "transfer-encoding", "upgrade"}
 
@@ -101,6 +103,9 @@ def parse_rules(args):
     for s in args.length or []:
         pat, delta, n = s.rsplit(":", 2)
         rules.append(Rule("length", pat, int(n), int(delta)))
+    for s in args.slow or []:
+        pat, rate, n = s.rsplit(":", 2)
+        rules.append(Rule("slow", pat, int(n), int(rate)))
     for s in args.content_type or []:
         # The type holds no colon; the regex may.
         pat, ctype, n = s.rsplit(":", 2)
@@ -357,6 +362,9 @@ def make_handler(upstream, faults, retry_after, state, opts):
                         b = bytes(ba)
                     self.wfile.write(b)
                     sent += len(b)
+                    if fault == "slow":
+                        self.wfile.flush()
+                        time.sleep(len(b) / rule.code)
                 if fault == "length":
                     conn.close()
                     self.note(resp.status, "Content-Length %+d of the %s bytes sent" % (rule.code, length))
@@ -449,6 +457,7 @@ def main():
     ap.add_argument("--drop", action="append", metavar="REGEX:N")
     ap.add_argument("--tamper", action="append", metavar="REGEX:N")
     ap.add_argument("--bloat", action="append", metavar="REGEX:N")
+    ap.add_argument("--slow", action="append", metavar="REGEX:RATE:N")
     ap.add_argument("--retry-after", type=int, default=1)
     ap.add_argument("--length", action="append", metavar="REGEX:DELTA:N")
     ap.add_argument("--endless", action="append", metavar="REGEX:N")

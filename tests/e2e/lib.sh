@@ -300,7 +300,7 @@ blob_gets() { access_log_count "$1" GET '/v2/[^ ]*/blobs/sha256:'; }
 
 # start_faultproxy VAR UPSTREAM [FAULT ARGS...]: starts tests/e2e/faultproxy.py in front of
 # UPSTREAM (127.0.0.1:PORT) with the given fault rules (--status REGEX:CODE:N, --drop REGEX:N,
-# --tamper REGEX:N, --bloat REGEX:N, --retry-after S); sets VAR=127.0.0.1:PROXYPORT and VAR_LOG
+# --tamper REGEX:N, --bloat REGEX:N, --slow REGEX:RATE:N, --retry-after S); sets VAR=127.0.0.1:PROXYPORT and VAR_LOG
 # (one line per request, "METHOD PATH -> STATUS [fault]"). Stopped when the test exits.
 start_faultproxy() {
   local var=$1 up=$2 pid pf log i

@@ -9,7 +9,7 @@ on_exit restore
 
 # Install everything; the host's own architectures are left alone.
 out=$("$AA" binfmt install --force all)
-assert_contains "$out" "x86_64        linux/amd64         native" "host architecture skipped"
+echo "$out" | grep -qE "^x86_64 +linux/amd64 +native" || fail "host architecture not skipped: $out"
 [ ! -e "$mnt/qemu-x86_64" ] || fail "the host architecture must not be registered"
 flags=$(sed -n 's/^flags: //p' "$mnt/qemu-aarch64")
 assert_contains "$flags" "F" "F flag"
