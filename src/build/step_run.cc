@@ -29,6 +29,7 @@
 #include "emulation/readiness.h"
 #include "isolation/container.h"
 #include "isolation/overlay_view.h"
+#include "layer/copy_up.h"
 #include "rootfs/user.h"
 
 namespace anyarch::build {
@@ -423,6 +424,9 @@ Result<LayerStep> PrepareRun(StageEnv& env, const ImageState& state, const docke
                              std::to_string(result->exit_code) +
                              (tail.empty() ? "" : "; its last output:\n" + tail));
       }
+      // merged[0] is the filesystem the step started from.
+      auto dropped = layer::DropSpuriousCopyUps(scratch.diff(), merged[0]);
+      if (!dropped) return Unexpected(std::move(dropped.error()).With(Where(env, step)));
       return Ok();
     });
   };

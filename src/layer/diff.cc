@@ -268,6 +268,14 @@ std::string MediaTypeFor(Compression c) {
 
 }  // namespace
 
+Result<std::map<std::string, std::string>> LayerXattrs(const std::string& path) {
+  ANYARCH_TRY(auto all, ReadXattrs(path));
+  std::map<std::string, std::string> out;
+  for (auto& [k, v] : all)
+    if (KeepXattr(k)) out.emplace(k, std::move(v));
+  return out;
+}
+
 bool IsEmptyDiff(const fs::path& upper) {
   std::error_code ec;
   return fs::is_empty(upper, ec) || ec;

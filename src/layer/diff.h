@@ -24,6 +24,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -53,6 +54,10 @@ struct LayerBlob {
 Result<LayerBlob> WriteLayer(const std::filesystem::path& upper,
                              const std::filesystem::path& blobs_dir,
                              const LayerWriteOptions& options = {});
+
+// The extended attributes of `path` (not followed) that a layer records: user.* and security.*,
+// without overlay's own. Empty where the filesystem has none.
+Result<std::map<std::string, std::string>> LayerXattrs(const std::string& path);
 
 // True when `upper` holds no change at all (empty directory).
 bool IsEmptyDiff(const std::filesystem::path& upper);
