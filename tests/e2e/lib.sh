@@ -340,3 +340,27 @@ start_dockerd() {
   ((i < 300)) || fail "dockerd did not start: $(tail -n 5 "$dir/log")"
   printf -v "$var" '%s' "/usr/bin/docker -H unix://$dir/docker.sock"
 }
+
+# The build corpus (tests/build-corpus): corpus_conf CASE KEY prints the value of KEY in the
+# case's case.conf (or nothing); corpus_order sets the array `order` to the cases of
+# $ANYARCH_CORPUS_CASES (default: all), each after its parent (case.conf parent=NAME).
+CORPUS="$SRC/tests/build-corpus"
+corpus_conf() {
+  [ -f "$CORPUS/$1/case.conf" ] || return 0
+  sed -n "s/^$2=//p" "$CORPUS/$1/case.conf" | head -n 1
+}
+_corpus_add() {
+  local c=$1 p
+  [[ " ${order[*]} " == *" $c "* ]] && return 0
+  [ -f "$CORPUS/$c/Dockerfile" ] || fail "no corpus case $c"
+  p=$(corpus_conf "$c" parent)
+  [ -z "$p" ] || _corpus_add "$p"
+  order+=("$c")
+}
+corpus_order() {
+  local all c
+  mapfile -t all < <(cd "$CORPUS" && for d in */; do [ -f "$d/Dockerfile" ] && echo "${d%/}"; done)
+  order=()
+  for c in ${ANYARCH_CORPUS_CASES:-${all[*]}}; do _corpus_add "$c"; done
+  corpus_all=("${all[@]}")
+}

@@ -38,25 +38,13 @@ bh=(env CONTAINERS_REGISTRIES_CONF="$bh_dir/registries.conf" REGISTRY_AUTH_FILE=
   buildah --root "$bh_dir/root" --runroot "$bh_dir/run" --storage-driver vfs)
 on_exit "${bh[*]} rm --all >/dev/null 2>&1"
 
-conf() { # conf CASE KEY: the value of KEY in CASE/case.conf, or nothing
-  [ -f "$corpus/$1/case.conf" ] || return 0
-  sed -n "s/^$2=//p" "$corpus/$1/case.conf" | head -n 1
-}
+conf() { corpus_conf "$@"; }
 tag_of() { tr / _ <<<"$1"; }
 
 # Cases in build order: a case's parent (case.conf parent=NAME) before the case.
-mapfile -t all < <(cd "$corpus" && for d in */; do [ -f "$d/Dockerfile" ] && echo "${d%/}"; done)
-want=(${ANYARCH_CORPUS_CASES:-${all[*]}})
-order=()
-add_case() {
-  local c=$1 p
-  [[ " ${order[*]} " == *" $c "* ]] && return 0
-  [ -f "$corpus/$c/Dockerfile" ] || fail "no corpus case $c"
-  p=$(conf "$c" parent)
-  [ -z "$p" ] || add_case "$p"
-  order+=("$c")
-}
-for c in "${want[@]}"; do add_case "$c"; done
+corpus_order
+want=(${ANYARCH_CORPUS_CASES:-${corpus_all[*]}})
+all=("${corpus_all[@]}")
 parents=" $(for c in "${order[@]}"; do conf "$c" parent; done | tr '\n' ' ') "
 [ "${#want[@]}" -lt 30 ] || [ "${#all[@]}" -ge 30 ] || fail "the corpus has ${#all[@]} cases, want 30"
 

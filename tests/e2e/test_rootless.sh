@@ -49,21 +49,8 @@ push_busybox "$REG" >/dev/null
 bb="$REG/busybox:latest"
 
 # --- The corpus cases, parents first.
-conf() { # conf CASE KEY: the value of KEY in CASE/case.conf, or nothing
-  [ -f "$corpus/$1/case.conf" ] || return 0
-  sed -n "s/^$2=//p" "$corpus/$1/case.conf" | head -n 1
-}
-mapfile -t all < <(cd "$corpus" && for d in */; do [ -f "$d/Dockerfile" ] && echo "${d%/}"; done)
-order=()
-add_case() {
-  local c=$1 p
-  [[ " ${order[*]} " == *" $c "* ]] && return 0
-  [ -f "$corpus/$c/Dockerfile" ] || fail "no corpus case $c"
-  p=$(conf "$c" parent)
-  [ -z "$p" ] || add_case "$p"
-  order+=("$c")
-}
-for c in ${ANYARCH_CORPUS_CASES:-${all[*]}}; do add_case "$c"; done
+conf() { corpus_conf "$@"; }
+corpus_order
 # Root builds every case first, while the host still has its qemu entries; parents go to the
 # registry, so that root's and the user's builds of a child start from the same image.
 declare -A want=()
@@ -159,7 +146,8 @@ out=$(as_user run --rm --platform linux/arm64 "$bb" sh -c 'uname -m; busybox sh 
   fail "rootless run: $out"
 assert_eq "$out" "aarch64
 aarch64" "both the shell and the program it started are emulated"
-out=$(as_user run --rm --platform linux/arm/v7 "$bb" sh -c 'id -u; touch /f; chown 1234:5678 /f; stat -c "%u %g" /f')
+# Kept (no --rm): its upper directory holds a file of a subordinate id until prune.
+out=$(as_user run --platform linux/arm/v7 "$bb" sh -c 'id -u; touch /f; chown 1234:5678 /f; stat -c "%u %g" /f')
 assert_eq "$out" "0
 1234 5678" "subordinate ids work inside"
 pass "rootless run emulates arm64 through a private binfmt_misc"
