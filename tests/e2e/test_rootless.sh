@@ -17,6 +17,21 @@ plats=linux/amd64,linux/arm64,linux/arm/v7
 bfm=/proc/sys/fs/binfmt_misc
 [ -f "$bfm/register" ] || fail "binfmt_misc is not mounted (tests/setup.sh mounts it)"
 command -v newuidmap >/dev/null || fail "newuidmap is missing (scripts/install-deps.sh installs uidmap)"
+# The file outlives this run, so that a run killed before its exit hook (a ctest timeout) has its
+# entries put back by the next one, before it saves them again.
+saved="$CACHE/rootless-binfmt-saved"
+mkdir -p "$CACHE"
+restore_binfmt() {
+  local state line name
+  [ -f "$saved" ] || return 0
+  while read -r state line; do
+    name=$(cut -d: -f2 <<<"$line")
+    [ -e "$bfm/$name" ] || printf '%s' "$line" >"$bfm/register"
+    [ "$state" = enabled ] || echo 0 >"$bfm/$name"
+  done <"$saved"
+  rm -f "$saved"
+}
+restore_binfmt
 
 # The user, with subordinate ranges of its own (useradd gives them on Debian; made if not).
 user=anyarch-rootless
@@ -87,9 +102,9 @@ done
 echo "root corpus: ${#order[@]} cases in $(($(date +%s) - t0))s"
 [ "${#failed[@]}" -eq 0 ] || fail "root builds failed: ${failed[*]}"
 
-# The host's qemu entries are saved as register lines, removed, and put back at the end.
-saved="$WORK/binfmt-saved"
-: >"$saved"
+# The host's qemu entries are saved as register lines (restore_binfmt, above), removed, and put
+# back at the end.
+: >"$saved.new"
 for e in "$bfm"/qemu-*; do
   [ -f "$e" ] || continue
   name=${e##*/}
@@ -99,18 +114,11 @@ for e in "$bfm"/qemu-*; do
   magic=$(sed -n 's/^magic //p' "$e" | sed 's/../\\x&/g')
   mask=$(sed -n 's/^mask //p' "$e" | sed 's/../\\x&/g')
   state=$(head -n 1 "$e")
-  printf '%s %s\n' "$state" ":$name:M:$offset:$magic:$mask:$interp:$flags" >>"$saved"
-  echo -1 >"$e"
+  printf '%s %s\n' "$state" ":$name:M:$offset:$magic:$mask:$interp:$flags" >>"$saved.new"
 done
-restore_binfmt() {
-  local state line
-  while read -r state line; do
-    name=$(cut -d: -f2 <<<"$line")
-    [ -e "$bfm/$name" ] || printf '%s' "$line" >"$bfm/register"
-    [ "$state" = enabled ] || echo 0 >"$bfm/$name"
-  done <"$saved"
-}
+mv "$saved.new" "$saved"
 on_exit restore_binfmt
+while read -r _ line; do echo -1 >"$bfm/$(cut -d: -f2 <<<"$line")"; done <"$saved"
 [ -z "$(ls "$bfm" | grep -v -e '^register$' -e '^status$')" ] || fail "host binfmt_misc not emptied"
 marker="$WORK/marker"
 touch "$marker"
