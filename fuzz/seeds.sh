@@ -178,10 +178,11 @@ PY
     fi
     ;;
   options_fuzz)
-    # First byte % 7 picks the flag: 0 --output, 1 --secret, 2 RUN --mount (one per line; the
-    # byte / 7 picks the expander, the flag path and the working directory), 3 RUN --network,
-    # a newline, --security, 4 --platform, 5 --build-context VALUE, 6 --compression. Values as
-    # buildx users write them, and malformed ones.
+    # First byte % 8 picks the flag: 0 --output, 1 --secret, 2 RUN --mount (one per line; the
+    # byte / 8 picks the expander, the flag path and the working directory), 3 RUN --network,
+    # a newline, --security, 4 --platform, 5 --build-context VALUE, 6 --compression,
+    # 7 --cache-from (byte / 8 odd: --cache-to). Values as buildx users write them, and
+    # malformed ones.
     long=$(head -c 5000 /dev/zero | tr '\0' 'a')
     malformed=('' '=' ',,,' '"' '"a,b"' "'x'" "type=$long" "$long")
     for s in 'type=oci,dest=out.tar' 'type=docker,dest=-,name=app:1' 'type=local,dest=dir' \
@@ -206,7 +207,7 @@ PY
       'type=bind,required' 'type=secret,source=a,id=b' 'mode=0644' 'size=1g' \
       'type=cache,sharing=bogus' 'type=secret,from=x,id=y' 'type=bind,target="/x""y"' \
       "${malformed[@]}"; do
-      for m in 0 7 14 35 56 91; do
+      for m in 0 8 16 40 64 104; do
         printf "\\$(printf '%03o' $((m + 2)))%s" "$s" >"$out/seed$((i++))"
       done
     done
@@ -224,6 +225,14 @@ PY
     done
     for s in gzip zstd uncompressed none GZIP ''; do
       printf '\6%s' "$s" >"$out/seed$((i++))"
+    done
+    for s in 'type=registry,ref=127.0.0.1:5000/cache:app,mode=max' 'type=local,dest=dir' \
+      'type=local,src=dir' 'registry.example/cache:x' 'type=inline' 'type=gha,scope=x' \
+      'type=registry' 'type=local,dest=a:b' 'type=registry,ref=oci:x' 'mode=max' \
+      'type=registry,ref=r/x,mode=all' 'type=local,src=d,image-manifest=true,foo=1' \
+      "${malformed[@]}"; do
+      printf '\7%s' "$s" >"$out/seed$((i++))"
+      printf '\17%s' "$s" >"$out/seed$((i++))"
     done
     ;;
   *)

@@ -40,6 +40,8 @@ const char* EventKindName(EventKind kind) {
       return "exported";
     case EventKind::kWarning:
       return "warning";
+    case EventKind::kCache:
+      return "cache";
   }
   return "?";
 }
@@ -193,12 +195,34 @@ Result<BuildResult> Build(const BuildRequest& req) {
   ANYARCH_TRY(auto context, SourceTree::Open(context_dir, "the build context", &ignore));
   std::atomic<bool> local_cancel{false};
   std::atomic<bool>& cancel = req.cancel ? *req.cancel : local_cancel;
+  for (const auto& from : req.cache_from) {
+    auto got = ImportCache(snapshots, from, transports);
+    if (!got) {
+      // As buildx: a cache that cannot be read is no reason not to build.
+      events.OnEvent({.kind = EventKind::kWarning,
+                      .text = "--cache-from " + from.location + ": " + got.error().ToString() +
+                              " (building without it)"});
+      continue;
+    }
+    events.OnEvent({.kind = EventKind::kCache,
+                    .text = "imported " + std::to_string(got->records) + " cached steps (" +
+                            std::to_string(got->layers) + " layers fetched) from " +
+                            from.location});
+  }
   Executor executor(req, plans, snapshots, resolver, context, events, cancel);
   ANYARCH_TRY(auto states, executor.Run());
 
   ANYARCH_TRY(auto exported, WriteImages(req, snapshots, plans, states));
   if (req.check) ANYARCH_CHECK(req.check(exported.root));
   ANYARCH_TRY(auto where, WriteOutputs(req, snapshots, plans, states, exported));
+  for (const auto& to : req.cache_to) {
+    ANYARCH_TRY(auto sent,
+                WithContext(ExportCache(snapshots, executor.UsedKeys(!to.max), to, transports),
+                            "--cache-to " + to.location));
+    events.OnEvent({.kind = EventKind::kCache,
+                    .text = "exported " + std::to_string(sent.records) + " cached steps (" +
+                            std::to_string(sent.layers) + " layers) to " + to.location});
+  }
 
   BuildResult out;
   out.digest = exported.root.digest.ToString();

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "build/cache_io.h"
 #include "build/events.h"
 #include "image/source.h"
 #include "layer/compress.h"
@@ -73,6 +74,9 @@ struct BuildRequest {
   std::vector<Output> outputs;  // empty: the local store under the tags
   bool push = false;            // --push: also the registry under every tag
   bool no_cache = false;
+  // --cache-from: imported before the build (a missing or foreign cache is a warning);
+  // --cache-to: the steps' records and layers exported after it (build/cache_io.h).
+  std::vector<CacheSpec> cache_from, cache_to;
   std::vector<std::string> no_cache_filter;  // stage names
   bool pull = false;                         // re-resolve base images even when stored locally
   int jobs = 0;                              // steps at once; 0: the number of cores

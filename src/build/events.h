@@ -21,6 +21,7 @@ enum class EventKind {
   kLayerPushed,  // a blob or manifest reached an output (text: digest)
   kExported,     // an output was written (text: where)
   kWarning,      // something the user should know (text)
+  kCache,        // a --cache-from import or --cache-to export finished (text: what and where)
 };
 
 const char* EventKindName(EventKind kind);

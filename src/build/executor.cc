@@ -1,5 +1,7 @@
 #include "build/executor.h"
 
+#include <set>
+
 #include <sys/stat.h>
 
 #include <chrono>
@@ -93,6 +95,17 @@ Result<std::vector<ImageState>> Executor::Run() {
   }
   for (auto& t : threads) t.join();
   if (first) return Unexpected(*first);
+  return out;
+}
+
+std::vector<Digest> Executor::UsedKeys(bool target_only) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<Digest> out;
+  std::set<std::string> seen;
+  for (const auto& [key, target] : used_) {
+    if (target_only && !target) continue;
+    if (seen.insert(key.hex()).second) out.push_back(key);
+  }
   return out;
 }
 
@@ -265,14 +278,15 @@ Result<ImageState> Executor::RunStage(int plan, int stage) {
             .text = prepared.error().ToString()});
       return Unexpected(prepared.error());
     }
-    ANYARCH_CHECK(RunLayerStep(env, state, std::move(*prepared), step, number, total, plan, label));
+    ANYARCH_CHECK(RunLayerStep(env, state, std::move(*prepared), step, number, total, plan, label,
+                               stage == plans_[plan].target_index));
   }
   return state;
 }
 
 Status Executor::RunLayerStep(StageEnv& env, ImageState& state, LayerStep prepared,
                               const dockerfile::Step& step, int number, int total, int plan,
-                              const std::string& stage_name) {
+                              const std::string& stage_name, bool target_stage) {
   const std::string plat = env.label;
   const std::string inst_text =
       OneLine(step.inst->original.empty() ? step.inst->args : step.inst->original);
@@ -354,6 +368,7 @@ Status Executor::RunLayerStep(StageEnv& env, ImageState& state, LayerStep prepar
   {
     std::lock_guard<std::mutex> lock(mu_);
     (ran ? stats_[plan].run : stats_[plan].cached)++;
+    used_.emplace_back(key, target_stage);
   }
   if (record->layer) {
     state.AddLayer(*record->layer, record->diff_id);

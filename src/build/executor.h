@@ -49,13 +49,17 @@ class Executor {
   // Steps run and cached per target platform (by plan index).
   StageStats Stats(int plan) const;
 
+  // The cache keys of every filesystem step this build ran or took from the cache, in order,
+  // once each; with `target_only`, only those of the target stages (--cache-to mode=min).
+  std::vector<Digest> UsedKeys(bool target_only) const;
+
  private:
   using Future = std::shared_future<Result<ImageState>>;
   Future Vertex(int plan, int stage);
   Result<ImageState> RunStage(int plan, int stage);
   Status RunLayerStep(struct StageEnv& env, ImageState& state, struct LayerStep step,
                       const dockerfile::Step& inst, int number, int total, int plan,
-                      const std::string& stage_name);
+                      const std::string& stage_name, bool target_stage);
   Status Fail(const Error& e);
 
   const BuildRequest& request_;
@@ -75,6 +79,7 @@ class Executor {
   std::map<std::string, std::shared_future<Result<StepRecord>>> in_flight_;
   std::vector<std::thread> threads_;
   std::map<int, StageStats> stats_;
+  std::vector<std::pair<Digest, bool>> used_;  // (key, in a target stage), under mu_
 };
 
 }  // namespace anyarch::build

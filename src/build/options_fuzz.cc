@@ -12,6 +12,7 @@
 //   5 --build-context the VALUE of NAME=VALUE through Resolver::LocationOf, then
 //                     transport::ParseLocation (the CLI splits NAME=VALUE inline)
 //   6 --compression   layer::ParseCompression
+//   7 --cache-to / --cache-from  build::ParseCacheSpec (mode bit 0: to)
 // Beyond not crashing, every accepted value must have the fields its header promises (a known
 // output type with a dest where one is needed, a secret with an id and a source, a mount with
 // its type's defaults, an absolute clean target that is not /), parsing must agree with itself
@@ -308,11 +309,26 @@ void FuzzCompression(const std::string& in) {
 
 }  // namespace
 
+// An accepted cache spec is a registry reference or an OCI layout's "cache" tag.
+void FuzzCacheSpec(unsigned mode, const std::string& in) {
+  auto r = build::ParseCacheSpec(in, (mode & 1) != 0);
+  if (!r) return CheckInvalid(r);
+  Check(IsOneOf(r->type, {"registry", "local"}));
+  Check(!r->location.empty());
+  if (r->type == "registry") {
+    auto loc = transport::ParseLocation(r->location);
+    Check(loc.has_value() && loc->transport == "registry");
+  } else {
+    Check(StartsWith(r->location, "oci:") && r->location.size() > 10 &&
+          r->location.compare(r->location.size() - 6, 6, ":cache") == 0);
+  }
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   std::string in(reinterpret_cast<const char*>(data) + 1, size - 1);
-  const unsigned mode = data[0] / 7;
-  switch (data[0] % 7) {
+  const unsigned mode = data[0] / 8;
+  switch (data[0] % 8) {
     case 0:
       FuzzOutput(in);
       break;
@@ -333,6 +349,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
     case 6:
       FuzzCompression(in);
+      break;
+    case 7:
+      FuzzCacheSpec(mode, in);
       break;
   }
   return 0;

@@ -43,3 +43,50 @@ TEST(OptionsTest, Secrets) {
 
 }  // namespace
 }  // namespace anyarch::build
+
+namespace anyarch::build {
+namespace {
+
+TEST(ParseCacheSpec, BuildxSyntax) {
+  auto r = ParseCacheSpec("type=registry,ref=127.0.0.1:5000/app:cache,mode=max", true);
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_EQ(r->type, "registry");
+  EXPECT_EQ(r->location, "127.0.0.1:5000/app:cache");
+  EXPECT_TRUE(r->max);
+  auto local = ParseCacheSpec("type=local,dest=/tmp/c", true);
+  ASSERT_TRUE(local);
+  EXPECT_EQ(local->location, "oci:/tmp/c:cache");
+  EXPECT_FALSE(local->max) << "mode=min is the default, as in buildx";
+  auto bare = ParseCacheSpec("reg.example/app:cache", false);
+  ASSERT_TRUE(bare) << "a bare reference is a registry cache for --cache-from";
+  EXPECT_EQ(bare->location, "reg.example/app:cache");
+  EXPECT_TRUE(ParseCacheSpec("type=local,src=d", false));
+}
+
+TEST(ParseCacheSpec, RefusalsSayWhy) {
+  struct Case {
+    const char* text;
+    bool to;
+    const char* says;
+  } cases[] = {
+      {"type=local,src=d", true, "dest=DIR"},
+      {"type=local,dest=d", false, "src=DIR"},
+      {"type=registry", true, "ref=REF"},
+      {"type=inline", true, "inline is not supported"},
+      {"type=registry,ref=r/x,mode=all", true, "expected min or max"},
+      {"type=registry,ref=r/x,color=red", true, "unknown key color"},
+      {"type=registry,ref=oci:/x", true, "registry reference"},
+      {"type=local,dest=a:b", true, "may not contain ':'"},
+      {"reg.example/app:cache", true, "not KEY=VALUE"},
+  };
+  for (const auto& c : cases) {
+    auto r = ParseCacheSpec(c.text, c.to);
+    ASSERT_FALSE(r) << c.text;
+    EXPECT_EQ(r.error().code(), ErrorCode::kInvalid) << c.text;
+    EXPECT_NE(r.error().message().find(c.says), std::string::npos)
+        << c.text << ": " << r.error().message();
+  }
+}
+
+}  // namespace
+}  // namespace anyarch::build

@@ -8,6 +8,8 @@
 #include "base/process.h"
 #include "base/strings.h"
 #include "content/layout.h"
+#include "isolation/userns.h"
+#include "layer/unpack.h"
 
 namespace anyarch::build {
 
@@ -101,6 +103,41 @@ Result<StepRecord> SnapshotStore::Commit(const Digest& key, Scratch scratch,
     r.layer = d;
     r.diff_id = blob.diff_id;
   }
+  return Publish(key, std::move(scratch), record, std::move(r));
+}
+
+Result<StepRecord> SnapshotStore::Import(const Digest& key,
+                                         const std::optional<image::Descriptor>& layer,
+                                         const Digest& diff_id) const {
+  if (auto existing = Lookup(key)) return *existing;
+  ANYARCH_TRY(auto scratch, NewScratch());
+  std::error_code ec;
+  fs::create_directories(scratch.diff(), ec);
+  if (ec) return MakeError(ErrorCode::kIo, scratch.diff() + ": " + ec.message());
+  Json record = Json::object();
+  StepRecord r;
+  if (layer) {
+    ANYARCH_TRY(auto blob, FileReader::Open(blobs_dir() / layer->digest.hex()));
+    VerifyingReader verified(std::move(blob), layer->digest, layer->size,
+                             "layer " + layer->digest.Short());
+    layer::UnpackOptions uo{.diff_id = diff_id,
+                            .overlay_opaque_xattr = isolation::InUserNamespace()
+                                                        ? "user.overlay.opaque"
+                                                        : "trusted.overlay.opaque"};
+    ANYARCH_TRY(auto stats, layer::ApplyLayer(verified, scratch.diff(), uo));
+    (void)stats;
+    record["layer"] = image::DescriptorToJson(*layer);
+    record["diff_id"] = diff_id.ToString();
+    r.layer = *layer;
+    r.diff_id = diff_id;
+  }
+  return Publish(key, std::move(scratch), record, std::move(r));
+}
+
+Result<StepRecord> SnapshotStore::Publish(const Digest& key, Scratch scratch, const Json& record,
+                                          StepRecord r) const {
+  fs::path final_dir = fs::path(root_) / "build" / "cache" / key.hex();
+  std::error_code ec;
   // work/ and merged/ are overlay's and the container's; only upper/ is kept.
   fs::remove_all(scratch.work(), ec);
   fs::remove_all(scratch.dir.path() / "merged", ec);

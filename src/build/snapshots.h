@@ -22,6 +22,7 @@
 #include "base/digest.h"
 #include "base/error.h"
 #include "base/fs.h"
+#include "base/json.h"
 #include "image/descriptor.h"
 #include "layer/diff.h"
 #include "platform/platform.h"
@@ -65,6 +66,12 @@ class SnapshotStore {
   Result<StepRecord> Commit(const Digest& key, Scratch scratch,
                             const layer::LayerWriteOptions& options, bool replace = false) const;
 
+  // Publishes under `key` a step imported from an exported cache (build/cache_io.h): `layer`
+  // (already in blobs_dir(); none for a step that changed nothing) is written out as the
+  // entry's upper directory, verified against `diff_id`. An entry already there is kept.
+  Result<StepRecord> Import(const Digest& key, const std::optional<image::Descriptor>& layer,
+                            const Digest& diff_id) const;
+
   // The directory of a cache mount (created 0700 when missing, with `mode` for its content
   // root and owner uid/gid when first created).
   Result<std::string> CacheMount(const platform::Platform& platform, const std::string& id,
@@ -74,6 +81,9 @@ class SnapshotStore {
   void RemoveLeftovers() const;
 
  private:
+  // Writes record.json into the scratch and renames it to the entry of `key`.
+  Result<StepRecord> Publish(const Digest& key, Scratch scratch, const Json& record,
+                             StepRecord r) const;
   std::string root_;
 };
 

@@ -125,6 +125,9 @@ void BuildProgress::OnEvent(const build::Event& e) {
       case EventKind::kExported:
         out_ << "exported " << e.text << "\n";
         break;
+      case EventKind::kCache:
+        out_ << "cache: " << e.text << "\n";
+        break;
       case EventKind::kWarning:
         break;
     }
@@ -163,6 +166,11 @@ void BuildProgress::OnEvent(const build::Event& e) {
       Redraw();
       break;
     }
+    case EventKind::kCache:
+      Clear();
+      out_ << "cache: " << e.text << "\n";
+      Redraw();
+      break;
     default:
       break;
   }

@@ -33,7 +33,7 @@ struct BuildFlags {
   std::string context = ".";
   std::string file;
   std::vector<std::string> platforms, tags, build_args, build_contexts, secrets, outputs,
-      no_cache_filter;
+      no_cache_filter, cache_from, cache_to;
   std::string target, step_timeout, compression = "gzip", network = "default", metadata_file,
                                     iidfile, source_date_epoch;
   bool push = false, no_cache = false, pull = false, verify = false, quiet = false, json = false,
@@ -185,6 +185,16 @@ void RunBuild(Cli& cli, const BuildFlags& f) {
   req.target = f.target;
   req.no_cache = f.no_cache;
   req.no_cache_filter = f.no_cache_filter;
+  for (const auto& c : f.cache_from) {
+    auto spec = build::ParseCacheSpec(c, /*to=*/false);
+    if (!spec) return cli.Fail(spec.error());
+    req.cache_from.push_back(*spec);
+  }
+  for (const auto& c : f.cache_to) {
+    auto spec = build::ParseCacheSpec(c, /*to=*/true);
+    if (!spec) return cli.Fail(spec.error());
+    req.cache_to.push_back(*spec);
+  }
   req.pull = f.pull;
   req.jobs = f.jobs;
   req.network = f.network;
@@ -300,6 +310,12 @@ void RegisterBuildCommands(CLI::App& app, Cli& cli) {
   b->add_option("--iidfile", f->iidfile, "Write the result's digest to this file");
   b->add_flag("--no-cache", f->no_cache, "Run every step again");
   b->add_option("--no-cache-filter", f->no_cache_filter, "Run these stages' steps again");
+  b->add_option("--cache-from", f->cache_from,
+                "Import a build cache first: type=registry,ref=REF or type=local,src=DIR "
+                "(repeatable)");
+  b->add_option("--cache-to", f->cache_to,
+                "Export the build cache after: type=registry,ref=REF[,mode=min|max] or "
+                "type=local,dest=DIR[,mode=...]");
   b->add_flag("--pull", f->pull, "Resolve base images from their registry, not the local store");
   b->add_option("-j,--jobs", f->jobs, "Steps at once (default: the number of cores)");
   b->add_option("--step-timeout", f->step_timeout,

@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -123,6 +125,14 @@ Result<UnpackStats> ApplyLayer(Reader& layer, const std::string& target_dir,
             e.path.find('/') == std::string::npos ? "" : e.path.substr(0, e.path.rfind('/'));
         std::string name =
             e.path.substr(e.path.rfind('/') == std::string::npos ? 0 : e.path.rfind('/') + 1);
+        const bool as_upper = !options.overlay_opaque_xattr.empty();
+        if (e.opaque && as_upper) {
+          ANYARCH_TRY(Fd rd, MakeParents(root.get(), e.path));
+          ++stats.whiteouts;
+          if (::fsetxattr(rd.get(), options.overlay_opaque_xattr.c_str(), "y", 1, 0) != 0)
+            return Unexpected(ErrnoError(errno, "marking /" + e.path + " opaque"));
+          return Ok();
+        }
         if (e.opaque) {
           ANYARCH_TRY(Fd rd, MakeParents(root.get(), e.path));
           std::set<std::string> keep;
@@ -139,7 +149,10 @@ Result<UnpackStats> ApplyLayer(Reader& layer, const std::string& target_dir,
         int p = pd.get();
         if (e.whiteout) {
           ++stats.whiteouts;
-          return RemoveAt(p, name);
+          ANYARCH_CHECK(RemoveAt(p, name));
+          if (as_upper && ::mknodat(p, name.c_str(), S_IFCHR | 0, ::makedev(0, 0)) != 0)
+            return Unexpected(ErrnoError(errno, "writing the whiteout of /" + e.path));
+          return Ok();
         }
         created.insert(e.path);
         struct stat old;

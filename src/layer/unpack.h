@@ -56,6 +56,11 @@ struct UnpackOptions {
   // stream that hashes otherwise fails with kDigestMismatch once it has been read to its end;
   // what was already written to `target_dir` is then the caller's to throw away.
   std::optional<Digest> diff_id;
+  // Write the layer as an overlayfs upper directory instead of applying it: a whiteout becomes
+  // the character device 0/0 overlay reads as one, an opaque marker the xattr named here
+  // ("trusted.overlay.opaque", or "user.overlay.opaque" for a userxattr mount) set to "y" on
+  // its directory, and nothing below is removed (the build cache imports steps this way).
+  std::string overlay_opaque_xattr;
 };
 
 struct UnpackStats {
