@@ -10,5 +10,7 @@ find_package(LibArchive REQUIRED)
 find_package(ZLIB REQUIRED)
 find_package(GTest REQUIRED)
 pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
+# ISA-L's igzip: the default gzip compressor of layers (layer/parallel_gzip.cc has the figures).
+pkg_check_modules(ISAL REQUIRED IMPORTED_TARGET libisal)
 pkg_check_modules(TOMLPP REQUIRED IMPORTED_TARGET tomlplusplus)
 pkg_check_modules(SECCOMP REQUIRED IMPORTED_TARGET libseccomp)

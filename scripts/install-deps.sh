@@ -6,7 +6,7 @@ set -euo pipefail
 build_pkgs=(
   build-essential cmake ninja-build pkg-config git clang clang-format libclang-rt-14-dev
   libssl-dev libcurl4-openssl-dev nlohmann-json3-dev libexpected-dev libcli11-dev
-  libtomlplusplus-dev libarchive-dev zlib1g-dev libzstd-dev
+  libtomlplusplus-dev libarchive-dev zlib1g-dev libzstd-dev libisal-dev
   libgtest-dev libgmock-dev libbenchmark-dev libseccomp-dev xxd
 )
 test_pkgs=(

@@ -33,7 +33,7 @@ const char* CompressionName(Compression c);
 
 struct CompressOptions {
   Compression compression = Compression::kGzip;
-  int level = -1;   // -1: the format's default (gzip 6, zstd 3)
+  int level = -1;   // -1: the format's default (gzip: ISA-L igzip level 1; zstd 3)
   int threads = 1;  // worker threads (0 or 1: in the caller's thread); never changes the bytes
 };
 

@@ -1,5 +1,6 @@
 #include "layer/parallel_gzip.h"
 
+#include <isa-l/igzip_lib.h>
 #include <zlib.h>
 
 #include <condition_variable>
@@ -12,15 +13,24 @@ namespace anyarch::layer {
 
 namespace {
 
-// One worker's raw deflate stream (no zlib or gzip wrapper), reset for every chunk.
+// One worker's raw deflate stream (no zlib or gzip wrapper), reset for every chunk: ISA-L's
+// igzip at its level 1 for the default level (-1), zlib for an explicit one.
 struct Compressor {
+  bool isal = false;
   z_stream z{};
+  isal_zstream s{};
+  std::vector<std::uint8_t> level_buf;
   bool ok = false;
-  explicit Compressor(int level) {
-    ok = deflateInit2(&z, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) == Z_OK;
+  explicit Compressor(int level) : isal(level < 0) {
+    if (isal) {
+      level_buf.resize(ISAL_DEF_LVL1_DEFAULT);
+      ok = true;
+    } else {
+      ok = deflateInit2(&z, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) == Z_OK;
+    }
   }
   ~Compressor() {
-    if (ok) deflateEnd(&z);
+    if (ok && !isal) deflateEnd(&z);
   }
   Compressor(const Compressor&) = delete;
   Compressor& operator=(const Compressor&) = delete;
@@ -36,13 +46,41 @@ struct Chunk {
   bool failed = false;
 };
 
+// igzip's part of CompressChunk: SYNC_FLUSH ends a chunk byte-aligned with BFINAL clear, as
+// zlib's Z_SYNC_FLUSH does; end_of_stream writes the final block.
+bool CompressWithIsal(Compressor& c, Chunk& chunk) {
+  isal_deflate_init(&c.s);
+  c.s.level = 1;
+  c.s.level_buf = c.level_buf.data();
+  c.s.level_buf_size = static_cast<std::uint32_t>(c.level_buf.size());
+  c.s.flush = SYNC_FLUSH;
+  c.s.end_of_stream = chunk.last ? 1 : 0;
+  // Stored blocks bound what incompressible input grows to: 5 bytes per 64 KiB, plus the flush.
+  chunk.out.resize(chunk.in.size() + chunk.in.size() / 64 + 1024);
+  c.s.next_in = reinterpret_cast<std::uint8_t*>(chunk.in.data());
+  c.s.avail_in = static_cast<std::uint32_t>(chunk.in.size());
+  c.s.next_out = reinterpret_cast<std::uint8_t*>(chunk.out.data());
+  c.s.avail_out = static_cast<std::uint32_t>(chunk.out.size());
+  int rc = isal_deflate(&c.s);
+  bool ok = rc == COMP_OK && c.s.avail_in == 0 && c.s.avail_out > 0 &&
+            (!chunk.last || c.s.internal_state.state == ZSTATE_END);
+  chunk.out.resize(chunk.out.size() - c.s.avail_out);
+  return ok;
+}
+
 // One chunk into deflate blocks: a sync flush ends them on a byte boundary with BFINAL clear, so
 // the chunks concatenate into one deflate stream (pigz's layout, without its dictionary priming).
 bool CompressChunk(Compressor& c, Chunk& chunk) {
-  if (!c.ok || deflateReset(&c.z) != Z_OK) return false;
+  if (!c.ok) return false;
   chunk.length = chunk.in.size();
   chunk.crc = static_cast<std::uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(chunk.in.data()),
                                                static_cast<uInt>(chunk.in.size())));
+  if (c.isal) {
+    bool ok = CompressWithIsal(c, chunk);
+    std::vector<char>().swap(chunk.in);
+    return ok;
+  }
+  if (deflateReset(&c.z) != Z_OK) return false;
   chunk.out.resize(deflateBound(&c.z, chunk.in.size()) + 64);
   c.z.next_in = reinterpret_cast<Bytef*>(chunk.in.data());
   c.z.avail_in = static_cast<uInt>(chunk.in.size());
@@ -71,7 +109,7 @@ class ParallelGzipSink final : public ByteSink {
   }
 
   Status Init() {
-    if (!inline_.ok) return MakeError(ErrorCode::kInternal, "gzip: zlib could not start");
+    if (!inline_.ok) return MakeError(ErrorCode::kInternal, "gzip: the compressor could not start");
     // The member header: no name, no mtime (reproducible), OS "Unix" as gzip writes it.
     static const char header[10] = {'\x1f', '\x8b', 8, 0, 0, 0, 0, 0, 0, 3};
     ANYARCH_CHECK(next_.Write(header, sizeof header));
@@ -191,8 +229,7 @@ class ParallelGzipSink final : public ByteSink {
 }  // namespace
 
 Result<std::unique_ptr<ByteSink>> NewParallelGzip(ByteSink& next, int level, int threads) {
-  if (level < 0) level = 6;
-  if (level < 0 || level > 9)
+  if (level < -1 || level > 9)
     return MakeError(ErrorCode::kInvalid,
                      "gzip level " + std::to_string(level) + " is out of range (0 to 9)");
   auto sink = std::make_unique<ParallelGzipSink>(next, level, threads);
