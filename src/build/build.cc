@@ -216,6 +216,12 @@ Result<BuildResult> Build(const BuildRequest& req) {
   if (req.check) ANYARCH_CHECK(req.check(exported.root));
   ANYARCH_TRY(auto where, WriteOutputs(req, snapshots, plans, states, exported));
   for (const auto& to : req.cache_to) {
+    if (to.type == "inline") {
+      events.OnEvent({.kind = EventKind::kCache,
+                      .text = "cache records written into every platform's image config "
+                              "(inline)"});
+      continue;
+    }
     ANYARCH_TRY(auto sent,
                 WithContext(ExportCache(snapshots, executor.UsedKeys(!to.max), to, transports),
                             "--cache-to " + to.location));

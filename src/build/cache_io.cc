@@ -57,6 +57,12 @@ Result<CacheSpec> ParseCacheSpec(const std::string& text, bool to) {
       return MakeError(ErrorCode::kInvalid, flag + " ref=" + Printable(ref) +
                                                 ": expected a registry reference (host/repo:tag)");
     spec.location = ref;
+  } else if (spec.type == "inline" && to) {
+    if (mode == "max")
+      return MakeError(ErrorCode::kInvalid,
+                       flag +
+                           " type=inline: mode=max cannot be inline (only the image's own "
+                           "layers are there); use type=registry for it");
   } else if (spec.type == "local") {
     std::string dir = take(to ? "dest" : "src");
     if (dir.empty())
@@ -69,8 +75,9 @@ Result<CacheSpec> ParseCacheSpec(const std::string& text, bool to) {
   } else {
     return MakeError(ErrorCode::kInvalid,
                      flag + " " + Printable(text) +
-                         ": type must be registry (type=registry,ref=REF) or local (type=local," +
-                         (to ? "dest" : "src") + "=DIR); inline is not supported yet");
+                         ": type must be registry (type=registry,ref=REF), local (type=local," +
+                         (to ? "dest" : "src") + "=DIR)" +
+                         (to ? std::string(" or inline") : std::string()));
   }
   if (!mode.empty() && mode != "min" && mode != "max")
     return MakeError(ErrorCode::kInvalid,
@@ -134,18 +141,103 @@ Result<CacheTransfer> ExportCache(const SnapshotStore& snapshots, const std::vec
   return t;
 }
 
+Json InlineCacheRecords(const std::vector<std::pair<Digest, int>>& steps) {
+  Json out = Json::array();
+  for (const auto& [key, layer] : steps) out.push_back({{"key", key.ToString()}, {"layer", layer}});
+  return out;
+}
+
+namespace {
+
+// Fetches a record's layer into the store when missing, then publishes the record.
+Status ImportRecord(const SnapshotStore& snapshots, image::ImageSource& src, const Digest& key,
+                    const std::optional<image::Descriptor>& layer, const Digest& diff_id,
+                    const std::string& where, CacheTransfer& t) {
+  if (snapshots.Lookup(key)) return Ok();  // ours is kept
+  if (layer) {
+    std::error_code ec;
+    if (!std::filesystem::exists(snapshots.blobs_dir() / layer->digest.hex(), ec)) {
+      ANYARCH_TRY(auto blob, src.OpenBlob(*layer));
+      ANYARCH_CHECK_CTX(content::WriteBlob(snapshots.store_root(), *layer, *blob),
+                        "importing the build cache from " + where);
+      ++t.layers;
+    }
+  }
+  return WithContext(snapshots.Import(key, layer, diff_id).map([](const StepRecord&) {}),
+                     "importing build cache record " + key.Short() + " from " + where);
+}
+
+// The inline records of an image (or of every image of an index): kInvalid when none has any.
+Result<CacheTransfer> ImportInline(const SnapshotStore& snapshots, image::ImageSource& src,
+                                   const image::RawManifest& root, const std::string& where) {
+  CacheTransfer t;
+  std::vector<image::RawManifest> images;
+  if (image::IsIndex(root.media_type)) {
+    ANYARCH_TRY(auto idx, image::ParseIndex(root));
+    for (const auto& d : idx.manifests) {
+      if (!image::IsManifest(d.media_type)) continue;
+      ANYARCH_TRY(auto raw, src.GetManifest(d));
+      images.push_back(std::move(raw));
+    }
+  } else {
+    images.push_back(root);
+  }
+  bool any = false;
+  for (const auto& raw : images) {
+    ANYARCH_TRY(auto m, image::ParseManifest(raw));
+    ANYARCH_TRY(auto cr, src.OpenBlob(m.config));
+    ANYARCH_TRY(auto bytes, ReadAll(*cr, kMaxCacheConfig));
+    ANYARCH_TRY(auto config, ParseJson(bytes, "an image config"));
+    if (!config.is_object() || !config.contains(kInlineCacheKey)) continue;
+    const Json& recs = config[kInlineCacheKey];
+    auto bad = [&](const std::string& why) {
+      return MakeError(ErrorCode::kInvalid, where + ": the inline build cache: " + why);
+    };
+    if (!recs.is_array()) return bad("not a list");
+    const Json* diff_ids = nullptr;
+    if (config.contains("rootfs") && config["rootfs"].is_object() &&
+        config["rootfs"].contains("diff_ids") && config["rootfs"]["diff_ids"].is_array())
+      diff_ids = &config["rootfs"]["diff_ids"];
+    if (!diff_ids || diff_ids->size() != m.layers.size())
+      return bad("the config's diff_ids do not match the manifest's layers");
+    any = true;
+    for (const auto& r : recs) {
+      if (!r.is_object() || !r.contains("key") || !r["key"].is_string() || !r.contains("layer") ||
+          !r["layer"].is_number_integer())
+        return bad("a record without key or layer");
+      ANYARCH_TRY(auto key, Digest::Parse(r["key"].get<std::string>()));
+      long long index = r["layer"].get<long long>();
+      if (index < -1 || index >= static_cast<long long>(m.layers.size()))
+        return bad("record " + key.Short() + " names layer " + std::to_string(index) +
+                   " of an image with " + std::to_string(m.layers.size()));
+      std::optional<image::Descriptor> layer;
+      Digest diff_id;
+      if (index >= 0) {
+        layer = m.layers[static_cast<std::size_t>(index)];
+        const Json& dj = (*diff_ids)[static_cast<std::size_t>(index)];
+        if (!dj.is_string()) return bad("a diff_id that is not a string");
+        ANYARCH_TRY(diff_id, Digest::Parse(dj.get<std::string>()));
+      }
+      ++t.records;
+      ANYARCH_CHECK(ImportRecord(snapshots, src, key, layer, diff_id, where, t));
+    }
+  }
+  if (!any) return MakeError(ErrorCode::kInvalid, where + " holds no anyarch build cache");
+  t.digest = root.digest.ToString();
+  return t;
+}
+
+}  // namespace
+
 Result<CacheTransfer> ImportCache(const SnapshotStore& snapshots, const CacheSpec& spec,
                                   transport::Transports& transports) {
   CacheTransfer t;
   ANYARCH_TRY(auto src, transports.OpenSource(spec.location));
   ANYARCH_TRY(auto root, src->GetRootManifest());
   const std::string where = src->Describe();
-  if (!image::IsManifest(root.media_type))
-    return MakeError(ErrorCode::kInvalid, where + " is not an anyarch build cache (an index)");
+  if (image::IsIndex(root.media_type)) return ImportInline(snapshots, *src, root, where);
   ANYARCH_TRY(auto m, image::ParseManifest(root));
-  if (m.config.media_type != kCacheConfigType)
-    return MakeError(ErrorCode::kInvalid, where + " is not an anyarch build cache (its config is " +
-                                              Printable(m.config.media_type) + ")");
+  if (m.config.media_type != kCacheConfigType) return ImportInline(snapshots, *src, root, where);
   std::map<std::string, image::Descriptor> layers;
   for (const auto& l : m.layers) layers.emplace(l.digest.hex(), l);
   ANYARCH_TRY(auto config_reader, src->OpenBlob(m.config));
@@ -172,18 +264,7 @@ Result<CacheTransfer> ImportCache(const SnapshotStore& snapshots, const CacheSpe
       layer = d;
     }
     ++t.records;
-    if (snapshots.Lookup(key)) continue;  // ours is kept
-    if (layer) {
-      std::error_code ec;
-      if (!std::filesystem::exists(snapshots.blobs_dir() / layer->digest.hex(), ec)) {
-        ANYARCH_TRY(auto blob, src->OpenBlob(*layer));
-        ANYARCH_CHECK_CTX(content::WriteBlob(snapshots.store_root(), *layer, *blob),
-                          "importing the build cache from " + where);
-        ++t.layers;
-      }
-    }
-    ANYARCH_CHECK_CTX(snapshots.Import(key, layer, diff_id).map([](const StepRecord&) {}),
-                      "importing build cache record " + key.Short() + " from " + where);
+    ANYARCH_CHECK(ImportRecord(snapshots, *src, key, layer, diff_id, where, t));
   }
   t.digest = root.digest.ToString();
   return t;

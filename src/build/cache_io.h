@@ -25,6 +25,7 @@
 
 #include "base/digest.h"
 #include "base/error.h"
+#include "base/json.h"
 #include "build/snapshots.h"
 #include "transport/location.h"
 
@@ -32,12 +33,16 @@ namespace anyarch::build {
 
 inline constexpr const char* kCacheArtifactType = "application/vnd.anyarch.buildcache.v1+json";
 inline constexpr const char* kCacheConfigType = "application/vnd.anyarch.buildcache.config.v1+json";
+// type=inline: the image config's own field, a list of {"key", "layer": index in the image's
+// layers, or -1}; the layers are the image's, so nothing else is pushed.
+inline constexpr const char* kInlineCacheKey = "anyarch.buildcache.v1";
 
 // --cache-to / --cache-from, in buildx's syntax: type=registry,ref=REF[,mode=min|max] or
-// type=local,dest=DIR[,mode=...] (to) / type=local,src=DIR (from). `location` is the transport
-// location the cache goes to or comes from.
+// type=local,dest=DIR[,mode=...] (to) / type=local,src=DIR (from); type=inline (to only: the
+// records go into each platform's image config, mode=min; a registry import reads them back).
+// `location` is the transport location the cache goes to or comes from.
 struct CacheSpec {
-  std::string type;  // "registry", "local"
+  std::string type;  // "registry", "local", "inline" (to only; no location)
   std::string location;
   bool max = false;  // mode=max: every stage's steps; min (default): the target stages' only
 };
@@ -54,9 +59,13 @@ Result<CacheTransfer> ExportCache(const SnapshotStore& snapshots, const std::vec
                                   const CacheSpec& spec, transport::Transports& transports);
 
 // Reads the cache at `spec` into the store: every record whose key the store does not have, with
-// its layer blob and upper directory. kNotFound when there is no cache there, kInvalid when what
-// is there is not an anyarch build cache.
+// its layer blob and upper directory. `spec` names an exported cache, or an image (or index)
+// built with --cache-to type=inline. kNotFound when there is nothing there, kInvalid when what is
+// there holds no anyarch build cache.
 Result<CacheTransfer> ImportCache(const SnapshotStore& snapshots, const CacheSpec& spec,
                                   transport::Transports& transports);
+
+// The inline records of an image's steps, for its config (kInlineCacheKey).
+Json InlineCacheRecords(const std::vector<std::pair<Digest, int>>& steps);
 
 }  // namespace anyarch::build

@@ -374,6 +374,8 @@ Status Executor::RunLayerStep(StageEnv& env, ImageState& state, LayerStep prepar
     state.AddLayer(*record->layer, record->diff_id);
     state.lowers.insert(state.lowers.begin(), record->diff_dir);
   }
+  state.cache_steps.emplace_back(key,
+                                 record->layer ? static_cast<int>(state.layers.size()) - 1 : -1);
   state.AddHistory(prepared.created_by, !record->layer, created_);
   state.key = prepared.independent
                   ? StepKey(state.key, env.platform, Json{{"linked", key.ToString()}})

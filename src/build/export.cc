@@ -1,5 +1,7 @@
 #include "build/export.h"
 
+#include <algorithm>
+
 #include <filesystem>
 
 #include "base/io.h"
@@ -128,6 +130,9 @@ Result<Exported> WriteImages(const BuildRequest& request, const SnapshotStore& s
       }
       layers.push_back(d);
     }
+    if (std::any_of(request.cache_to.begin(), request.cache_to.end(),
+                    [](const CacheSpec& c) { return c.type == "inline"; }))
+      s.config[kInlineCacheKey] = InlineCacheRecords(s.cache_steps);
     std::string cfg_bytes = s.config.dump();
     image::Descriptor cfg{.media_type = std::string(oci ? image::kOciConfig : image::kDockerConfig),
                           .digest = Sha256Of(cfg_bytes),

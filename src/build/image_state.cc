@@ -1,5 +1,7 @@
 #include "build/image_state.h"
 
+#include "build/cache_io.h"
+
 #include <ctime>
 
 namespace anyarch::build {
@@ -126,6 +128,8 @@ Result<ImageState> StateFromConfig(const std::string& config_bytes) {
     return MakeError(ErrorCode::kInvalid, "the base image's config is not an object");
   ImageState s;
   s.config = std::move(j);
+  // A base built with an inline cache: its records describe it, not what is built on it.
+  s.config.erase(kInlineCacheKey);
   if (!s.config.contains("rootfs") || !s.config["rootfs"].is_object())
     s.config["rootfs"] = {{"type", "layers"}, {"diff_ids", Json::array()}};
   return s;

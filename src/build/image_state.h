@@ -26,6 +26,9 @@ struct ImageState {
   std::vector<image::Descriptor> layers;
   std::vector<std::string> lowers;  // snapshot directories, topmost first; empty for scratch
   Digest key;                       // cache key of the last step
+  // Each filesystem step of this image (its stages from the first FROM on), with the index of
+  // its layer in `layers` or -1: what --cache-to type=inline writes into the config.
+  std::vector<std::pair<Digest, int>> cache_steps;
   // Where the base image's blobs can be read (null for scratch): export copies them.
   std::shared_ptr<image::ImageSource> base_source;
   std::string base_name;  // for messages: the FROM image as resolved

@@ -309,11 +309,13 @@ void FuzzCompression(const std::string& in) {
 
 }  // namespace
 
-// An accepted cache spec is a registry reference or an OCI layout's "cache" tag.
+// An accepted cache spec is a registry reference, an OCI layout's "cache" tag, or (--cache-to
+// only, mode=min) inline.
 void FuzzCacheSpec(unsigned mode, const std::string& in) {
   auto r = build::ParseCacheSpec(in, (mode & 1) != 0);
   if (!r) return CheckInvalid(r);
-  Check(IsOneOf(r->type, {"registry", "local"}));
+  Check(IsOneOf(r->type, {"registry", "local", "inline"}));
+  if (r->type == "inline") return Check((mode & 1) != 0 && r->location.empty() && !r->max);
   Check(!r->location.empty());
   if (r->type == "registry") {
     auto loc = transport::ParseLocation(r->location);

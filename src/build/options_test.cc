@@ -61,6 +61,10 @@ TEST(ParseCacheSpec, BuildxSyntax) {
   ASSERT_TRUE(bare) << "a bare reference is a registry cache for --cache-from";
   EXPECT_EQ(bare->location, "reg.example/app:cache");
   EXPECT_TRUE(ParseCacheSpec("type=local,src=d", false));
+  auto inl = ParseCacheSpec("type=inline", true);
+  ASSERT_TRUE(inl);
+  EXPECT_EQ(inl->type, "inline");
+  EXPECT_TRUE(inl->location.empty());
 }
 
 TEST(ParseCacheSpec, RefusalsSayWhy) {
@@ -72,7 +76,8 @@ TEST(ParseCacheSpec, RefusalsSayWhy) {
       {"type=local,src=d", true, "dest=DIR"},
       {"type=local,dest=d", false, "src=DIR"},
       {"type=registry", true, "ref=REF"},
-      {"type=inline", true, "inline is not supported"},
+      {"type=inline,mode=max", true, "mode=max cannot be inline"},
+      {"type=inline", false, "type must be registry"},
       {"type=registry,ref=r/x,mode=all", true, "expected min or max"},
       {"type=registry,ref=r/x,color=red", true, "unknown key color"},
       {"type=registry,ref=oci:/x", true, "registry reference"},

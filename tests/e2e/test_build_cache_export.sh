@@ -2,7 +2,8 @@
 # --cache-to / --cache-from (issue 8, item 3): a build exports its steps' cache to a registry;
 # a fresh store that imports it runs no step and builds the same image digest. The registry
 # cache is an ordinary OCI artifact: skopeo copies it into an OCI layout, which works as
-# type=local. mode=min exports the target stage's steps only; a missing cache is a warning.
+# type=local. mode=min exports the target stage's steps only; type=inline puts the records into
+# the image's configs; a missing cache is a warning.
 source "$(dirname "$0")/lib.sh"
 start_plain_registry REG
 push_busybox "$REG" >/dev/null
@@ -57,12 +58,32 @@ linux/arm64 RUN" "mode=min: only the base stage's RUN runs again, once per platf
 assert_eq "$got" "$want" "mode=min: same image"
 pass "mode=min exports the target stage's steps only"
 
+# type=inline: the records ride in the pushed image's configs; a fresh store imports them from
+# the image itself (--cache-from type=registry,ref=IMAGE, as with buildx).
+img="$REG/app/inline:1"
+inl=$(build "$WORK/s6" "$WORK/e7" --cache-to type=inline -t "$img" --push)
+cfg=$(skopeo inspect --config --raw --tls-verify=false --override-arch arm64 "docker://$img") ||
+  fail "skopeo cannot read the pushed image's config"
+[ "$(jq '."anyarch.buildcache.v1" | length' <<<"$cfg")" -ge 3 ] || fail "no inline records: $cfg"
+got=$(build "$WORK/s7" "$WORK/e8" --cache-to type=inline --cache-from "type=registry,ref=$img")
+assert_eq "$(ran "$WORK/e8")" "" "a fresh store importing the inline cache runs no step"
+assert_eq "$got" "$inl" "and builds the same image (records included)"
+# A base built with an inline cache does not pass its records on.
+printf 'FROM %s\nRUN echo child > /child\n' "$img" >"$WORK/child.Dockerfile"
+ANYARCH_ROOT="$WORK/s7" "$AA" --insecure --progress quiet build --platform linux/arm64 \
+  -f "$WORK/child.Dockerfile" -o "type=oci,dest=$WORK/child" "$WORK/ctx" >/dev/null || fail "child build"
+ccfg=$(skopeo inspect --config --raw "oci:$WORK/child") || fail "child config"
+assert_eq "$(jq 'has("anyarch.buildcache.v1")' <<<"$ccfg")" false "the child's config has no records of its base"
+pass "type=inline: the image carries its cache, a fresh store imports it from the image"
+
 # No cache there: a warning, and the build runs.
 got=$(build "$WORK/s5" "$WORK/e6" --cache-from "type=registry,ref=$REG/cache/none:x")
 grep -q '"event":"warning".*--cache-from.*building without it' "$WORK/e6" || fail "no warning for a missing cache"
 assert_eq "$got" "$want" "a build without the cache still builds the same image"
 expect_fail "$AA" build --cache-to type=gha "$WORK/ctx"
 assert_contains "$ERR" "type must be registry" "an unsupported cache type is named"
+expect_fail "$AA" build --cache-to type=inline,mode=max "$WORK/ctx"
+assert_contains "$ERR" "mode=max cannot be inline" "inline is mode=min"
 expect_fail "$AA" build --cache-to "type=registry,ref=$cache,mode=most" "$WORK/ctx"
 assert_contains "$ERR" "mode=most: expected min or max" "a bad mode is named"
 pass "a missing cache is a warning; bad --cache-to values are errors that say why"
