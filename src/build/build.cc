@@ -193,6 +193,12 @@ Result<BuildResult> Build(const BuildRequest& req) {
   ANYARCH_TRY(auto ignore, dockerfile::IgnoreMatcher::ForBuild(
                                context_dir, df_path == "-" ? std::string() : df_path));
   ANYARCH_TRY(auto context, SourceTree::Open(context_dir, "the build context", &ignore));
+  // Not for a context read from stdin: its directory is new every time.
+  StatCache stat_cache;
+  if (req.context != "-") {
+    stat_cache = StatCache::Load(req.env.store_root, context_dir);
+    context.UseStatCache(&stat_cache);
+  }
   std::atomic<bool> local_cancel{false};
   std::atomic<bool>& cancel = req.cancel ? *req.cancel : local_cancel;
   for (const auto& from : req.cache_from) {
@@ -215,6 +221,7 @@ Result<BuildResult> Build(const BuildRequest& req) {
   ANYARCH_TRY(auto exported, WriteImages(req, snapshots, plans, states));
   if (req.check) ANYARCH_CHECK(req.check(exported.root));
   ANYARCH_TRY(auto where, WriteOutputs(req, snapshots, plans, states, exported));
+  (void)stat_cache.Save();  // losing it costs the next build a re-read, nothing more
   for (const auto& to : req.cache_to) {
     if (to.type == "inline") {
       events.OnEvent({.kind = EventKind::kCache,

@@ -1,5 +1,7 @@
 #include "build/source_tree.h"
 
+#include <ctime>
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <fnmatch.h>
@@ -156,6 +158,10 @@ Result<Digest> SourceTree::Hash(const std::string& rel,
       h.Update(target.data(), static_cast<std::size_t>(n));
     } else if (S_ISREG(st.st_mode)) {
       if (Excluded(path)) return Sha256Of("excluded");
+      if (stat_cache_) {
+        if (auto known = stat_cache_->Find(st)) return *known;
+      }
+      const std::int64_t read_at = static_cast<std::int64_t>(::time(nullptr));
       HashHeader(h, "file", st);
       UniqueFd f(is_top ? ::openat(dirfd, ".", O_RDONLY | O_CLOEXEC)
                         : ::openat(dirfd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
@@ -173,6 +179,9 @@ Result<Digest> SourceTree::Hash(const std::string& rel,
         if (n == 0) break;
         h.Update(buf.data(), static_cast<std::size_t>(n));
       }
+      Digest d = h.Finish();
+      if (stat_cache_) stat_cache_->Remember(st, d, read_at);
+      return d;
     } else {
       HashHeader(h, "special", st);
       h.Update(std::to_string(st.st_rdev));

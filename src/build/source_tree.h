@@ -26,6 +26,7 @@
 #include "base/digest.h"
 #include "base/error.h"
 #include "base/fs.h"
+#include "build/stat_cache.h"
 #include "dockerfile/dockerignore.h"
 
 namespace anyarch::build {
@@ -56,10 +57,15 @@ class SourceTree {
   Result<Digest> Hash(const std::string& rel,
                       const std::function<bool(const std::string&)>& excluded = {}) const;
 
+  // Regular files' digests are looked up in and remembered by `cache` (may be null; must outlive
+  // the tree), so that a rebuild reads no unchanged file again (build/stat_cache.h).
+  void UseStatCache(StatCache* cache) { stat_cache_ = cache; }
+
  private:
   UniqueFd fd_;
   std::string root_, description_;
   const dockerfile::IgnoreMatcher* ignore_ = nullptr;
+  StatCache* stat_cache_ = nullptr;
 };
 
 // Go's filepath.Match on one string (the pattern may contain '/', which only matches '/').
