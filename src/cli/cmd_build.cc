@@ -314,8 +314,8 @@ void RegisterBuildCommands(CLI::App& app, Cli& cli) {
                 "Import a build cache first: type=registry,ref=REF or type=local,src=DIR "
                 "(repeatable)");
   b->add_option("--cache-to", f->cache_to,
-                "Export the build cache after: type=registry,ref=REF[,mode=min|max] or "
-                "type=local,dest=DIR[,mode=...]");
+                "Export the build cache after: type=registry,ref=REF[,mode=min|max], "
+                "type=local,dest=DIR[,mode=...] or type=inline");
   b->add_flag("--pull", f->pull, "Resolve base images from their registry, not the local store");
   b->add_option("-j,--jobs", f->jobs, "Steps at once (default: the number of cores)");
   b->add_option("--step-timeout", f->step_timeout,
@@ -336,6 +336,8 @@ void RegisterBuildCommands(CLI::App& app, Cli& cli) {
       "  anyarch build --platform linux/amd64,linux/arm64,linux/arm/v7 -t app:1 .\n"
       "  anyarch build --platform linux/arm64 -t 127.0.0.1:5000/app:1 --push .\n"
       "  anyarch build -o type=oci,dest=app.tar --platform linux/arm64 .\n"
+      "  anyarch build -t app:2 --cache-from 127.0.0.1:5000/app:cache --cache-to "
+      "type=registry,ref=127.0.0.1:5000/app:cache,mode=max .\n"
       "  anyarch run --platform linux/arm64 app:1\n"
       "See docs/build.md.\n");
   b->callback([&cli, f] { RunBuild(cli, *f); });
