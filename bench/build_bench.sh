@@ -204,11 +204,32 @@ printf '%s\n' 'a=(); while [ "$1" != ";;" ]; do a+=("$1"); shift; done; shift' \
 
 # ---- Timing --------------------------------------------------------------------------------------
 declare -A T M F L  # per "scenario/tool": seconds, peak KiB, figure (lists, one per run), last log
+# binfmt_ready: the qemu-aarch64 and qemu-arm binfmt_misc entries are enabled. Others on a shared
+# machine (the binfmt e2e test) may remove and reinstall them for a while; a run waits (up to
+# 120 s) rather than failing, and says so.
+binfmt_ready() {
+  local a f ok
+  for a in aarch64 arm; do
+    ok=0
+    for f in /proc/sys/fs/binfmt_misc/*; do
+      [ "$(head -1 "$f" 2>/dev/null)" = enabled ] && grep -q "^interpreter .*qemu-$a\(-static\)\?$" "$f" 2>/dev/null && ok=1
+    done
+    [ "$ok" = 1 ] || return 1
+  done
+}
+wait_binfmt() {
+  local i
+  binfmt_ready && return
+  say "the qemu-aarch64/qemu-arm binfmt_misc entries are missing; waiting for them"
+  for ((i = 0; i < 120; i++)); do sleep 1; binfmt_ready && return; done
+  say "still missing after 120 s; emulated steps will fail"
+}
 # timed KEY LOG CMD...: runs CMD under /usr/bin/time; on success adds its seconds and peak RSS to
 # KEY's lists and sets R="SECONDS KIB"; on failure reports it and sets R=fail.
 timed() {
   local key=$1 log=$2 tf="$WORK/time.$RANDOM" rc
   shift 2
+  wait_binfmt
   sync
   /usr/bin/time -f '%e %M' -o "$tf" "$@" >"$log" 2>&1
   rc=$?
@@ -470,6 +491,12 @@ sel b1 && sel b && [ -n "${T[b/docker]:-}" ] && T[b1/docker]=${T[b/docker]}
 
 # ---- Table ------------------------------------------------------------------------------------------
 med() { [ -n "${T[$1]:-}" ] && median ${T[$1]}; }
+# partial KEY...: " (median of K of N runs)" when a run of KEY failed (the fewest of the KEYs).
+partial() {
+  local k n=$runs w
+  for k in "$@"; do w=$(wc -w <<<"${T[$k]:-}"); ((w < n)) && n=$w; done
+  ((n < runs)) && printf ' (median of %d of %d runs)' "$n" "$runs"
+}
 tool_label() {
   case $1 in
     anyarch) echo anyarch ;;
@@ -508,7 +535,7 @@ for sc in a b c a1 b1 d e f g; do
         [ "$t" = docker ] && note+="; into its $dk_driver layer store"
         [ "$t" = buildah ] && note+="; uncompressed into containers/storage"
         [ "$t" = anyarch ] && note+="; gzip layer into its store"
-        row "${label[d]}" "$t" "$diff" "$(rss_of "$t" dkeep/$t)" "${tput[$t]} MiB/s" "$note"
+        row "${label[d]}" "$t" "$diff" "$(rss_of "$t" dkeep/$t)" "${tput[$t]} MiB/s" "$note$(partial dkeep/$t ddrop/$t)"
       done
       ratios+=("(d) anyarch/buildah throughput: $(ratio "${tput[anyarch]:-}" "${tput[buildah]:-}") (target >= 2x)")
       ;;
@@ -517,7 +544,7 @@ for sc in a b c a1 b1 d e f g; do
         s=$(med e/$t) fig=
         [ -n "${F[e/$t]:-}" ] && fig=$(printf '%.2f s' "$(median ${F[e/$t]})")
         row "${label[e]}" "$t" "${s:-failed}" "$(rss_of "$t" e/$t)" "${fig:--}" \
-          "figure: the command's real time (busybox time)"
+          "figure: the command's real time (busybox time)$(partial e/$t)"
       done
       eb=$(median ${F[e/bare]:-}) ea=$(median ${F[e/anyarch]:-}) eh=$(median ${F[e/buildah]:-})
       ratios+=("(e) anyarch RUN / bare qemu: $(ratio "$ea" "$eb") (target <= 1.05x); buildah RUN / bare qemu: $(ratio "$eh" "$eb")")
@@ -528,7 +555,7 @@ for sc in a b c a1 b1 d e f g; do
         case $t in
           buildah)
             row "${label[g]}" buildah "$(med g/buildah || true)" "$(rss_of buildah g/buildah)" "$(steps g/buildah)" \
-              "seed (cold + --cache-to): $(med gseed/buildah) s"
+              "seed (cold + --cache-to): $(med gseed/buildah) s$(partial g/buildah gseed/buildah)"
             ratios+=("(g) buildah --cache-from / its cold (a): $(ratio "$(med g/buildah)" "$(med a/buildah)"), / its seed build: $(ratio "$(med g/buildah)" "$(med gseed/buildah)") (anyarch: n/a; target <= 0.3x a cold build)") ;;
           docker) row "${label[g]}" docker n/a - - "the classic builder has no registry cache import" ;;
         esac
@@ -548,7 +575,7 @@ for sc in a b c a1 b1 d e f g; do
         [ "$t" = buildah ] && note="--layers"
         fig=-
         [[ "$sc" == [abc] || "$sc" == b1 ]] && fig=$(steps "$sc/$t")
-        row "${label[$sc]}" "$t" "${s:-failed}" "$(rss_of "$t" "$sc/$t")" "$fig" "$note"
+        row "${label[$sc]}" "$t" "${s:-failed}" "$(rss_of "$t" "$sc/$t")" "$fig" "$note$(partial "$sc/$t")"
       done
       case $sc in
         a) ratios+=("(a) anyarch/buildah: $(ratio "$(med a/anyarch)" "$(med a/buildah)") (target <= 0.5x)") ;;
