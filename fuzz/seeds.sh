@@ -229,7 +229,7 @@ PY
     for s in 'type=registry,ref=127.0.0.1:5000/cache:app,mode=max' 'type=local,dest=dir' \
       'type=local,src=dir' 'registry.example/cache:x' 'type=inline' 'type=gha,scope=x' \
       'type=registry' 'type=local,dest=a:b' 'type=registry,ref=oci:x' 'mode=max' \
-      'type=registry,ref=r/x,mode=all' 'type=local,src=d,image-manifest=true,foo=1' \
+      'type=registry,ref=r/x,mode=all' 'type=local,src=d,image-manifest=true,foo=1' 'dir:/x' \
       "${malformed[@]}"; do
       printf '\7%s' "$s" >"$out/seed$((i++))"
       printf '\17%s' "$s" >"$out/seed$((i++))"

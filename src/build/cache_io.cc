@@ -52,8 +52,11 @@ Result<CacheSpec> ParseCacheSpec(const std::string& text, bool to) {
   if (spec.type == "registry") {
     std::string ref = take("ref");
     if (ref.empty()) return MakeError(ErrorCode::kInvalid, flag + " type=registry needs ref=REF");
-    ANYARCH_TRY(auto loc, transport::ParseLocation(ref));
-    if (loc.transport != "registry")
+    auto loc = transport::ParseLocation(ref);
+    if (!loc)  // whatever the location parser's class, a bad flag value is invalid input
+      return MakeError(ErrorCode::kInvalid,
+                       flag + " ref=" + Printable(ref) + ": " + loc.error().message());
+    if (loc->transport != "registry")
       return MakeError(ErrorCode::kInvalid, flag + " ref=" + Printable(ref) +
                                                 ": expected a registry reference (host/repo:tag)");
     spec.location = ref;
