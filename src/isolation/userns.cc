@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <pwd.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -13,6 +14,7 @@
 #include <limits>
 
 #include "base/fs.h"
+#include "base/process.h"
 #include "base/strings.h"
 
 namespace anyarch::isolation {
@@ -141,6 +143,33 @@ IdMapPlan PlanIdMap(std::uint32_t uid, std::uint32_t gid, const std::string& use
   plan.uids = {{0, uid, 1}};
   plan.gids = {{0, gid, 1}};
   return plan;
+}
+
+std::string UserName(std::uint32_t uid) {
+  struct passwd pw {
+  }, *res = nullptr;
+  char buf[4096];
+  if (::getpwuid_r(static_cast<uid_t>(uid), &pw, buf, sizeof buf, &res) == 0 && res)
+    return pw.pw_name;
+  return "";
+}
+
+IdMapPlan PlanIdMapForCaller() {
+  auto helper = [](const char* name) {
+    std::string p = FindInPath(name);
+    for (const char* dir : {"/usr/bin/", "/usr/sbin/", "/bin/"}) {
+      if (!p.empty()) break;
+      std::string c = std::string(dir) + name;
+      if (::access(c.c_str(), X_OK) == 0) p = c;
+    }
+    return p;
+  };
+  auto subuid = ReadFile("/etc/subuid", 1 << 20);
+  auto subgid = ReadFile("/etc/subgid", 1 << 20);
+  const auto uid = static_cast<std::uint32_t>(::getuid());
+  return PlanIdMap(uid, static_cast<std::uint32_t>(::getgid()), UserName(uid),
+                   subuid ? *subuid : "", subgid ? *subgid : "", helper("newuidmap"),
+                   helper("newgidmap"));
 }
 
 std::string MapText(const std::vector<IdRange>& ranges) {
@@ -301,9 +330,13 @@ std::vector<IdRange> CurrentUidMap() {
 
 bool InUserNamespace() {
   if (g_entered) return true;
-  auto map = CurrentUidMap();
-  return !(map.size() == 1 && map[0].inside == 0 && map[0].outside == 0 &&
-           map[0].count == 0xffffffffu);
+  // Only EnterUserNamespace changes the answer: /proc is read once, not at every mount.
+  static const bool nested = [] {
+    auto map = CurrentUidMap();
+    return !(map.size() == 1 && map[0].inside == 0 && map[0].outside == 0 &&
+             map[0].count == 0xffffffffu);
+  }();
+  return nested;
 }
 
 std::string OverlayNamespaceOptions() { return InUserNamespace() ? ",userxattr" : ""; }

@@ -54,6 +54,12 @@ IdMapPlan PlanIdMap(std::uint32_t uid, std::uint32_t gid, const std::string& use
                     const std::string& subuid_text, const std::string& subgid_text,
                     const std::string& newuidmap, const std::string& newgidmap);
 
+// PlanIdMap for this process's real uid and gid: its user name from the password database,
+// /etc/subuid and /etc/subgid as they are, newuidmap/newgidmap from PATH or /usr/bin.
+IdMapPlan PlanIdMapForCaller();
+// The user name of `uid` in the password database, or "".
+std::string UserName(std::uint32_t uid);
+
 // The map line text, as written to /proc/PID/uid_map or passed to newuidmap ("0 1000 1\n...").
 std::string MapText(const std::vector<IdRange>& ranges);
 // How many ids a map covers.

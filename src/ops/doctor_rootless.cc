@@ -1,7 +1,6 @@
 // doctor's checks for an ordinary user (rootless mode, ops/rootless.h): what the kernel and the
 // machine's configuration let a user namespace of theirs do, what each missing piece costs, and
 // who fixes it how.
-#include <pwd.h>
 #include <unistd.h>
 
 #include "base/fs.h"
@@ -13,13 +12,7 @@
 namespace anyarch::ops {
 
 void AddRootlessChecks(const std::function<void(DoctorCheck)>& add) {
-  std::string user;
-  {
-    struct passwd pw {
-    }, *res = nullptr;
-    char buf[4096];
-    if (::getpwuid_r(::getuid(), &pw, buf, sizeof buf, &res) == 0 && res) user = pw.pw_name;
-  }
+  const std::string user = isolation::UserName(static_cast<std::uint32_t>(::getuid()));
   auto scratch = TempDir::Create("anyarch-doctor");
   isolation::UserNamespaceAbilities a;
   if (scratch) a = isolation::ProbeUserNamespace(scratch->path().string());
@@ -36,20 +29,12 @@ void AddRootlessChecks(const std::function<void(DoctorCheck)>& add) {
   }
   {
     DoctorCheck c{.name = "subids"};
-    auto subuid = ReadFile("/etc/subuid", 1 << 20);
-    auto subgid = ReadFile("/etc/subgid", 1 << 20);
-    std::string nu = FindInPath("newuidmap"), ng = FindInPath("newgidmap");
-    for (auto* p : {&nu, &ng}) {
-      std::string name = p == &nu ? "newuidmap" : "newgidmap";
-      if (p->empty() && ::access(("/usr/bin/" + name).c_str(), X_OK) == 0) *p = "/usr/bin/" + name;
-    }
-    auto plan = isolation::PlanIdMap(static_cast<std::uint32_t>(::getuid()),
-                                     static_cast<std::uint32_t>(::getgid()), user,
-                                     subuid ? *subuid : "", subgid ? *subgid : "", nu, ng);
+    auto plan = isolation::PlanIdMapForCaller();
     if (plan.subordinate) {
       c.status = "ok";
       c.detail = std::to_string(isolation::MappedIds(plan.uids)) + " uids and " +
-                 std::to_string(isolation::MappedIds(plan.gids)) + " gids through " + nu;
+                 std::to_string(isolation::MappedIds(plan.gids)) + " gids through " +
+                 plan.newuidmap;
     } else {
       c.status = "warn";
       c.detail = "only your own id can be mapped: " + plan.single_reason;
