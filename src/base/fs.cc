@@ -1,5 +1,7 @@
 #include "base/fs.h"
 
+#include <set>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -248,6 +250,27 @@ Status CopyFdToFile(int from, const std::filesystem::path& file) {
   if (out.get() < 0) return MakeError(ErrorCode::kIo, file.string() + ": " + std::strerror(errno));
   ANYARCH_CHECK(CopyFdData(from, out.get(), file.string()));
   return out.Close(file.string());
+}
+
+}  // namespace anyarch
+
+namespace anyarch {
+
+TreeUsage DirectoryUsage(const std::filesystem::path& dir) {
+  TreeUsage u;
+  std::set<std::pair<dev_t, ino_t>> seen;
+  std::error_code ec;
+  for (std::filesystem::recursive_directory_iterator
+           it(dir, std::filesystem::directory_options::skip_permission_denied, ec),
+       end;
+       !ec && it != end; it.increment(ec)) {
+    struct stat st {};
+    if (::lstat(it->path().c_str(), &st) != 0) continue;
+    u.newest_mtime = std::max<std::int64_t>(u.newest_mtime, st.st_mtim.tv_sec);
+    if (S_ISREG(st.st_mode) && seen.insert({st.st_dev, st.st_ino}).second)
+      u.bytes += static_cast<std::uint64_t>(st.st_size);
+  }
+  return u;
 }
 
 }  // namespace anyarch

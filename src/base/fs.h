@@ -17,6 +17,14 @@ namespace anyarch {
 // The message reads "<what>: <strerror(err)>".
 Error ErrnoError(int err, std::string what);
 
+// What the regular files under `dir` hold (symlinks not followed, a hard-linked file counted
+// once), and the newest mtime of anything there (seconds). Unreadable parts are skipped.
+struct TreeUsage {
+  std::uint64_t bytes = 0;
+  std::int64_t newest_mtime = 0;
+};
+TreeUsage DirectoryUsage(const std::filesystem::path& dir);
+
 // Reads a whole file. Files larger than max_size give kInvalid (the caller names the limit).
 Result<std::string> ReadFile(const std::filesystem::path& path,
                              std::size_t max_size = static_cast<std::size_t>(-1));

@@ -184,25 +184,6 @@ void SnapshotStore::RemoveLeftovers() const {
 
 namespace {
 
-// The sizes of the regular files under `dir` (symlinks not followed, hard links counted once),
-// and the latest mtime seen.
-std::pair<std::uint64_t, std::int64_t> TreeUsage(const fs::path& dir) {
-  std::uint64_t bytes = 0;
-  std::int64_t newest = 0;
-  std::set<std::pair<dev_t, ino_t>> seen;
-  std::error_code ec;
-  for (fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec),
-       end;
-       !ec && it != end; it.increment(ec)) {
-    struct stat st {};
-    if (::lstat(it->path().c_str(), &st) != 0) continue;
-    newest = std::max<std::int64_t>(newest, st.st_mtim.tv_sec);
-    if (S_ISREG(st.st_mode) && seen.insert({st.st_dev, st.st_ino}).second)
-      bytes += static_cast<std::uint64_t>(st.st_size);
-  }
-  return {bytes, newest};
-}
-
 std::string RecordBlob(const fs::path& record) {
   auto text = ReadFile(record, 1 << 20);
   if (!text) return "";
@@ -225,7 +206,7 @@ std::vector<CacheEntryInfo> ListBuildCache(const std::string& store_root) {
     CacheEntryInfo c;
     c.dir = e.path();
     c.name = e.path().filename().string();
-    c.bytes = TreeUsage(e.path()).first;
+    c.bytes = DirectoryUsage(e.path()).bytes;
     struct stat st {};
     if (::stat((e.path() / "record.json").c_str(), &st) == 0) c.last_used = st.st_mtim.tv_sec;
     c.blob = RecordBlob(e.path() / "record.json");
@@ -245,9 +226,9 @@ std::vector<CacheEntryInfo> ListBuildCache(const std::string& store_root) {
       c.dir = e.path();
       c.mount = true;
       c.name = plat.path().filename().string() + "/" + id;
-      auto [bytes, newest] = TreeUsage(e.path());
-      c.bytes = bytes;
-      c.last_used = newest;
+      TreeUsage u = DirectoryUsage(e.path());
+      c.bytes = u.bytes;
+      c.last_used = u.newest_mtime;
       out.push_back(std::move(c));
     }
   }

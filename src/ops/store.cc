@@ -203,12 +203,7 @@ std::pair<std::size_t, std::uint64_t> DirUsage(const fs::path& dir) {
     (void)e;
     ++count;
   }
-  for (fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec),
-       end;
-       !ec && it != end; it.increment(ec)) {
-    std::error_code ec2;
-    if (it->is_regular_file(ec2) && !it->is_symlink(ec2)) bytes += it->file_size(ec2);
-  }
+  bytes = DirectoryUsage(dir).bytes;
   return {count, bytes};
 }
 
