@@ -45,14 +45,8 @@
 # BENCH_FILES (5000), BENCH_SEQ (300000, the RUN steps' work in a), BENCH_D_MIB (500),
 # BENCH_D_FILES (20000), BENCH_E_SEQ (1000000).
 set -euo pipefail
-src=$(cd "$(dirname "$0")/.." && pwd)
-export ANYARCH_SOURCE_DIR=$src
-if [ -z "${ANYARCH_BIN:-}" ]; then
-  ANYARCH_BIN=$src/build/src/anyarch
-  [ -x "$src/build-release/src/anyarch" ] && ANYARCH_BIN=$src/build-release/src/anyarch
-fi
-export ANYARCH_BIN
-export ANYARCH_CACHE=${ANYARCH_CACHE:-$src/cache}
+# shellcheck source=common.sh
+source "$(dirname "$0")/common.sh"
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
   runs=${BENCH_RUNS:-1} nfiles=${BENCH_FILES:-500} nseq=${BENCH_SEQ:-20000}
   d_mib=${BENCH_D_MIB:-40} d_files=${BENCH_D_FILES:-2000} e_seq=${BENCH_E_SEQ:-100000}

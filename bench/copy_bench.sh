@@ -9,14 +9,8 @@
 # builds, else build/src/anyarch), ANYARCH_CACHE (default cache/), BENCH_MIB (640),
 # BENCH_RUNS (3).
 set -euo pipefail
-src=$(cd "$(dirname "$0")/.." && pwd)
-export ANYARCH_SOURCE_DIR=$src
-if [ -z "${ANYARCH_BIN:-}" ]; then
-  ANYARCH_BIN=$src/build/src/anyarch
-  [ -x "$src/build-release/src/anyarch" ] && ANYARCH_BIN=$src/build-release/src/anyarch
-fi
-export ANYARCH_BIN
-export ANYARCH_CACHE=${ANYARCH_CACHE:-$src/cache}
+# shellcheck source=common.sh
+source "$(dirname "$0")/common.sh"
 mib=${BENCH_MIB:-640}
 runs=${BENCH_RUNS:-3}
 # shellcheck source=../tests/e2e/lib.sh
