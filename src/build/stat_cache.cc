@@ -24,18 +24,12 @@ std::int64_t Nanos(const struct timespec& t) {
 }  // namespace
 
 StatCache::StatCache(StatCache&& o) noexcept
-    : path_(std::move(o.path_)),
-      old_(std::move(o.old_)),
-      used_(std::move(o.used_)),
-      hits_(o.hits_),
-      misses_(o.misses_) {}
+    : path_(std::move(o.path_)), old_(std::move(o.old_)), used_(std::move(o.used_)) {}
 
 StatCache& StatCache::operator=(StatCache&& o) noexcept {
   path_ = std::move(o.path_);
   old_ = std::move(o.old_);
   used_ = std::move(o.used_);
-  hits_ = o.hits_;
-  misses_ = o.misses_;
   return *this;
 }
 
@@ -86,15 +80,12 @@ std::optional<Digest> StatCache::Find(const struct stat& st) {
   std::lock_guard<std::mutex> lock(mu_);
   Key k = KeyOf(st);
   if (auto it = used_.find(k); it != used_.end()) {
-    ++hits_;
     return it->second;
   }
   if (auto it = old_.find(k); it != old_.end()) {
-    ++hits_;
     used_.emplace(k, it->second);
     return it->second;
   }
-  ++misses_;
   return std::nullopt;
 }
 

@@ -47,9 +47,6 @@ class StatCache {
   // changed). Errors are not worth failing a build for: the caller may ignore them.
   Status Save() const;
 
-  std::size_t hits() const { return hits_; }
-  std::size_t misses() const { return misses_; }
-
  private:
   using Key = std::tuple<std::uint64_t, std::uint64_t, std::int64_t, std::int64_t, std::int64_t,
                          std::uint32_t, std::uint32_t, std::uint32_t>;
@@ -57,7 +54,6 @@ class StatCache {
   std::string path_;
   std::map<Key, Digest> old_, used_;
   mutable std::mutex mu_;
-  std::size_t hits_ = 0, misses_ = 0;
 };
 
 }  // namespace anyarch::build
