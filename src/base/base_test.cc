@@ -1,10 +1,17 @@
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <filesystem>
+#include <thread>
 
 #include "base/digest.h"
 #include "base/error.h"
 #include "base/fs.h"
+#include "base/in_root.h"
 #include "base/json.h"
 #include "base/process.h"
 #include "base/strings.h"
@@ -80,6 +87,61 @@ TEST(Fs, AtomicWriteAndAbort) {
   EXPECT_EQ(entries, 1);
   EXPECT_EQ(ReadFile(dir->path() / "missing").error().code(), ErrorCode::kNotFound);
   EXPECT_EQ(ReadFile(target, 3).error().code(), ErrorCode::kInvalid);
+}
+
+TEST(InRoot, DotDotAndAbsoluteLinksStayInside) {
+  auto dir = TempDir::Create("base-test");
+  ASSERT_TRUE(dir);
+  auto root = dir->path() / "root";
+  std::filesystem::create_directories(root / "etc");
+  ASSERT_TRUE(WriteFileAtomic(root / "etc" / "inside", "in"));
+  ASSERT_TRUE(WriteFileAtomic(dir->path() / "outside", "out"));
+  std::filesystem::create_symlink("../../../outside", root / "climb");
+  std::filesystem::create_symlink("/etc/inside", root / "absolute");
+  UniqueFd rootfd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  ASSERT_GE(rootfd.get(), 0);
+  // The climbing link stops at the root, where "outside" does not exist.
+  auto climbed = OpenInRoot(rootfd.get(), "climb", O_RDONLY);
+  ASSERT_FALSE(climbed);
+  EXPECT_EQ(climbed.error().code(), ErrorCode::kNotFound);
+  auto abs = OpenInRoot(rootfd.get(), "absolute", O_RDONLY);
+  ASSERT_TRUE(abs);
+  char buf[8] = {};
+  EXPECT_EQ(::read(abs->get(), buf, sizeof buf), 2);
+  EXPECT_STREQ(buf, "in");
+}
+
+// A ".." under RESOLVE_IN_ROOT or RESOLVE_BENEATH fails with EAGAIN when any rename on the system
+// races it; a build renames and mounts all the time beside its lookups, so Openat2 must retry.
+TEST(InRoot, Openat2RetriesWhileRenamesRace) {
+  auto dir = TempDir::Create("base-test");
+  ASSERT_TRUE(dir);
+  std::filesystem::create_directories(dir->path() / "a");
+  ASSERT_TRUE(WriteFileAtomic(dir->path() / "b", "x"));
+  ASSERT_TRUE(WriteFileAtomic(dir->path() / "r0", ""));
+  UniqueFd base(::open(dir->path().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  ASSERT_GE(base.get(), 0);
+  std::atomic<bool> stop{false};
+  std::thread renamer([&] {
+    auto from = dir->path() / "r0", to = dir->path() / "r1";
+    while (!stop.load()) {
+      ::rename(from.c_str(), to.c_str());
+      std::swap(from, to);
+    }
+  });
+  int failures = 0, last_errno = 0;
+  for (int i = 0; i < 20000; ++i) {
+    int fd = Openat2(base.get(), "a/../b", O_RDONLY | O_CLOEXEC, RESOLVE_BENEATH);
+    if (fd < 0) {
+      ++failures;
+      last_errno = errno;
+    } else {
+      ::close(fd);
+    }
+  }
+  stop = true;
+  renamer.join();
+  EXPECT_EQ(failures, 0) << "last errno " << last_errno;
 }
 
 TEST(Json, ParseErrorsNameTheInput) {

@@ -13,12 +13,24 @@
 
 namespace anyarch {
 
-Result<UniqueFd> OpenInRoot(int root, const std::string& path, int flags) {
+int Openat2(int dirfd, const char* path, std::uint64_t flags, std::uint64_t resolve) {
   struct open_how how {};
-  how.flags = static_cast<std::uint64_t>(flags | O_CLOEXEC);
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  how.flags = flags;
+  how.resolve = resolve;
+  // The race the kernel reports is with other processes' renames and mounts, over in
+  // microseconds; a bound keeps a system that never stops mounting from spinning us forever.
+  long fd = -1;
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    fd = ::syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+    if (fd >= 0 || errno != EAGAIN) break;
+  }
+  return static_cast<int>(fd);
+}
+
+Result<UniqueFd> OpenInRoot(int root, const std::string& path, int flags) {
   std::string p = path.empty() ? "." : path;
-  long fd = ::syscall(SYS_openat2, root, p.c_str(), &how, sizeof how);
+  int fd = Openat2(root, p.c_str(), static_cast<std::uint64_t>(flags | O_CLOEXEC),
+                   RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
   if (fd < 0) {
     int err = errno;
     if (err == ENOSYS)

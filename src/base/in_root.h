@@ -5,6 +5,7 @@
 // unpacker, the builder's COPY and user lookup inside images.
 #pragma once
 
+#include <cstdint>
 #include <set>
 #include <string>
 
@@ -12,6 +13,13 @@
 #include "base/fs.h"
 
 namespace anyarch {
+
+// openat2(2) with `resolve` flags (RESOLVE_*), retried while the kernel answers EAGAIN: with
+// RESOLVE_IN_ROOT or RESOLVE_BENEATH a ".." step fails that way whenever any rename or mount on
+// the system raced the walk, which a multi-platform build (one overlay mount per step and
+// platform) makes routine. Returns the fd, or -1 with errno. Allocates nothing, so a forked child
+// may call it.
+int Openat2(int dirfd, const char* path, std::uint64_t flags, std::uint64_t resolve);
 
 // Opens `path` (relative to root; "" is the root itself) beneath the directory fd `root`.
 // kUnsupported without openat2; otherwise the errno of the failed lookup (kNotFound ...).

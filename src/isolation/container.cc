@@ -28,6 +28,7 @@
 #include <optional>
 
 #include "base/fs.h"
+#include "base/in_root.h"
 #include "base/strings.h"
 #include "init_blob.h"  // minimal_init, minimal_init_len: init/minimal_init.c, built static
 #include "isolation/network.h"
@@ -111,11 +112,9 @@ std::string FdPath(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
 // openat2 with RESOLVE_IN_ROOT: absolute symlinks and ".." stay inside `root`, the way the path
 // would resolve after pivot_root. Returns -1 with errno.
 int OpenInRoot(int root, const std::string& rel, int flags) {
-  open_how how{};
-  how.flags = static_cast<std::uint64_t>(flags | O_CLOEXEC);
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  return static_cast<int>(
-      ::syscall(SYS_openat2, root, rel.empty() ? "." : rel.c_str(), &how, sizeof how));
+  return Openat2(root, rel.empty() ? "." : rel.c_str(),
+                 static_cast<std::uint64_t>(flags | O_CLOEXEC),
+                 RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
 }
 
 // Where a descriptor under the new root is, relative to it ("etc/hosts").
@@ -626,11 +625,8 @@ Status WriteEtcFiles(const ContainerSpec& spec) {
 
 // Opens directory `rel` under `base` without following any symlink or crossing a mount.
 int OpenBeneath(int base, const std::string& rel) {
-  open_how how{};
-  how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
-  how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH | RESOLVE_NO_XDEV;
-  return static_cast<int>(
-      ::syscall(SYS_openat2, base, rel.empty() ? "." : rel.c_str(), &how, sizeof how));
+  return Openat2(base, rel.empty() ? "." : rel.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC,
+                 RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH | RESOLVE_NO_XDEV);
 }
 
 // Removes from upper/ what the mount points created there, deepest first, while it is still

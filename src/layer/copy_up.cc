@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -12,6 +11,7 @@
 #include <vector>
 
 #include "base/fs.h"
+#include "base/in_root.h"
 #include "layer/diff.h"
 
 namespace anyarch::layer {
@@ -20,10 +20,8 @@ namespace {
 
 // Opens `rel` under `root` without following any symlink or leaving it; -1 when it cannot be.
 int OpenStrictly(int root, const std::string& rel, int flags) {
-  open_how how{};
-  how.flags = static_cast<std::uint64_t>(flags | O_CLOEXEC | O_NOFOLLOW);
-  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
-  return static_cast<int>(::syscall(SYS_openat2, root, rel.c_str(), &how, sizeof how));
+  return Openat2(root, rel.c_str(), static_cast<std::uint64_t>(flags | O_CLOEXEC | O_NOFOLLOW),
+                 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
 }
 
 bool SameMeta(const struct stat& a, const struct stat& b) {

@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,6 +13,7 @@
 #include <vector>
 
 #include "base/fs.h"
+#include "base/in_root.h"
 #include "base/strings.h"
 
 namespace anyarch::rootfs {
@@ -83,13 +83,11 @@ Result<std::string> ReadFileInRoot(const fs::path& rootfs, const std::string& pa
   int fd = -1;
   bool done = false;
   if (use_openat2) {
-    struct open_how how {};
-    how.flags = static_cast<std::uint64_t>(file_flags);
-    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
     std::string rel = Join(parts, "/");
-    long r = ::syscall(SYS_openat2, root.get(), rel.c_str(), &how, sizeof how);
+    int r = Openat2(root.get(), rel.c_str(), static_cast<std::uint64_t>(file_flags),
+                    RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
     if (r >= 0) {
-      fd = static_cast<int>(r);
+      fd = r;
       done = true;
     } else if (errno != ENOSYS && errno != EPERM) {
       // EPERM: some seccomp profiles forbid syscalls they do not know; fall back as for ENOSYS.
