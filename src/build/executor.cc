@@ -337,7 +337,8 @@ Status Executor::RunLayerStep(StageEnv& env, ImageState& state, LayerStep prepar
         if (!scratch) {
           r = Unexpected(scratch.error());
         } else {
-          Status done = prepared.execute(*scratch);
+          Status done = snapshots_.Materialize(prepared.reads);
+          if (done) done = prepared.execute(*scratch);
           if (!done) {
             r = Unexpected(done.error());
           } else {

@@ -262,6 +262,7 @@ Result<std::vector<std::string>> WriteOutputs(const BuildRequest& request,
       done.push_back("docker-archive:" + o.dest);
     } else if (o.type == "local" || o.type == "tar") {
       for (std::size_t i = 0; i < states.size(); ++i) {
+        ANYARCH_CHECK(store.Materialize(states[i].lowers));
         fs::path dest = o.dest;
         if (o.type == "local" && states.size() > 1) dest /= PlatformDir(plans[i].target);
         ANYARCH_CHECK(isolation::WithOverlay(

@@ -9,6 +9,7 @@
 #include "base/strings.h"
 #include "content/layout.h"
 #include "isolation/userns.h"
+#include "layer/tar_stream.h"
 #include "layer/unpack.h"
 
 namespace anyarch::build {
@@ -54,7 +55,6 @@ std::optional<StepRecord> SnapshotStore::Lookup(const Digest& key) const {
   StepRecord r;
   r.diff_dir = (dir / "upper").string();
   std::error_code ec;
-  if (!fs::is_directory(r.diff_dir, ec)) return std::nullopt;
   auto layer = j->find("layer");
   if (layer != j->end() && layer->is_object()) {
     auto d = image::DescriptorFromJson(*layer, "a build cache record");
@@ -63,6 +63,8 @@ std::optional<StepRecord> SnapshotStore::Lookup(const Digest& key) const {
     if (!fs::exists(blobs_dir() / d->digest.hex(), ec)) return std::nullopt;
     r.layer = *d;
     r.diff_id = *diff;
+  } else if (!fs::is_directory(r.diff_dir, ec)) {
+    return std::nullopt;  // a step that changed nothing always has its (empty) upper/
   }
   // Last use, for pruning by age: the record's mtime.
   ::utimensat(AT_FDCWD, (dir / "record.json").c_str(), nullptr, 0);
@@ -112,26 +114,64 @@ Result<StepRecord> SnapshotStore::Import(const Digest& key,
   if (auto existing = Lookup(key)) return *existing;
   ANYARCH_TRY(auto scratch, NewScratch());
   std::error_code ec;
-  fs::create_directories(scratch.diff(), ec);
-  if (ec) return MakeError(ErrorCode::kIo, scratch.diff() + ": " + ec.message());
+  fs::remove_all(scratch.diff(), ec);  // unpacked when a step first mounts it (Materialize)
   Json record = Json::object();
   StepRecord r;
   if (layer) {
+    // Not unpacked, but read whole: the blob against its digest, the tar against the diff_id
+    // the record claims (which an image config built from this cache will name) and its
+    // entries against the unpacker's path rules.
     ANYARCH_TRY(auto blob, FileReader::Open(blobs_dir() / layer->digest.hex()));
     VerifyingReader verified(std::move(blob), layer->digest, layer->size,
                              "layer " + layer->digest.Short());
-    layer::UnpackOptions uo{.diff_id = diff_id,
+    ANYARCH_TRY(auto walked, layer::WalkLayer(verified, diff_id,
+                                              [](const layer::Entry&, const layer::EntryReader&) {
+                                                return Ok();
+                                              }));
+    (void)walked;
+    record["layer"] = image::DescriptorToJson(*layer);
+    record["diff_id"] = diff_id.ToString();
+    r.layer = *layer;
+    r.diff_id = diff_id;
+  } else {
+    fs::create_directories(scratch.diff(), ec);
+    if (ec) return MakeError(ErrorCode::kIo, scratch.diff() + ": " + ec.message());
+  }
+  return Publish(key, std::move(scratch), record, std::move(r));
+}
+
+Status SnapshotStore::Materialize(const std::vector<std::string>& dirs) const {
+  const fs::path cache = fs::path(root_) / "build" / "cache";
+  for (const auto& d : dirs) {
+    fs::path upper(d);
+    fs::path entry = upper.parent_path();
+    std::error_code ec;
+    if (entry.parent_path() != cache || upper.filename() != "upper" || fs::is_directory(upper, ec))
+      continue;  // a base image's rootfs, the empty tree, or unpacked already
+    auto key = Digest::Parse("sha256:" + entry.filename().string());
+    if (!key) return Unexpected(key.error());
+    auto record = Lookup(*key);
+    if (!record || !record->layer)
+      return MakeError(ErrorCode::kNotFound,
+                       "the build cache entry " + entry.string() +
+                           " lost its layer; run the build again with --no-cache");
+    ANYARCH_TRY(auto scratch, NewScratch());
+    ANYARCH_TRY(auto blob, FileReader::Open(blobs_dir() / record->layer->digest.hex()));
+    VerifyingReader verified(std::move(blob), record->layer->digest, record->layer->size,
+                             "layer " + record->layer->digest.Short());
+    layer::UnpackOptions uo{.diff_id = record->diff_id,
                             .overlay_opaque_xattr = isolation::InUserNamespace()
                                                         ? "user.overlay.opaque"
                                                         : "trusted.overlay.opaque"};
     ANYARCH_TRY(auto stats, layer::ApplyLayer(verified, scratch.diff(), uo));
     (void)stats;
-    record["layer"] = image::DescriptorToJson(*layer);
-    record["diff_id"] = diff_id.ToString();
-    r.layer = *layer;
-    r.diff_id = diff_id;
+    // Another build (or stage) that unpacked the same entry first wins; ours is dropped with
+    // the scratch.
+    if (::rename(scratch.diff().c_str(), upper.c_str()) != 0 && errno != EEXIST &&
+        errno != ENOTEMPTY)
+      return Unexpected(ErrnoError(errno, "unpacking the build cache entry " + upper.string()));
   }
-  return Publish(key, std::move(scratch), record, std::move(r));
+  return Ok();
 }
 
 Result<StepRecord> SnapshotStore::Publish(const Digest& key, Scratch scratch, const Json& record,
@@ -143,10 +183,17 @@ Result<StepRecord> SnapshotStore::Publish(const Digest& key, Scratch scratch, co
   fs::remove_all(scratch.dir.path() / "merged", ec);
   ANYARCH_CHECK(WriteFileAtomic(scratch.dir.path() / "record.json", record.dump(), 0600));
   fs::path tmp = scratch.dir.path();
-  if (::rename(tmp.c_str(), final_dir.c_str()) != 0) {
+  for (int attempt = 0; ::rename(tmp.c_str(), final_dir.c_str()) != 0; ++attempt) {
     int err = errno;
     if (err == EEXIST || err == ENOTEMPTY) {
       if (auto existing = Lookup(key)) return *existing;  // scratch is removed on return
+      if (attempt == 0) {
+        // An entry Lookup refuses (its blob was removed by hand, its record is torn): moved out
+        // of the way, to be removed with the TempDir, and replaced by ours.
+        ANYARCH_TRY(auto stale,
+                    TempDir::Create(std::to_string(::getpid()), fs::path(root_) / "build" / "tmp"));
+        if (::rename(final_dir.c_str(), (stale.path() / "stale").c_str()) == 0) continue;
+      }
     }
     return Unexpected(ErrnoError(err, "publishing the build cache entry " + final_dir.string()));
   }

@@ -1,7 +1,8 @@
 // The builder's part of the local store, beside the OCI layout:
 //   <store>/build/cache/<key>/record.json  a finished step: its layer descriptor and diff_id
 //   <store>/build/cache/<key>/upper/       its changes, as the overlay upper directory it was
-//                                          (the lower of the steps after it)
+//                                          (the lower of the steps after it); an imported
+//                                          entry gets it when a step first mounts it
 //   <store>/build/tmp/<id>/                a step in progress (upper/, work/, merged/)
 //   <store>/build/mounts/<platform>/<id>/  RUN --mount=type=cache directories
 // Layer blobs go into the layout's blobs/sha256 like every other blob.
@@ -32,7 +33,8 @@ namespace anyarch::build {
 struct StepRecord {
   std::optional<image::Descriptor> layer;  // none: the step changed nothing
   Digest diff_id;
-  std::string diff_dir;  // the changes (always present, may be empty)
+  // The changes (may be empty); an imported entry's is only on disk after Materialize.
+  std::string diff_dir;
 };
 
 // A step's working directory, removed on destruction unless committed. Its layout is the one
@@ -67,10 +69,18 @@ class SnapshotStore {
                             const layer::LayerWriteOptions& options, bool replace = false) const;
 
   // Publishes under `key` a step imported from an exported cache (build/cache_io.h): `layer`
-  // (already in blobs_dir(); none for a step that changed nothing) is written out as the
-  // entry's upper directory, verified against `diff_id`. An entry already there is kept.
+  // (already in blobs_dir(); none for a step that changed nothing), read to its end and verified
+  // against its digest and `diff_id` (kDigestMismatch) but not unpacked: a fully cached build
+  // only names the layer, and a step that runs on top of it unpacks it then (Materialize). An
+  // entry already there is kept.
   Result<StepRecord> Import(const Digest& key, const std::optional<image::Descriptor>& layer,
                             const Digest& diff_id) const;
+
+  // Makes sure every entry directory among `dirs` (StepRecord::diff_dir values; other paths,
+  // such as a base image's rootfs, are skipped) is on disk, unpacking an imported layer into it
+  // the first time something mounts it. Safe beside other builds: each unpacks into its own
+  // scratch and the first rename wins. kNotFound when the layer blob has gone.
+  Status Materialize(const std::vector<std::string>& dirs) const;
 
   // The directory of a cache mount (created 0700 when missing, with `mode` for its content
   // root and owner uid/gid when first created).

@@ -501,6 +501,9 @@ Result<LayerStep> PrepareCopy(StageEnv& env, const ImageState& state,
   // A --chown by name reads the stage's /etc/passwd, so only numeric owners leave it out.
   out.independent = flags.link && flags.chown.find_first_not_of("0123456789:") == std::string::npos;
   if (flags.link) out.definition["link"] = true;
+  out.reads = state.lowers;
+  if (from_stage)
+    out.reads.insert(out.reads.end(), from_stage->lowers.begin(), from_stage->lowers.end());
   out.execute = [&env, state, step, flags, sources, fetched, dest_rel, dest_is_dir, from,
                  from_stage, from_image, tree, add](const Scratch& scratch) -> Status {
     std::vector<isolation::OverlaySpec> views;
@@ -612,12 +615,14 @@ Result<LayerStep> PrepareCopy(StageEnv& env, const ImageState& state,
 Result<LayerStep> PrepareWorkdir(StageEnv& env, ImageState& state, const dockerfile::Step& step) {
   if (step.words.empty() || step.words[0].empty())
     return MakeError(ErrorCode::kInvalid, Where(env, step) + ": WORKDIR needs a path");
-  std::string dir = "/" + JoinInRoot(state.WorkingDir(), step.words[0]);
+  // Appended, not "/" + ...: GCC 12 warns falsely (-Wrestrict) on that at -O2.
+  std::string dir = std::string("/").append(JoinInRoot(state.WorkingDir(), step.words[0]));
   state.Run()["WorkingDir"] = dir;
   std::string user = state.User();
   LayerStep out;
   out.definition = {{"kind", "WORKDIR"}, {"dir", dir}, {"user", user}};
   out.created_by = "WORKDIR " + dir;
+  out.reads = state.lowers;
   out.execute = [&env, lowers = state.lowers, dir, user](const Scratch& scratch) -> Status {
     std::vector<std::string> l = lowers;
     if (l.empty()) l.push_back(env.empty_dir);

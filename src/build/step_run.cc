@@ -257,6 +257,8 @@ Result<LayerStep> PrepareRun(StageEnv& env, const ImageState& state, const docke
                     {"mounts", key_mounts},
                     {"script", cmd.script ? cmd.script->content : ""}};
   out.created_by = "RUN " + Display(argv) + " # buildkit";
+  out.reads = state.lowers;
+  for (const auto& m : mounts) out.reads.insert(out.reads.end(), m.lowers.begin(), m.lowers.end());
   out.execute = [&env, state, step, argv, run_env, net, cmd,
                  mounts](const Scratch& scratch) -> Status {
     auto ready = emulation::CheckReadiness(env.platform);

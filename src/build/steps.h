@@ -57,6 +57,9 @@ struct LayerStep {
   Json definition;                                // for the cache key
   std::string created_by;                         // the history entry
   std::function<Status(const Scratch&)> execute;  // writes the changes into scratch.diff()
+  // Every snapshot directory execute() mounts (the stage's lowers, a COPY --from stage's, a RUN
+  // bind mount's): the executor has them on disk (SnapshotStore::Materialize) before it runs.
+  std::vector<std::string> reads;
   // COPY/ADD --link: the changes do not depend on the parent's filesystem (they are written onto
   // an empty tree), so the step's own key leaves the parent out and its layer is reused on any
   // base; the state after it still keys by parent and layer.

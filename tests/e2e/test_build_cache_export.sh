@@ -40,6 +40,25 @@ assert_eq "$(ran "$WORK/e2")" "" "a fresh store importing the cache runs no step
 assert_eq "$got" "$want" "and builds the same image"
 pass "registry cache round trip: no step runs, same digest"
 
+# Imported steps are unpacked only when a step runs on top of them: with one copied file
+# changed, the fresh store runs COPY and the last RUN on the imported layers (the base stage's
+# whiteouts and opaque directory among them) and must build what the store that built them does.
+echo changed >"$WORK/ctx/f1"
+changed=$(build "$WORK/s1" "$WORK/e1c")
+got=$(build "$WORK/s2c" "$WORK/e2c" --cache-from "type=registry,ref=$cache")
+assert_eq "$(ran "$WORK/e2c")" "linux/amd64 COPY
+linux/amd64 RUN
+linux/arm/v7 COPY
+linux/arm/v7 RUN
+linux/arm64 COPY
+linux/arm64 RUN" "one file changed: COPY and the RUN after it run, on the imported layers"
+assert_eq "$got" "$changed" "the same image as the store that built every step"
+[ "$(find "$WORK/s2c/build/cache" -mindepth 2 -maxdepth 2 -name upper | wc -l)" -lt \
+  "$(find "$WORK/s2c/build/cache" -mindepth 1 -maxdepth 1 -type d | wc -l)" ] ||
+  fail "every imported entry was unpacked, even those no step ran on"
+echo "file 1" >"$WORK/ctx/f1"
+pass "steps run on imported layers, unpacked when first mounted"
+
 raw=$(skopeo inspect --raw --tls-verify=false "docker://$cache") || fail "skopeo cannot read the cache"
 assert_eq "$(jq -r .artifactType <<<"$raw")" "application/vnd.anyarch.buildcache.v1+json" "its artifact type"
 skopeo copy -q --src-tls-verify=false "docker://$cache" "oci:$WORK/copied:cache" || fail "skopeo copy of the cache"
