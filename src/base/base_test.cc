@@ -4,7 +4,9 @@
 #include <linux/openat2.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <filesystem>
 #include <thread>
 
@@ -13,6 +15,7 @@
 #include "base/fs.h"
 #include "base/in_root.h"
 #include "base/json.h"
+#include "base/prefetch_reader.h"
 #include "base/process.h"
 #include "base/strings.h"
 #include "base/thread_pool.h"
@@ -142,6 +145,73 @@ TEST(InRoot, Openat2RetriesWhileRenamesRace) {
   stop = true;
   renamer.join();
   EXPECT_EQ(failures, 0) << "last errno " << last_errno;
+}
+
+// Gives `data` in pieces of `step` bytes, then fails with kDigestMismatch when `fail` is set.
+class PiecesReader final : public Reader {
+ public:
+  PiecesReader(std::string data, std::size_t step, bool fail)
+      : data_(std::move(data)), step_(step), fail_(fail) {}
+  Result<std::size_t> Read(void* buf, std::size_t size) override {
+    ++reads;
+    if (pos_ == data_.size()) {
+      if (fail_) return MakeError(ErrorCode::kDigestMismatch, "the source failed");
+      return std::size_t{0};
+    }
+    std::size_t n = std::min({size, step_, data_.size() - pos_});
+    std::memcpy(buf, data_.data() + pos_, n);
+    pos_ += n;
+    return n;
+  }
+  std::atomic<int> reads{0};
+
+ private:
+  std::string data_;
+  std::size_t step_, pos_ = 0;
+  bool fail_;
+};
+
+TEST(PrefetchReader, SameBytesInOrderThenTheSourcesError) {
+  std::string data;
+  for (int i = 0; i < 20000; ++i) data += std::to_string(i) + ",";
+  for (std::size_t chunk : {std::size_t{5}, std::size_t{4096}, std::size_t{65536}}) {
+    SCOPED_TRACE(chunk);
+    PiecesReader src(data, 1000, false);
+    PrefetchReader ahead(src, chunk, 3);
+    auto all = ReadAll(ahead);
+    ASSERT_TRUE(all);
+    EXPECT_EQ(*all, data);
+    EXPECT_EQ(*ahead.Read(nullptr, 0), 0u);
+  }
+  PiecesReader failing("abc", 1, true);
+  PrefetchReader ahead(failing);
+  std::string got;
+  char buf[2];
+  Status s = Ok();
+  for (;;) {
+    auto n = ahead.Read(buf, sizeof buf);
+    if (!n) {
+      s = Unexpected(n.error());
+      break;
+    }
+    got.append(buf, *n);
+  }
+  EXPECT_EQ(got, "abc");
+  EXPECT_EQ(s.error().code(), ErrorCode::kDigestMismatch);
+  EXPECT_EQ(ahead.Read(buf, sizeof buf).error().code(), ErrorCode::kDigestMismatch);
+}
+
+TEST(PrefetchReader, ReadsNothingUntilReadAndStopsWhenDropped) {
+  std::string data(10 << 20, 'x');
+  PiecesReader src(data, 4096, false);
+  { PrefetchReader unused(src); }
+  EXPECT_EQ(src.reads.load(), 0);
+  {
+    PrefetchReader ahead(src, 4096, 2);
+    char c;
+    ASSERT_EQ(*ahead.Read(&c, 1), 1u);
+  }  // dropped after one byte: the thread stops, with at most a few chunks read ahead
+  EXPECT_LT(src.reads.load(), 10);
 }
 
 TEST(Json, ParseErrorsNameTheInput) {

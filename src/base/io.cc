@@ -91,4 +91,12 @@ Result<std::string> ReadAll(Reader& reader, std::size_t max_size) {
   }
 }
 
+Status Drain(Reader& reader) {
+  char buf[65536];
+  for (;;) {
+    ANYARCH_TRY(std::size_t n, reader.Read(buf, sizeof buf));
+    if (n == 0) return Ok();
+  }
+}
+
 }  // namespace anyarch

@@ -88,4 +88,8 @@ class HashingReader final : public Reader {
 // Reads a whole stream into memory, refusing more than max_size bytes (kInvalid).
 Result<std::string> ReadAll(Reader& reader, std::size_t max_size = static_cast<std::size_t>(-1));
 
+// Reads a stream to its end and drops the bytes: a VerifyingReader underneath then checks the
+// whole blob. Errors of `reader` come back as they are.
+Status Drain(Reader& reader);
+
 }  // namespace anyarch

@@ -1,0 +1,65 @@
+#include "base/prefetch_reader.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace anyarch {
+
+PrefetchReader::PrefetchReader(Reader& in, std::size_t chunk, std::size_t depth)
+    : in_(in), chunk_(std::max<std::size_t>(chunk, 1)), depth_(std::max<std::size_t>(depth, 1)) {}
+
+PrefetchReader::~PrefetchReader() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void PrefetchReader::Run() {
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [&] { return stop_ || ready_.size() < depth_; });
+      if (stop_) return;
+    }
+    std::string buf(chunk_, '\0');
+    auto n = in_.Read(buf.data(), buf.size());
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!n) {
+      error_ = n.error();
+      end_ = true;
+    } else if (*n == 0) {
+      end_ = true;
+    } else {
+      buf.resize(*n);
+      ready_.push_back(std::move(buf));
+    }
+    cv_.notify_all();
+    if (end_) return;
+  }
+}
+
+Result<std::size_t> PrefetchReader::Read(void* buf, std::size_t size) {
+  if (size == 0) return std::size_t{0};
+  if (pos_ == current_.size()) {
+    if (!thread_.joinable() && !end_) thread_ = std::thread([this] { Run(); });
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return !ready_.empty() || end_; });
+    if (ready_.empty()) {
+      if (error_) return Unexpected(*error_);
+      return std::size_t{0};
+    }
+    current_ = std::move(ready_.front());
+    ready_.pop_front();
+    pos_ = 0;
+    cv_.notify_all();
+  }
+  std::size_t n = std::min(size, current_.size() - pos_);
+  std::memcpy(buf, current_.data() + pos_, n);
+  pos_ += n;
+  return n;
+}
+
+}  // namespace anyarch
