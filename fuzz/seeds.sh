@@ -235,6 +235,26 @@ PY
       printf '\17%s' "$s" >"$out/seed$((i++))"
     done
     ;;
+  gzip_fuzz)
+    # First byte: the read size. gzip members from Python's gzip (with and without a name, at
+    # levels 1 and 9), two members back to back, trailing bytes, a truncated one.
+    python3 - "$out" <<'PY'
+import gzip, io, os, sys
+out = sys.argv[1]
+text = b"".join(b"line %d of a layer\n" % i for i in range(3000))
+def member(data, level=6, name=None):
+    b = io.BytesIO()
+    with gzip.GzipFile(filename=name, mode="wb", compresslevel=level, fileobj=b, mtime=0) as f:
+        f.write(data)
+    return b.getvalue()
+seeds = [member(text), member(text, 1), member(text, 9, "layer.tar"), member(b""),
+         member(b"one ") + member(b"two"), member(text) + b"\0" * 30, member(text)[:200],
+         member(os.urandom(5000), 1)]
+for i, s in enumerate(seeds):
+    with open(os.path.join(out, "seed%d" % i), "wb") as f:
+        f.write(bytes([i * 13 % 256]) + s)
+PY
+    ;;
   *)
     printf 'x' >"$out/seed0"
     ;;
