@@ -223,15 +223,15 @@ Status UniqueFd::Close(const std::string& what) {
 }
 
 Status CopyFdData(int from, int to, const std::string& what) {
-  std::vector<char> buf(1 << 16);
+  char buf[65536];  // on the stack: called once per copied file
   for (;;) {
-    ssize_t n = ::read(from, buf.data(), buf.size());
+    ssize_t n = ::read(from, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return MakeError(ErrorCode::kIo, what + ": read: " + std::strerror(errno));
     if (n == 0) return Ok();
     std::size_t off = 0;
     while (off < static_cast<std::size_t>(n)) {
-      ssize_t w = ::write(to, buf.data() + off, static_cast<std::size_t>(n) - off);
+      ssize_t w = ::write(to, buf + off, static_cast<std::size_t>(n) - off);
       if (w < 0 && errno == EINTR) continue;
       if (w < 0) return MakeError(ErrorCode::kIo, what + ": write: " + std::strerror(errno));
       off += static_cast<std::size_t>(w);

@@ -171,13 +171,13 @@ Result<Digest> SourceTree::Hash(const std::string& rel,
             ::open(("/proc/self/fd/" + std::to_string(dirfd)).c_str(), O_RDONLY | O_CLOEXEC));
       }
       if (f.get() < 0) return Unexpected(ErrnoError(errno, description_ + ": /" + path));
-      std::vector<char> buf(1 << 16);
+      char buf[65536];  // on the stack: once per hashed file
       for (;;) {
-        ssize_t n = ::read(f.get(), buf.data(), buf.size());
+        ssize_t n = ::read(f.get(), buf, sizeof buf);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) return Unexpected(ErrnoError(errno, description_ + ": /" + path));
         if (n == 0) break;
-        h.Update(buf.data(), static_cast<std::size_t>(n));
+        h.Update(buf, static_cast<std::size_t>(n));
       }
       Digest d = h.Finish();
       if (stat_cache_) stat_cache_->Remember(st, d, read_at);

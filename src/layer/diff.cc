@@ -231,7 +231,7 @@ class Writer {
     UniqueFd fd(::open(abs.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
     if (fd.get() < 0) return Unexpected(ErrnoError(errno, "opening " + abs));
     ANYARCH_CHECK(WriteHeader(e.get(), rel));
-    std::vector<char> buf(1 << 20);
+    std::vector<char>& buf = buf_;
     std::int64_t left = st.st_size;
     while (left > 0) {
       ssize_t n = ::read(fd.get(), buf.data(),
@@ -252,6 +252,8 @@ class Writer {
   const LayerWriteOptions& options_;
   std::map<ino_t, std::string> links_;
   std::uint64_t entries_ = 0;
+  // One read buffer for every file, not a fresh 1 MiB (an mmap and a memset) per file.
+  std::vector<char> buf_ = std::vector<char>(1 << 20);
 };
 
 std::string MediaTypeFor(Compression c) {
