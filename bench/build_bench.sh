@@ -43,7 +43,10 @@
 # Env: ANYARCH_BIN, ANYARCH_CACHE (as copy_bench.sh), BENCH_RUNS (3), BENCH_QUICK=1 (1 run,
 # smaller sizes), BENCH_ONLY ("a b c a1 b1 d e f g"), BENCH_TOOLS ("buildah docker anyarch"),
 # BENCH_FILES (5000), BENCH_SEQ (300000, the RUN steps' work in a), BENCH_D_MIB (500),
-# BENCH_D_FILES (20000), BENCH_E_SEQ (1000000).
+# BENCH_D_FILES (20000), BENCH_E_SEQ (1000000). Every tool's store is under $TMPDIR (default
+# /tmp): TMPDIR=<a tmpfs> takes the disk out of the figures. On an ext4 without a journal that
+# matters: it skips recently freed inodes when it allocates, by reading the inode table, so
+# creating files after a wipe of another store costs several times what it does otherwise.
 set -euo pipefail
 # shellcheck source=common.sh
 source "$(dirname "$0")/common.sh"
