@@ -15,7 +15,8 @@ mkdir -p "$ctx"
 cat >"$ctx/Dockerfile" <<'EOF'
 ARG BASE=busybox
 FROM $BASE
-RUN uname -m > /built-on && mkdir -p /app && echo "peers" > /app/name
+RUN uname -m > /built-on && mkdir -p /app && echo "peers" > /app/name && \
+  seq 1 400000 > /app/text && head -c 2097152 /dev/urandom > /app/random
 CMD ["uname", "-m"]
 EOF
 ref="$REG/peers/app:1"
@@ -31,6 +32,32 @@ skopeo copy -q --all --src-tls-verify=false "docker://$ref" "oci:$WORK/copied:1"
 assert_eq "$(jq '.manifests | length' "$WORK/copied/blobs/sha256/$(jq -r '.manifests[0].digest' "$WORK/copied/index.json" | cut -d: -f2)")" \
   3 "skopeo copied an index of three"
 pass "skopeo inspects and copies the pushed index"
+
+# The layers anyarch wrote (gzip made on every core, several 1 MiB chunks in one member) read
+# with gzip -d, whose output is the config's diff_id, and with Python's tarfile in stream mode,
+# which stops at the end of the first gzip member.
+blobs="$WORK/copied/blobs/sha256"
+checked=0
+for m in $(jq -r '.manifests[].digest | sub("sha256:"; "")' "$blobs/$(jq -r '.manifests[0].digest | sub("sha256:"; "")' "$WORK/copied/index.json")"); do
+  cfg=$(jq -r '.config.digest | sub("sha256:"; "")' "$blobs/$m")
+  last=$(jq -r '.layers[-1].digest | sub("sha256:"; "")' "$blobs/$m")
+  gzip -t "$blobs/$last" || fail "gzip -t refuses layer $last"
+  got=$(gzip -dc "$blobs/$last" | sha256sum | cut -d' ' -f1)
+  assert_eq "sha256:$got" "$(jq -r '.rootfs.diff_ids[-1]' "$blobs/$cfg")" "gzip -d gives the diff_id of $last"
+  python3 - "$blobs/$last" <<'PY' || fail "Python's tarfile cannot stream layer $last"
+import sys, tarfile
+sizes = {}
+with tarfile.open(sys.argv[1], "r|gz") as t:
+    for m in t:
+        if m.isfile():
+            sizes[m.name] = len(t.extractfile(m).read())
+assert sizes.get("app/random") == 2097152, sizes
+assert sizes.get("app/text", 0) > 2000000, sizes
+PY
+  checked=$((checked + 1))
+done
+assert_eq "$checked" 3 "every platform's RUN layer was read"
+pass "the layers decompress with gzip -d (to their diff_ids) and stream through Python's tarfile"
 
 # buildah: private storage; each platform's container runs its own binaries (emulated).
 printf '{"default":[{"type":"insecureAcceptAnything"}]}\n' >"$WORK/policy.json"
