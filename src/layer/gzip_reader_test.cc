@@ -1,7 +1,6 @@
 #include "layer/gzip_reader.h"
 
 #include <gtest/gtest.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <cstring>
@@ -9,35 +8,12 @@
 #include <string>
 
 #include "layer/tar_stream.h"
+#include "support/gzip.h"
 
 namespace anyarch::layer {
 namespace {
 
-// One gzip member made by zlib at `level`; with `header`, one that has FEXTRA, FNAME, FCOMMENT
-// and FHCRC, which our own writer never sets but other tools do.
-std::string ZlibGzip(const std::string& in, int level = 6, bool header = false) {
-  z_stream z{};
-  EXPECT_EQ(deflateInit2(&z, level, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY), Z_OK);
-  gz_header h{};
-  std::string extra = "xy", name = "layer.tar", comment = "a comment";
-  if (header) {
-    h.extra = reinterpret_cast<Bytef*>(extra.data());
-    h.extra_len = static_cast<uInt>(extra.size());
-    h.name = reinterpret_cast<Bytef*>(name.data());
-    h.comment = reinterpret_cast<Bytef*>(comment.data());
-    h.hcrc = 1;
-    EXPECT_EQ(deflateSetHeader(&z, &h), Z_OK);
-  }
-  std::string out(deflateBound(&z, in.size()) + 64, '\0');
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  z.avail_in = static_cast<uInt>(in.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  return out;
-}
+using fixtures::Gzip;  // zlib's gzip (support/gzip.h)
 
 std::string Sample(std::size_t n) {
   std::mt19937 rng(7);
@@ -84,18 +60,18 @@ TEST(GzipReaderTest, ReadsWhatZlibWritesAtEveryLevelAndWithEveryHeaderField) {
   const std::string data = Sample(3 << 20);
   for (int level : {0, 1, 6, 9}) {
     SCOPED_TRACE(level);
-    auto got = Inflate(ZlibGzip(data, level));
+    auto got = Inflate(Gzip(data, level));
     ASSERT_TRUE(got) << got.error().ToString();
     EXPECT_EQ(*got, data);
   }
-  auto got = Inflate(ZlibGzip(data, 6, true));
+  auto got = Inflate(Gzip(data, 6, true));
   ASSERT_TRUE(got) << got.error().ToString();
   EXPECT_EQ(*got, data);
 }
 
 TEST(GzipReaderTest, SplitInputAndTinyReadsGiveTheSameBytes) {
   const std::string data = Sample(200000);
-  const std::string gz = ZlibGzip(data, 6, true) + ZlibGzip("second member", 1);
+  const std::string gz = Gzip(data, 6, true) + Gzip("second member", 1);
   for (std::size_t step : {std::size_t{1}, std::size_t{3}, std::size_t{4096}}) {
     SCOPED_TRACE(step);
     auto got = Inflate(gz, step, 7);
@@ -105,12 +81,12 @@ TEST(GzipReaderTest, SplitInputAndTinyReadsGiveTheSameBytes) {
 }
 
 TEST(GzipReaderTest, MembersAreConcatenatedAndTrailingBytesReadButIgnored) {
-  const std::string gz = ZlibGzip("one ") + ZlibGzip("") + ZlibGzip("two");
+  const std::string gz = Gzip("one ") + Gzip("") + Gzip("two");
   auto got = Inflate(gz);
   ASSERT_TRUE(got) << got.error().ToString();
   EXPECT_EQ(*got, "one two");
   bool at_end = false;
-  got = Inflate(ZlibGzip("data") + std::string(1000, '\0') + "x", 1 << 20, 65536, &at_end);
+  got = Inflate(Gzip("data") + std::string(1000, '\0') + "x", 1 << 20, 65536, &at_end);
   ASSERT_TRUE(got) << got.error().ToString();
   EXPECT_EQ(*got, "data");
   EXPECT_TRUE(at_end) << "the bytes after the member must still be read (the blob digest)";
@@ -118,7 +94,7 @@ TEST(GzipReaderTest, MembersAreConcatenatedAndTrailingBytesReadButIgnored) {
 
 TEST(GzipReaderTest, CorruptAndTruncatedStreamsAreInvalid) {
   const std::string data = Sample(100000);
-  std::string gz = ZlibGzip(data);
+  std::string gz = Gzip(data);
   std::string bad_crc = gz;
   bad_crc[bad_crc.size() - 6] ^= 0x40;  // in the CRC-32 of the trailer
   auto r = Inflate(bad_crc);
@@ -159,7 +135,7 @@ TEST(GzipReaderTest, AnErrorOfTheBlobWinsOverTheDecodingError) {
    private:
     TrickleReader in_;
   };
-  std::string gz = ZlibGzip(Sample(50000));
+  std::string gz = Gzip(Sample(50000));
   for (std::size_t i = 20; i < 60; ++i) gz[i] = '\xff';
   FailingAtEnd in(gz);
   auto r = Decompress(in);

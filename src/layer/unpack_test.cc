@@ -14,6 +14,7 @@
 #include "base/fs.h"
 #include "base/io.h"
 #include "layer/tar_stream.h"
+#include "support/gzip.h"
 
 namespace anyarch::layer {
 namespace {
@@ -67,20 +68,7 @@ std::string MakeTar(const std::vector<TarEntry>& entries) {
   return std::string(buf.data(), used);
 }
 
-// gzip (RFC 1952) of `data`, as registries serve layers.
-std::string Gzip(const std::string& data) {
-  z_stream z{};
-  EXPECT_EQ(deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
-  std::string out(deflateBound(&z, data.size()) + 64, '\0');
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  z.avail_in = static_cast<uInt>(data.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  return out;
-}
+using fixtures::Gzip;  // support/gzip.h
 
 class Hostile : public ::testing::Test {
  protected:

@@ -25,6 +25,7 @@
 #include "base/strings.h"
 #include "image/manifest.h"
 #include "image/media_types.h"
+#include "support/gzip.h"
 
 namespace anyarch::content::fixtures {
 
@@ -115,19 +116,7 @@ inline std::map<std::string, ListedEntry> ListTar(const fs::path& file) {
   return out;
 }
 
-inline std::string Gzip(std::string_view data) {
-  z_stream z{};
-  EXPECT_EQ(deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
-  std::string out(deflateBound(&z, data.size()) + 64, '\0');
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  z.avail_in = static_cast<uInt>(data.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  return out;
-}
+using anyarch::fixtures::Gzip;  // support/gzip.h
 
 inline std::string Zstd(std::string_view data) {
   std::string out;
