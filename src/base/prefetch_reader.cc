@@ -19,12 +19,17 @@ PrefetchReader::~PrefetchReader() {
 
 void PrefetchReader::Run() {
   for (;;) {
+    std::string buf;
     {
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait(lock, [&] { return stop_ || ready_.size() < depth_; });
       if (stop_) return;
+      if (!spare_.empty()) {
+        buf = std::move(spare_.back());
+        spare_.pop_back();
+      }
     }
-    std::string buf(chunk_, '\0');
+    buf.resize(chunk_);
     auto n = in_.Read(buf.data(), buf.size());
     std::lock_guard<std::mutex> lock(mu_);
     if (!n) {
@@ -51,6 +56,8 @@ Result<std::size_t> PrefetchReader::Read(void* buf, std::size_t size) {
       if (error_) return Unexpected(*error_);
       return std::size_t{0};
     }
+    // The chunk handed out goes back to the thread, to be filled again.
+    if (current_.capacity() >= chunk_) spare_.push_back(std::move(current_));
     current_ = std::move(ready_.front());
     ready_.pop_front();
     pos_ = 0;

@@ -20,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "base/io.h"
 
@@ -42,11 +43,12 @@ class PrefetchReader final : public Reader {
   const std::size_t depth_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<std::string> ready_;  // filled by the thread, in order
-  std::optional<Error> error_;     // the source's error, after the chunks in ready_
-  bool end_ = false;               // the source is at its end (or failed)
-  bool stop_ = false;              // the reader is going away
-  std::string current_;            // the chunk being handed out
+  std::deque<std::string> ready_;   // filled by the thread, in order
+  std::vector<std::string> spare_;  // chunks the caller has read, for the thread to reuse
+  std::optional<Error> error_;      // the source's error, after the chunks in ready_
+  bool end_ = false;                // the source is at its end (or failed)
+  bool stop_ = false;               // the reader is going away
+  std::string current_;             // the chunk being handed out
   std::size_t pos_ = 0;
   std::thread thread_;
 };
