@@ -121,10 +121,8 @@ Result<StepRecord> SnapshotStore::Import(const Digest& key,
     // Not unpacked, but read whole: the blob against its digest, the tar against the diff_id
     // the record claims (which an image config built from this cache will name) and its
     // entries against the unpacker's path rules.
-    ANYARCH_TRY(auto blob, FileReader::Open(blobs_dir() / layer->digest.hex()));
-    VerifyingReader verified(std::move(blob), layer->digest, layer->size,
-                             "layer " + layer->digest.Short());
-    ANYARCH_TRY(auto walked, layer::WalkLayer(verified, diff_id,
+    ANYARCH_TRY(auto verified, OpenLayer(*layer));
+    ANYARCH_TRY(auto walked, layer::WalkLayer(*verified, diff_id,
                                               [](const layer::Entry&, const layer::EntryReader&) {
                                                 return Ok();
                                               }));
@@ -138,6 +136,12 @@ Result<StepRecord> SnapshotStore::Import(const Digest& key,
     if (ec) return MakeError(ErrorCode::kIo, scratch.diff() + ": " + ec.message());
   }
   return Publish(key, std::move(scratch), record, std::move(r));
+}
+
+Result<std::unique_ptr<Reader>> SnapshotStore::OpenLayer(const image::Descriptor& layer) const {
+  ANYARCH_TRY(auto blob, FileReader::Open(blobs_dir() / layer.digest.hex()));
+  return std::unique_ptr<Reader>(std::make_unique<VerifyingReader>(
+      std::move(blob), layer.digest, layer.size, "layer " + layer.digest.Short()));
 }
 
 Status SnapshotStore::Materialize(const std::vector<std::string>& dirs) const {
@@ -156,14 +160,12 @@ Status SnapshotStore::Materialize(const std::vector<std::string>& dirs) const {
                        "the build cache entry " + entry.string() +
                            " lost its layer; run the build again with --no-cache");
     ANYARCH_TRY(auto scratch, NewScratch());
-    ANYARCH_TRY(auto blob, FileReader::Open(blobs_dir() / record->layer->digest.hex()));
-    VerifyingReader verified(std::move(blob), record->layer->digest, record->layer->size,
-                             "layer " + record->layer->digest.Short());
+    ANYARCH_TRY(auto verified, OpenLayer(*record->layer));
     layer::UnpackOptions uo{.diff_id = record->diff_id,
                             .overlay_opaque_xattr = isolation::InUserNamespace()
                                                         ? "user.overlay.opaque"
                                                         : "trusted.overlay.opaque"};
-    ANYARCH_TRY(auto stats, layer::ApplyLayer(verified, scratch.diff(), uo));
+    ANYARCH_TRY(auto stats, layer::ApplyLayer(*verified, scratch.diff(), uo));
     (void)stats;
     // Another build (or stage) that unpacked the same entry first wins; ours is dropped with
     // the scratch.

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -23,6 +24,7 @@
 #include "base/digest.h"
 #include "base/error.h"
 #include "base/fs.h"
+#include "base/io.h"
 #include "base/json.h"
 #include "image/descriptor.h"
 #include "layer/diff.h"
@@ -91,6 +93,8 @@ class SnapshotStore {
   void RemoveLeftovers() const;
 
  private:
+  // A reader over a layer blob of the store that checks its digest and size.
+  Result<std::unique_ptr<Reader>> OpenLayer(const image::Descriptor& layer) const;
   // Writes record.json into the scratch and renames it to the entry of `key`.
   Result<StepRecord> Publish(const Digest& key, Scratch scratch, const Json& record,
                              StepRecord r) const;
