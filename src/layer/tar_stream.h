@@ -1,6 +1,7 @@
 // Streaming reads of image layers: tar (POSIX ustar, GNU and PAX), optionally compressed with
-// gzip or zstd, decoded by libarchive from any Reader (e.g. a VerifyingReader over a blob), one
-// entry at a time, without writing anything to disk.
+// gzip (decoded by ISA-L, gzip_reader.h) or zstd (libarchive), parsed by libarchive from any
+// Reader (e.g. a VerifyingReader over a blob), one entry at a time, without writing anything to
+// disk. WalkLayer reads and inflates the blob on a thread of its own (base/prefetch_reader.h).
 //
 // Entry paths are cleaned: a leading "./" or "/" is dropped, "." components removed; a path
 // with a ".." component is reported as unsafe (kInvalid) rather than silently rewritten, so
