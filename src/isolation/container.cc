@@ -360,6 +360,10 @@ void LoopbackUp() {
 // privileges, loads the seccomp filter. Never returns.
 [[noreturn]] void SetUpContainer(const ContainerSpec& spec, const std::string& merged, int alive) {
   DieWithParent(alive);
+  // runc's default umask, whatever anyarch's own is: the mount points made below and every file
+  // the program creates get the modes they get under Docker and BuildKit, so that a build under
+  // a umask of 0077 or 0002 gives the same layers as one under 0022.
+  ::umask(022);
   int root = ::open(merged.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root < 0) Die("opening the container's root");
   char real[PATH_MAX];
