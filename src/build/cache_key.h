@@ -9,6 +9,8 @@
 //   environment and user it runs with, its mounts, and for COPY/ADD/bind mounts the content
 //   hash of every source it reads (build/source_tree.h), never the source's own name unless it
 //   decides the destination name.
+// A layer is written with the build's --source-date-epoch (its times clamped to it), so a step
+// run with one keys by it too: a build without one never hands its layers to a build with one.
 // Base images key by their manifest digest and platform. Keys carry a version so a change to
 // what a step records never reuses an older result.
 #pragma once

@@ -303,6 +303,8 @@ Status Executor::RunLayerStep(StageEnv& env, ImageState& state, LayerStep prepar
     e.seconds = seconds;
     events_.OnEvent(e);
   };
+  if (request_.source_date_epoch)
+    prepared.definition["source_date_epoch"] = *request_.source_date_epoch;
   Digest key =
       StepKey(prepared.independent ? Digest() : state.key, env.platform, prepared.definition);
   bool no_cache = request_.no_cache;
