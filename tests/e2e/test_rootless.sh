@@ -97,7 +97,6 @@ for c in "${order[@]}"; do
     skopeo copy -q --all --dest-tls-verify=false "oci:$WORK/root-$c:latest" \
       "docker://$REG/corpus-root/$c:latest" || failed+=("$c(publish)")
   fi
-  rm -rf "$WORK/root-$c"
 done
 echo "root corpus: ${#order[@]} cases in $(($(date +%s) - t0))s"
 [ "${#failed[@]}" -eq 0 ] || fail "root builds failed: ${failed[*]}"
@@ -161,6 +160,30 @@ assert_eq "$out" "0
 pass "rootless run emulates arm64 through a private binfmt_misc"
 
 # --- The corpus: the rootless build has the root build's index digest.
+# explain_layout_difference A B: for two OCI layouts whose index digests differ, the config and
+# layer blobs that differ, platform by platform, and the difference of the differing layers'
+# listings (so that a failure in CI says what to fix without a rerun).
+explain_layout_difference() {
+  local a=$1 b=$2 ia ib ma mb ca cb i la lb
+  blob() { printf '%s/blobs/sha256/%s' "$1" "${2#sha256:}"; }
+  ia=$(blob "$a" "$(jq -r '.manifests[0].digest' "$a/index.json")")
+  ib=$(blob "$b" "$(jq -r '.manifests[0].digest' "$b/index.json")")
+  for i in $(seq 0 $(($(jq '.manifests | length' "$ia") - 1))); do
+    ma=$(blob "$a" "$(jq -r ".manifests[$i].digest" "$ia")")
+    mb=$(blob "$b" "$(jq -r ".manifests[$i].digest" "$ib")")
+    [ "$ma" != "$mb" ] || continue
+    echo "  $(jq -r ".manifests[$i].platform | [.os, .architecture, .variant // empty] | join(\"/\")" "$ia"):"
+    ca=$(blob "$a" "$(jq -r .config.digest "$ma")")
+    cb=$(blob "$b" "$(jq -r .config.digest "$mb")")
+    [ "${ca##*/}" = "${cb##*/}" ] || { diff <(jq -S . "$ca") <(jq -S . "$cb") || true; } | sed 's/^/    config: /'
+    paste <(jq -r '.layers[].digest' "$ma") <(jq -r '.layers[].digest' "$mb") | while read -r la lb; do
+      [ "$la" != "$lb" ] || continue
+      echo "    layer $la (root) vs $lb (rootless):"
+      { diff <(tar -tvzf "$(blob "$a" "$la")" --numeric-owner --full-time) \
+        <(tar -tvzf "$(blob "$b" "$lb")" --numeric-owner --full-time) || true; } | sed 's/^/      /'
+    done
+  done
+}
 differ=()
 t0=$(date +%s)
 for c in "${order[@]}"; do
@@ -170,8 +193,12 @@ for c in "${order[@]}"; do
     { failed+=("$c(rootless)"); tail -n 15 "$WORK/user-$c.log"; continue; }
   got=$(jq -r '.manifests[0].digest' "$uhome/t/out/$c/index.json")
   echo "case $c: root ${want[$c]}, rootless $got"
-  [ "${want[$c]}" = "$got" ] || differ+=("$c")
-  rm -rf "$uhome/t/out/$c"
+  if [ "${want[$c]}" = "$got" ]; then
+    rm -rf "$uhome/t/out/$c" "$WORK/root-$c"
+  else
+    differ+=("$c")
+    explain_layout_difference "$WORK/root-$c" "$uhome/t/out/$c"
+  fi
 done
 echo "rootless corpus: ${#order[@]} cases in $(($(date +%s) - t0))s"
 [ "${#failed[@]}" -eq 0 ] || fail "rootless builds failed: ${failed[*]}"
