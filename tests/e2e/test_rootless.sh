@@ -5,7 +5,7 @@
 # - `run --platform linux/arm64 ... sh -c 'uname -m; busybox sh -c "uname -m"'` prints aarch64
 #   twice: a foreign program started by a foreign program, through a binfmt_misc of anyarch's own;
 # - every build-corpus case, built for linux/amd64, linux/arm64 and linux/arm/v7 with
-#   --source-date-epoch, has the index digest of the same build by root;
+#   --source-date-epoch, has the index digest of the same build by root (under umask 0077);
 # - afterwards the host's binfmt_misc is still empty, and nothing of the user's (or of their
 #   subordinate ids) exists outside their home, where their store and temporary files are;
 # - pull, push, copy, images, file, verify, binfmt test work unprivileged; binfmt install says it
@@ -90,7 +90,8 @@ for c in "${order[@]}"; do
   sed -i "s|@REGISTRY@|$REG|g" "$ctx/Dockerfile"
   chown -R "$user:" "$ctx"
   case_args "$c" "$ctx"
-  "$AA" "${args[@]}" -o "type=oci,dest=$WORK/root-$c" "$ctx" >"$WORK/root-$c.log" 2>&1 ||
+  # Under a umask unlike the user's (0022): it must not reach the image.
+  (umask 0077 && "$AA" "${args[@]}" -o "type=oci,dest=$WORK/root-$c" "$ctx") >"$WORK/root-$c.log" 2>&1 ||
     { failed+=("$c(root)"); tail -n 15 "$WORK/root-$c.log"; continue; }
   want[$c]=$(jq -r '.manifests[0].digest' "$WORK/root-$c/index.json")
   if is_parent "$c"; then
