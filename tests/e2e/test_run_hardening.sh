@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Containers keep untrusted images in (issue 11): each attack is run by an image's command through
 # anyarch run, and must fail. Covers: setuid files left in the writable layer, the caller's
-# environment seen through /proc/1, user namespaces and mounts inside (seccomp, under qemu for
+# environment seen through /proc/1 and the signals it ignores, user namespaces and mounts inside (seccomp, under qemu for
 # every bundled platform), the network (none / default / host), and the /etc files every
 # container gets.
 source "$(dirname "$0")/lib.sh"
@@ -32,6 +32,19 @@ assert_not_contains "$out" "$AA" "the host's command line inside"
 assert_contains "$out" "MINE=1" "the container's own environment"
 assert_contains "$out" "memfd:init" "pid 1 is the minimal init"
 pass "nothing of the caller's environment inside"
+
+# 2b. Nor the signals its caller ignores (nohup's SIGHUP, a CI agent's SIGPIPE, even SIGCHLD,
+# which anyarch itself needs to wait for its helpers): a pipe reader that exits early ends the
+# writer quietly, as under runc. Emulated too, where qemu is the process that inherits them.
+for p in linux/amd64 linux/arm64; do
+  out=$(trap '' PIPE HUP CHLD && "$AA" run --rm --platform "$p" "$img" \
+    sh -c 'grep SigIgn /proc/self/status; grep SigIgn /proc/1/status; yes | head -n 1' 2>&1) ||
+    fail "$p: run with SIGPIPE, SIGHUP and SIGCHLD ignored by the caller: $out"
+  assert_eq "$out" "SigIgn:	0000000000000000
+SigIgn:	0000000000000000
+y" "$p: no signal ignored inside, and yes ends on SIGPIPE without a message"
+done
+pass "signals the caller ignores are not ignored inside"
 
 # 8. Seccomp: no user namespace and no mount inside, on every bundled platform (under qemu the
 # host kernel sees qemu's calls for the guest); seccomp=unconfined turns the profile off.

@@ -8,11 +8,12 @@
  *   -3     PER_LINUX32 personality for the program
  *   -e FD  a close-on-exec pipe on which a failure to start the program is reported
  *
- * It starts the program (user and group set, PATH from its own environment searched inside the
- * new root), forwards SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SIGWINCH to it,
- * reaps orphans, and exits with the program's status (128+N when it died from signal N). The
- * signals are blocked and taken with sigwaitinfo, as tini does: pid 1 of a namespace gets no
- * signal that has no handler, except blocked ones, which stay pending until taken.
+ * It starts the program (user and group set, every signal disposition at its default, PATH from
+ * its own environment searched inside the new root), forwards SIGINT, SIGTERM, SIGHUP, SIGQUIT,
+ * SIGUSR1, SIGUSR2 and SIGWINCH to it, reaps orphans, and exits with the program's status (128+N
+ * when it died from signal N). The signals are blocked and taken with sigwaitinfo, as tini does:
+ * pid 1 of a namespace gets no signal that has no handler, except blocked ones, which stay pending
+ * until taken.
  *
  * Written against the C library only (no C++ runtime) so the static binary stays small. */
 #define _GNU_SOURCE
@@ -134,7 +135,22 @@ static void ExecProgram(char** argv, unsigned uid, unsigned gid, const gid_t* gr
   _exit(kExitCannotStart);
 }
 
+/* A signal ignored by whoever started anyarch (nohup's SIGHUP, a CI agent's or Python's SIGPIPE,
+ * or anyarch's own SIGPIPE while it feeds a helper's stdin) stays ignored across fork and exec.
+ * The program would inherit it: `yes | head -n 1` would print "Broken pipe" instead of dying
+ * quietly, and an ignored SIGCHLD would leave this init unable to wait for the program. Every
+ * disposition goes back to its default first, as a process started by runc has them. */
+static void DefaultDispositions(void) {
+  struct sigaction dfl;
+  memset(&dfl, 0, sizeof dfl);
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sig != SIGKILL && sig != SIGSTOP) sigaction(sig, &dfl, NULL); /* EINVAL for libc's own */
+  }
+}
+
 int main(int argc, char** argv) {
+  DefaultDispositions();
   unsigned uid = 0, gid = 0;
   gid_t groups[kMaxGroups];
   size_t ngroups = 0;
