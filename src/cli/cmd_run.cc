@@ -251,8 +251,10 @@ void RegisterRunCommands(CLI::App& app, Cli& cli) {
                   "Kill the command after this many seconds and report a hang");
   run->add_flag("-i,--interactive", rf->interactive,
                 "Accepted as docker's -i: the command reads anyarch's standard input");
-  run->add_flag("-t,--tty", rf->tty,
-                "The command gets this terminal (when anyarch runs on one) as its stdio");
+  run->add_flag(
+      "-t,--tty", rf->tty,
+      "Give the command a terminal of its own (job control, window size, Ctrl-C), relayed "
+      "to this one; without -t the command never gets a controlling terminal");
   run->add_option("-v,--volume", rf->volumes,
                   "Bind-mount HOST:CONTAINER[:ro] (absolute paths; repeatable)");
   run->add_option("--network", rf->network,

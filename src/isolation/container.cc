@@ -360,6 +360,13 @@ void LoopbackUp() {
 // privileges, loads the seccomp filter. Never returns.
 [[noreturn]] void SetUpContainer(const ContainerSpec& spec, const std::string& merged, int alive) {
   DieWithParent(alive);
+  // A session of its own, so no controlling terminal: a program handed anyarch's terminal as its
+  // stdio could otherwise push keystrokes into it with TIOCSTI, which the host's shell runs once
+  // anyarch exits (the kernel allows TIOCSTI on a controlling terminal only, without
+  // CAP_SYS_ADMIN). /dev/tty inside then fails with ENXIO, as in `docker run` without -t.
+  if (::setsid() < 0) Die("starting a session");
+  if (spec.controlling_tty && ::ioctl(0, TIOCSCTTY, 0) != 0)
+    Die("making the container's terminal its controlling terminal");
   // runc's default umask, whatever anyarch's own is: the mount points made below and every file
   // the program creates get the modes they get under Docker and BuildKit, so that a build under
   // a umask of 0077 or 0002 gives the same layers as one under 0022.

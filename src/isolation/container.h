@@ -92,6 +92,11 @@ struct ContainerSpec {
   std::vector<Mount> mounts;
   int stdin_fd = -1, stdout_fd = -1,
       stderr_fd = -1;  // -1: inherit anyarch's; else dup2'd onto 0/1/2
+  // stdin is a terminal of the container's own (terminal.h's slave) to make the program's
+  // controlling terminal, with the program in its foreground process group. Whatever this says,
+  // the container is a session of its own: a terminal anyarch was given never becomes its
+  // controlling terminal.
+  bool controlling_tty = false;
   Network network = Network::kDefault;
   // After the run, the files and directories that the mount points (the caller's mounts,
   // /etc/hosts, /etc/resolv.conf, /etc/hostname, /proc, /dev, /sys, /tmp) created in upper/

@@ -15,6 +15,7 @@
 #include "image/media_types.h"
 #include "isolation/container.h"
 #include "isolation/kept.h"
+#include "isolation/terminal.h"
 #include "rootfs/snapshot.h"
 #include "rootfs/user.h"
 #include "transport/location.h"
@@ -144,7 +145,22 @@ Result<RunOutcome> Run(const RunRequest& req) {
   // Signals for anyarch are passed to the container while it runs (see isolation/container.h).
   if (req.before_start) req.before_start();
   sigset_t old_mask = isolation::BlockForwardedSignals();
+  // -t: a terminal of the container's own, relayed to anyarch's stdio (isolation/terminal.h).
+  std::unique_ptr<isolation::Terminal> terminal;
+  if (req.tty) {
+    auto opened = isolation::Terminal::Open();
+    if (!opened) {
+      ::pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
+      std::error_code ignored;
+      fs::remove_all(state, ignored);  // nothing ran: not even a kept container's record stays
+      return Unexpected(opened.error());
+    }
+    terminal = std::move(*opened);
+    spec.stdin_fd = spec.stdout_fd = spec.stderr_fd = terminal->slave();
+    spec.controlling_tty = true;
+  }
   auto result = isolation::Run(spec);
+  if (terminal) terminal->Finish();
   ::pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
   std::error_code ec;
   if (req.remove || !result) {

@@ -32,8 +32,9 @@ assert_contains "$ERR" "unknown flag --publish for run: ports are not published;
 expect_fail "$AA" run --frobnicate "$img" true
 assert_eq "$ERR" "anyarch: error: unknown flag --frobnicate for run
 Run 'anyarch run --help' for its options." "run --frobnicate"
-out=$("$AA" run --rm -it --platform linux/arm64 "$img" echo tty-ok </dev/null)
-assert_eq "$out" "tty-ok" "run -it"
+# -t: the program writes to a terminal of its own, whose line discipline ends lines with CR LF.
+out=$("$AA" run --rm -it --platform linux/arm64 "$img" sh -c '[ -t 1 ] && echo tty-ok' </dev/null)
+assert_eq "$out" $'tty-ok\r' "run -it"
 expect_fail "$AA" images --frobnicate
 assert_eq "$RC" 2 "images --frobnicate: exit code"
 assert_contains "$ERR" "unknown flag --frobnicate" "images --frobnicate"

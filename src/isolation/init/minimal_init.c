@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/personality.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 enum { kExitCannotStart = 127, kExitSetup = 125 };
@@ -84,6 +85,18 @@ static size_t ParseGroups(const char* s, gid_t* groups) {
 static void ExecProgram(char** argv, unsigned uid, unsigned gid, const gid_t* groups,
                         size_t ngroups, int linux32, int errfd) {
   if (errfd >= 0) fcntl(errfd, F_SETFD, FD_CLOEXEC);
+  /* With a controlling terminal (run -t), the program gets a process group of its own in the
+   * terminal's foreground, as under tini: Ctrl-C reaches it and what it starts, never this init
+   * (which would pass it on a second time). SIGTTOU is blocked while a background group takes
+   * the terminal. */
+  if (tcgetsid(0) == getsid(0)) {
+    sigset_t ttou;
+    sigemptyset(&ttou);
+    sigaddset(&ttou, SIGTTOU);
+    sigprocmask(SIG_BLOCK, &ttou, NULL);
+    setpgid(0, 0);
+    tcsetpgrp(0, getpid());
+  }
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
