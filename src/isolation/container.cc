@@ -799,6 +799,9 @@ Result<ContainerResult> Run(const ContainerSpec& spec) {
     fs::create_directories(d, ec);
     if (ec) return MakeError(ErrorCode::kIo, d + ": " + ec.message());
   }
+  // The overlay's root takes upper/'s mode: 0755 as images have it, not what anyarch's umask
+  // gave (0700 under umask 0077, and `--user nobody` could not reach anything).
+  if (::chmod(upper.c_str(), 0755) != 0) return Unexpected(ErrnoError(errno, "chmod " + upper));
   ANYARCH_CHECK_CTX(WriteEtcFiles(spec), "writing the container's /etc files");
   std::string lowerdir;
   for (const auto& l : spec.lowers) lowerdir += (lowerdir.empty() ? "" : ":") + l;

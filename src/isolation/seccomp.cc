@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <sched.h>
 #include <seccomp.h>
+#include <sys/ioctl.h>
 
 #include <cstring>
 #include <memory>
@@ -72,6 +73,16 @@ Status LoadDefaultSeccomp() {
     int rc = seccomp_rule_add(c, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
                               SCMP_A0(SCMP_CMP_MASKED_EQ, flag, flag));
     if (rc != 0) return Unexpected(Fail("filtering clone flags", rc));
+  }
+  // TIOCSTI pushes input into a terminal as if typed: into the caller's terminal, a command
+  // for the caller's shell. A container is a session of its own, so the kernel refuses it on
+  // any terminal but the container's own; this refuses it there too, in case a program inside
+  // makes another terminal its controlling one. The command is an unsigned int: the upper half
+  // of the argument is ignored, as the kernel ignores it.
+  {
+    int rc = seccomp_rule_add(c, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
+                              SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, TIOCSTI));
+    if (rc != 0) return Unexpected(Fail("refusing TIOCSTI", rc));
   }
   int nr = seccomp_syscall_resolve_name("clone3");
   if (nr != __NR_SCMP_ERROR) {

@@ -2,14 +2,14 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/ioctl.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
 #include <cstdlib>
-#include <optional>
+#include <string>
 
 namespace anyarch::isolation {
 
@@ -75,46 +75,82 @@ Result<std::unique_ptr<Terminal>> Terminal::Open(int in_fd, int out_fd) {
   return t;
 }
 
+namespace {
+
+// End of input for the program: a pty has no end of file of its own, so stdin's end is passed
+// on as the slave's EOF character when it reads lines (twice after an unfinished line: the first
+// only ends the line), as `script` does; a program reading raw bytes gets nothing.
+std::string EndOfInput(int master, bool mid_line) {
+  UniqueFd peer(::ioctl(master, TIOCGPTPEER, O_RDONLY | O_NOCTTY | O_CLOEXEC));
+  termios mode{};
+  if (peer.get() < 0 || ::tcgetattr(peer.get(), &mode) != 0 || !(mode.c_lflag & ICANON) ||
+      mode.c_cc[VEOF] == _POSIX_VDISABLE)
+    return {};
+  return std::string(mid_line ? 2 : 1, static_cast<char>(mode.c_cc[VEOF]));
+}
+
+}  // namespace
+
 void Terminal::Relay() {
+  // A reader of anyarch's stdout that goes away must not kill anyarch (leaving the caller's
+  // terminal raw): writes fail with EPIPE instead, and the program's output is then dropped.
+  sigset_t pipe_set;
+  sigemptyset(&pipe_set);
+  sigaddset(&pipe_set, SIGPIPE);
+  ::pthread_sigmask(SIG_BLOCK, &pipe_set, nullptr);
+  // The master never blocks the relay: input waits in `pending` until the program takes it, so
+  // a program that writes before it reads is still drained.
+  ::fcntl(master_.get(), F_SETFL, ::fcntl(master_.get(), F_GETFL) | O_NONBLOCK);
   char buf[16384];
-  bool in_open = true;
-  std::optional<std::chrono::steady_clock::time_point> finish_by;
+  std::string pending;
+  bool in_open = true, out_open = true, finishing = false, mid_line = false;
   winsize last = CallerSize(in_fd_, out_fd_);
   for (;;) {
+    short master_events = POLLIN | (pending.empty() ? 0 : POLLOUT);
     pollfd fds[3] = {
-        {master_.get(), POLLIN, 0}, {wake_read_.get(), POLLIN, 0}, {in_fd_, POLLIN, 0}};
-    int n = ::poll(fds, in_open ? 3 : 2, 250);
+        {master_.get(), master_events, 0}, {wake_read_.get(), POLLIN, 0}, {in_fd_, POLLIN, 0}};
+    // Input is read only once the program has taken what came before (bounded memory).
+    bool read_in = in_open && pending.empty();
+    // After Finish, a second with nothing to relay ends it: only a slave copy that outlives the
+    // container (none should) keeps the master from reaching EIO.
+    int n = ::poll(fds, read_in ? 3 : 2, finishing ? 1000 : 250);
     if (n < 0 && errno != EINTR) return;
+    if (n == 0 && finishing) return;
     winsize now = CallerSize(in_fd_, out_fd_);
     if (now.ws_row != last.ws_row || now.ws_col != last.ws_col) {
       ::ioctl(master_.get(), TIOCSWINSZ, &now);
       last = now;
     }
     if (n <= 0) continue;
-    if (fds[0].revents) {
+    if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
       ssize_t r = ::read(master_.get(), buf, sizeof buf);
-      // EIO: every copy of the slave is closed, so the program and all it started are gone.
-      if (r <= 0 && errno != EINTR && errno != EAGAIN) return;
-      if (r > 0 && !WriteAll(out_fd_, buf, static_cast<std::size_t>(r))) return;
+      // EIO: every copy of the slave is closed, so the program and all it started are gone, and
+      // the kernel has handed over everything they wrote.
+      if (r < 0 && errno != EINTR && errno != EAGAIN) return;
+      if (r == 0) return;
+      if (r > 0 && out_open) out_open = WriteAll(out_fd_, buf, static_cast<std::size_t>(r));
     }
-    if (in_open && fds[2].revents) {
+    if ((fds[0].revents & POLLOUT) && !pending.empty()) {
+      ssize_t w = ::write(master_.get(), pending.data(), pending.size());
+      if (w > 0) pending.erase(0, static_cast<std::size_t>(w));
+      if (w < 0 && errno != EINTR && errno != EAGAIN) pending.clear();
+    }
+    if (read_in && fds[2].revents) {
       ssize_t r = ::read(in_fd_, buf, sizeof buf);
-      if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN)) {
-        in_open = false;  // stdin ended: the program reads end of file once it empties the queue
-      } else if (r > 0 && !WriteAll(master_.get(), buf, static_cast<std::size_t>(r))) {
+      if (r > 0) {
+        pending.assign(buf, static_cast<std::size_t>(r));
+        mid_line = buf[r - 1] != '\n' && buf[r - 1] != '\r';
+      } else if (r == 0 || (errno != EINTR && errno != EAGAIN)) {
         in_open = false;
+        pending = EndOfInput(master_.get(), mid_line);
       }
     }
-    // Finish asked. The relay still ends on EIO, after the kernel has handed over what the
-    // program wrote last (it may still be on its way through the line discipline); only a
-    // slave copy that outlives the container (none should) makes it stop after a second.
     if (fds[1].revents) {
       char drop[16];
       while (::read(wake_read_.get(), drop, sizeof drop) > 0) {
       }
-      if (!finish_by) finish_by = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+      finishing = true;
     }
-    if (finish_by && std::chrono::steady_clock::now() > *finish_by) return;
   }
 }
 

@@ -13,8 +13,11 @@
 //   foreground process group. The previous mode comes back in Finish (not after a SIGKILL);
 // - the container's window size follows the caller's terminal (checked four times a second, so
 //   no SIGWINCH handler is needed); 80x24 when anyarch has no terminal;
-// - the relay thread only moves bytes: stdin to the master until stdin ends, the master to
-//   stdout until every copy of the slave is closed.
+// - the relay thread moves bytes: stdin to the master until stdin ends (then the terminal's
+//   EOF character, when the program reads lines: a pty has no end of file of its own), the
+//   master to stdout until every copy of the slave is closed. It never blocks on the master, so
+//   a program that writes before it reads is drained, and holds at most one read of input. A
+//   stdout that goes away (`| head`) drops the rest of the output; it never kills anyarch.
 #pragma once
 
 #include <atomic>

@@ -48,23 +48,30 @@ pass "signals the caller ignores are not ignored inside"
 
 # 2c. Nor its terminal as a controlling terminal. A program given anyarch's terminal as stdio (run
 # under `script`, which makes one) cannot push a command into it with TIOCSTI, through its stdin
-# or /dev/tty; the caller's shell would run it once anyarch exits. With -t the program gets a
-# terminal of its own (another device than the caller's), and what it pushes stays there.
+# or /dev/tty; the caller's shell would run it once anyarch exits. Two defences, each checked on
+# its own: the container is a session of its own (with seccomp off, the kernel refuses), and the
+# seccomp profile refuses TIOCSTI. With -t the program gets a terminal of its own (another
+# device than the caller's), and what it pushes (seccomp off) stays there.
 inject=${ANYARCH_TTY_INJECT:?ANYARCH_TTY_INJECT must point at the tty_inject test program}
 mkdir -p "$WORK/inject" && cp "$inject" "$WORK/inject/tty_inject"
 in_script() { script -qec "stat -L -c 'caller %t:%T' /proc/self/fd/0; $AA run --rm $1 -v $WORK/inject:/x:ro --platform linux/amd64 $img /x/tty_inject" /dev/null </dev/null | tr -d '\r'; }
-out=$(in_script "") || true
-caller=$(sed -n 's/^caller //p' <<<"$out")
-[ -n "$caller" ] || fail "no caller terminal under script: $out"
 term_of() { grep -o 'terminal [0-9a-f]*:[0-9a-f]*' <<<"$1" | head -n 1 | cut -d' ' -f2; }
-assert_eq "$(term_of "$out")" "$caller" "without -t the program has the caller's terminal as stdio"
-assert_contains "$out" "fd 0: refused" "without -t: TIOCSTI on the caller's terminal as stdin"
-assert_contains "$out" "/dev/tty: refused" "without -t: TIOCSTI through /dev/tty"
-out=$(in_script "-i -t") || true
+unconfined="--security-opt seccomp=unconfined"
+for flags in "$unconfined" ""; do
+  out=$(in_script "$flags") || true
+  caller=$(sed -n 's/^caller //p' <<<"$out")
+  [ -n "$caller" ] || fail "no caller terminal under script: $out"
+  assert_eq "$(term_of "$out")" "$caller" "run $flags: the program has the caller's terminal as stdio"
+  assert_contains "$out" "fd 0: refused (Operation not permitted)" "run $flags: TIOCSTI on the caller's terminal"
+  assert_contains "$out" "/dev/tty: refused" "run $flags: TIOCSTI through /dev/tty"
+done
 # (script's end of input reaches the program's terminal as a NUL, which it echoes as ^@.)
+out=$(in_script "-i -t $unconfined") || true
 [ -n "$(term_of "$out")" ] || fail "with -t: no terminal reported: $out"
 [ "$(term_of "$out")" != "$caller" ] || fail "with -t the program's terminal is the caller's: $out"
 assert_contains "$out" "/dev/tty: injected" "with -t the program's own terminal is its controlling terminal"
+out=$(in_script "-i -t") || true
+assert_contains "$out" "fd 0: refused (Operation not permitted)" "with -t: seccomp refuses TIOCSTI"
 pass "a container cannot type into the terminal that started it"
 
 # 8. Seccomp: no user namespace and no mount inside, on every bundled platform (under qemu the

@@ -211,8 +211,18 @@ int main(int argc, char** argv) {
     }
     for (;;) {
       int status = 0;
-      pid_t r = waitpid(-1, &status, WNOHANG);
+      pid_t r = waitpid(-1, &status, WNOHANG | WUNTRACED);
       if (r <= 0) break;
+      /* Ctrl-Z on the container's terminal (run -t) stops the program, and nothing inside would
+       * ever continue it (a stopped program keeps even SIGTERM pending): it goes on at once, as
+       * a container's pid 1 would not have stopped. Job control inside a shell is the shell's
+       * own business: the shell itself does not stop, and its jobs are not this init's
+       * children. */
+      if (WIFSTOPPED(status)) {
+        /* Its whole process group (what it runs stopped with it), else the program alone. */
+        if (r == child && kill(-child, SIGCONT) != 0) kill(child, SIGCONT);
+        continue;
+      }
       if (r == child) _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
     }
   }
