@@ -35,6 +35,13 @@ assert_contains "$out" "null" "/dev/null present"
 assert_not_contains "$out" "sda" "no host disks in /dev"
 out=$(echo piped | "$AA" run --rm --platform linux/arm64 "$img" cat)
 assert_eq "$out" "piped" "stdin"
+# The container's / keeps the image's mode whatever anyarch's umask: an unprivileged user inside
+# can still run programs, and files made inside get the container's umask, 0022.
+out=$(umask 0077 && "$AA" run --rm --user 65534:65534 --platform linux/arm64 "$img" stat -c %a / 2>&1) ||
+  fail "run --user 65534 under umask 0077: $out"
+assert_eq "$out" 755 "umask 0077 outside: an unprivileged user runs programs, / is 0755"
+out=$(umask 0077 && "$AA" run --rm --platform linux/arm64 "$img" sh -c 'touch /f; stat -c %a /f' 2>&1)
+assert_eq "$out" 644 "umask 0077 outside: a file made inside is 0644"
 pass "config and overrides"
 
 # A hang under emulation is ended by --timeout and reported as such.
