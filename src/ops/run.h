@@ -31,7 +31,7 @@ struct RunRequest {
   std::string user;                            // over the image's User: name, uid, uid:gid
   bool remove = false;                         // --rm: drop the container's writable layer
   bool interactive = false;                    // -i: accepted; stdin is always anyarch's
-  bool tty = false;  // -t: a terminal of the container's own, relayed to anyarch's stdio
+  bool tty = false;                            // -t: a pty of its own (isolation/terminal.h)
   std::vector<Volume> volumes;                 // -v
   std::chrono::seconds timeout{0};
   isolation::Network network = isolation::Network::kDefault;  // --network default|none|host
