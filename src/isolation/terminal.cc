@@ -8,14 +8,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <string>
 
 namespace anyarch::isolation {
-
-struct Terminal::Saved {
-  termios mode{};
-};
 
 namespace {
 
@@ -42,6 +39,18 @@ winsize CallerSize(int in_fd, int out_fd) {
   return ws;
 }
 
+// End of input for the program: a pty has no end of file of its own, so stdin's end is passed
+// on as the slave's EOF character when it reads lines (twice after an unfinished line: the first
+// only ends the line), as `script` does; a program reading raw bytes gets nothing.
+std::string EndOfInput(int master, bool mid_line) {
+  UniqueFd peer(::ioctl(master, TIOCGPTPEER, O_RDONLY | O_NOCTTY | O_CLOEXEC));
+  termios mode{};
+  if (peer.get() < 0 || ::tcgetattr(peer.get(), &mode) != 0 || !(mode.c_lflag & ICANON) ||
+      mode.c_cc[VEOF] == _POSIX_VDISABLE)
+    return {};
+  return std::string(mid_line ? 2 : 1, static_cast<char>(mode.c_cc[VEOF]));
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Terminal>> Terminal::Open(int in_fd, int out_fd) {
@@ -62,34 +71,16 @@ Result<std::unique_ptr<Terminal>> Terminal::Open(int in_fd, int out_fd) {
   if (::pipe2(wake, O_CLOEXEC | O_NONBLOCK) != 0) return Unexpected(ErrnoError(errno, "pipe"));
   t->wake_read_ = UniqueFd(wake[0]);
   t->wake_write_ = UniqueFd(wake[1]);
-  if (::isatty(in_fd)) {
-    t->saved_ = std::make_unique<Saved>();
-    if (::tcgetattr(in_fd, &t->saved_->mode) == 0) {
-      termios raw = t->saved_->mode;
-      ::cfmakeraw(&raw);
-      if (::tcsetattr(in_fd, TCSANOW, &raw) == 0) t->restore_mode_ = true;
-    }
+  termios mode{};
+  if (::isatty(in_fd) && ::tcgetattr(in_fd, &mode) == 0) {
+    termios raw = mode;
+    ::cfmakeraw(&raw);
+    if (::tcsetattr(in_fd, TCSANOW, &raw) == 0) t->saved_mode_ = mode;
   }
   Terminal* self = t.get();
   t->relay_ = std::thread([self] { self->Relay(); });
   return t;
 }
-
-namespace {
-
-// End of input for the program: a pty has no end of file of its own, so stdin's end is passed
-// on as the slave's EOF character when it reads lines (twice after an unfinished line: the first
-// only ends the line), as `script` does; a program reading raw bytes gets nothing.
-std::string EndOfInput(int master, bool mid_line) {
-  UniqueFd peer(::ioctl(master, TIOCGPTPEER, O_RDONLY | O_NOCTTY | O_CLOEXEC));
-  termios mode{};
-  if (peer.get() < 0 || ::tcgetattr(peer.get(), &mode) != 0 || !(mode.c_lflag & ICANON) ||
-      mode.c_cc[VEOF] == _POSIX_VDISABLE)
-    return {};
-  return std::string(mid_line ? 2 : 1, static_cast<char>(mode.c_cc[VEOF]));
-}
-
-}  // namespace
 
 void Terminal::Relay() {
   // A reader of anyarch's stdout that goes away must not kill anyarch (leaving the caller's
@@ -105,6 +96,7 @@ void Terminal::Relay() {
   std::string pending;
   bool in_open = true, out_open = true, finishing = false, mid_line = false;
   winsize last = CallerSize(in_fd_, out_fd_);
+  auto next_size_check = std::chrono::steady_clock::now();
   for (;;) {
     short master_events = POLLIN | (pending.empty() ? 0 : POLLOUT);
     pollfd fds[3] = {
@@ -116,10 +108,14 @@ void Terminal::Relay() {
     int n = ::poll(fds, read_in ? 3 : 2, finishing ? 1000 : 250);
     if (n < 0 && errno != EINTR) return;
     if (n == 0 && finishing) return;
-    winsize now = CallerSize(in_fd_, out_fd_);
-    if (now.ws_row != last.ws_row || now.ws_col != last.ws_col) {
-      ::ioctl(master_.get(), TIOCSWINSZ, &now);
-      last = now;
+    // The window size four times a second, not once per chunk of a busy program's output.
+    if (std::chrono::steady_clock::now() >= next_size_check) {
+      next_size_check = std::chrono::steady_clock::now() + std::chrono::milliseconds(250);
+      winsize now = CallerSize(in_fd_, out_fd_);
+      if (now.ws_row != last.ws_row || now.ws_col != last.ws_col) {
+        ::ioctl(master_.get(), TIOCSWINSZ, &now);
+        last = now;
+      }
     }
     if (n <= 0) continue;
     if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
@@ -165,8 +161,8 @@ void Terminal::Finish() {
     }
     relay_.join();
   }
-  if (restore_mode_) ::tcsetattr(in_fd_, TCSANOW, &saved_->mode);
-  restore_mode_ = false;
+  if (saved_mode_) ::tcsetattr(in_fd_, TCSANOW, &*saved_mode_);
+  saved_mode_.reset();
 }
 
 Terminal::~Terminal() { Finish(); }

@@ -20,8 +20,11 @@
 //   stdout that goes away (`| head`) drops the rest of the output; it never kills anyarch.
 #pragma once
 
+#include <termios.h>
+
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include "base/error.h"
@@ -51,10 +54,8 @@ class Terminal {
 
   int in_fd_ = 0, out_fd_ = 1;
   UniqueFd master_, slave_;
-  UniqueFd wake_read_, wake_write_;  // Finish wakes the relay's poll through this pipe
-  bool restore_mode_ = false;
-  struct Saved;
-  std::unique_ptr<Saved> saved_;  // the caller's termios, when restore_mode_
+  UniqueFd wake_read_, wake_write_;    // Finish wakes the relay's poll through this pipe
+  std::optional<termios> saved_mode_;  // the caller's mode, while it is raw
   std::atomic<bool> finishing_{false};
   std::thread relay_;
 };
