@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Containers keep untrusted images in (issue 11): each attack is run by an image's command through
 # anyarch run, and must fail. Covers: setuid files left in the writable layer, the caller's
-# environment seen through /proc/1, the signals it ignores and its terminal, user namespaces and mounts inside (seccomp, under qemu for
-# every bundled platform), the network (none / default / host), and the /etc files every
-# container gets.
+# environment seen through /proc/1, the signals it ignores and its terminal (TIOCSTI), user
+# namespaces and mounts inside (seccomp, under qemu for every bundled platform), the network
+# (none / default / host), and the /etc files every container gets.
 source "$(dirname "$0")/lib.sh"
 [ "$(id -u)" -eq 0 ] || fail "needs root"
 img="oci:$(busybox_layout):latest"
