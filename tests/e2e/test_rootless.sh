@@ -11,6 +11,7 @@
 # - pull, push, copy, images, file, verify, binfmt test work unprivileged; binfmt install says it
 #   needs root.
 # Env: ANYARCH_CORPUS_CASES="a b" builds only those cases (their parents too).
+#      ANYARCH_E2E_KEEP=DIR keeps the layers of a digest mismatch in DIR.
 source "$(dirname "$0")/lib.sh"
 corpus="$SRC/tests/build-corpus"
 plats=linux/amd64,linux/arm64,linux/arm/v7
@@ -163,9 +164,10 @@ pass "rootless run emulates arm64 through a private binfmt_misc"
 # --- The corpus: the rootless build has the root build's index digest.
 # explain_layout_difference A B: for two OCI layouts whose index digests differ, the config and
 # layer blobs that differ, platform by platform, and the difference of the differing layers'
-# listings (so that a failure in CI says what to fix without a rerun).
+# entries, every header field and each file's content digest (tests/tools/layer_dump.py), so that
+# a failure in CI says what to fix without a rerun. ANYARCH_E2E_KEEP=DIR keeps the layers there.
 explain_layout_difference() {
-  local a=$1 b=$2 ia ib ma mb ca cb i la lb
+  local a=$1 b=$2 ia ib ma mb ca cb i la lb ua ub
   blob() { printf '%s/blobs/sha256/%s' "$1" "${2#sha256:}"; }
   ia=$(blob "$a" "$(jq -r '.manifests[0].digest' "$a/index.json")")
   ib=$(blob "$b" "$(jq -r '.manifests[0].digest' "$b/index.json")")
@@ -180,8 +182,15 @@ explain_layout_difference() {
     paste <(jq -r '.layers[].digest' "$ma") <(jq -r '.layers[].digest' "$mb") | while read -r la lb; do
       [ "$la" != "$lb" ] || continue
       echo "    layer $la (root) vs $lb (rootless):"
-      { diff <(tar -tvzf "$(blob "$a" "$la")" --numeric-owner --full-time) \
-        <(tar -tvzf "$(blob "$b" "$lb")" --numeric-owner --full-time) || true; } | sed 's/^/      /'
+      ua=$(gzip -dc "$(blob "$a" "$la")" | sha256sum | cut -c1-64)
+      ub=$(gzip -dc "$(blob "$b" "$lb")" | sha256sum | cut -c1-64)
+      echo "      uncompressed: $ua vs $ub"
+      { diff <(python3 "$SRC/tests/tools/layer_dump.py" "$(blob "$a" "$la")") \
+        <(python3 "$SRC/tests/tools/layer_dump.py" "$(blob "$b" "$lb")") || true; } | sed 's/^/      /'
+      if [ -n "${ANYARCH_E2E_KEEP:-}" ]; then
+        mkdir -p "$ANYARCH_E2E_KEEP" && cp "$(blob "$a" "$la")" "$ANYARCH_E2E_KEEP/root-${la#sha256:}" &&
+          cp "$(blob "$b" "$lb")" "$ANYARCH_E2E_KEEP/rootless-${lb#sha256:}"
+      fi
     done
   done
 }
