@@ -37,6 +37,7 @@
 #include "build/cache_key.h"
 #include "build/steps.h"
 #include "isolation/overlay_view.h"
+#include "layer/tar_stream.h"
 #include "layer/unpack.h"
 #include "rootfs/user.h"
 
@@ -102,17 +103,13 @@ Result<Ids> ResolveChown(const std::string& merged, const std::string& spec) {
   return out;
 }
 
-bool KeepXattr(const std::string& name) {
-  return name.rfind("user.", 0) == 0 || name == "security.capability";
-}
-
 void CopyXattrs(int from, int to) {
   char names[4096];
   ssize_t n = ::flistxattr(from, names, sizeof names);
   for (ssize_t pos = 0; n > 0 && pos < n;) {
     std::string name(names + pos);
     pos += static_cast<ssize_t>(name.size()) + 1;
-    if (!KeepXattr(name)) continue;
+    if (!layer::IsLayerXattr(name)) continue;
     char value[65536];
     ssize_t vn = ::fgetxattr(from, name.c_str(), value, sizeof value);
     if (vn >= 0) ::fsetxattr(to, name.c_str(), value, static_cast<std::size_t>(vn), 0);

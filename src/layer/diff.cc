@@ -16,6 +16,7 @@
 
 #include "base/fs.h"
 #include "image/media_types.h"
+#include "layer/tar_stream.h"
 
 namespace anyarch::layer {
 
@@ -64,17 +65,6 @@ struct ArchiveDeleter {
 struct EntryDeleter {
   void operator()(archive_entry* e) const { archive_entry_free(e); }
 };
-
-bool IsOverlayXattr(const std::string& name) {
-  return name.rfind("trusted.overlay.", 0) == 0 || name.rfind("user.overlay.", 0) == 0;
-}
-
-// Extended attributes that belong in a layer: user.*, and security.* (capabilities); trusted.*
-// and system.* (ACLs kept by the filesystem itself) stay out, as in Docker's layers.
-bool KeepXattr(const std::string& name) {
-  if (IsOverlayXattr(name)) return false;
-  return name.rfind("user.", 0) == 0 || name.rfind("security.", 0) == 0;
-}
 
 Result<std::map<std::string, std::string>> ReadXattrs(const std::string& path) {
   std::map<std::string, std::string> out;
@@ -180,7 +170,7 @@ class Writer {
     if (options_.source_date_epoch) nsec = 0;
     archive_entry_set_mtime(e.get(), mtime, nsec);
     for (const auto& [k, v] : xattrs) {
-      if (KeepXattr(k)) archive_entry_xattr_add_entry(e.get(), k.c_str(), v.data(), v.size());
+      if (IsLayerXattr(k)) archive_entry_xattr_add_entry(e.get(), k.c_str(), v.data(), v.size());
     }
 
     if (S_ISDIR(st.st_mode)) {
@@ -274,7 +264,7 @@ Result<std::map<std::string, std::string>> LayerXattrs(const std::string& path) 
   ANYARCH_TRY(auto all, ReadXattrs(path));
   std::map<std::string, std::string> out;
   for (auto& [k, v] : all)
-    if (KeepXattr(k)) out.emplace(k, std::move(v));
+    if (IsLayerXattr(k)) out.emplace(k, std::move(v));
   return out;
 }
 

@@ -12,10 +12,10 @@
 //
 // Reproducible output: entries are written depth first in byte order of their names; owners
 // are numeric (no user or group names); hard links within the layer are kept as links (the
-// first path in that order holds the data); extended attributes (security.capability among
-// them) are kept as PAX SCHILY.xattr records; with a source date epoch, every mtime later than
-// it is clamped to it, and no atime or ctime is recorded. The same tree and options give the
-// same bytes, so the same diff_id and blob digest.
+// first path in that order holds the data); the extended attributes a layer carries (user.*
+// and security.capability: layer::IsLayerXattr) are kept as PAX SCHILY.xattr records; with a
+// source date epoch, every mtime later than it is clamped to it, and no atime or ctime is
+// recorded. The same tree and options give the same bytes, so the same diff_id and blob digest.
 //
 // The tar is streamed through SHA-256 (the diff_id), the compressor, SHA-256 again (the blob
 // digest) and into a temporary file that is renamed to its digest: one pass, no layer in
@@ -55,8 +55,8 @@ Result<LayerBlob> WriteLayer(const std::filesystem::path& upper,
                              const std::filesystem::path& blobs_dir,
                              const LayerWriteOptions& options = {});
 
-// The extended attributes of `path` (not followed) that a layer records: user.* and security.*,
-// without overlay's own. Empty where the filesystem has none.
+// The extended attributes of `path` (not followed) that a layer records (layer::IsLayerXattr).
+// Empty where the filesystem has none.
 Result<std::map<std::string, std::string>> LayerXattrs(const std::string& path);
 
 // True when `upper` holds no change at all (empty directory).

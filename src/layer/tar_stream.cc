@@ -4,6 +4,7 @@
 #include <archive_entry.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstring>
 #include <optional>
 #include <vector>
@@ -13,6 +14,11 @@
 #include "layer/gzip_reader.h"
 
 namespace anyarch::layer {
+
+bool IsLayerXattr(std::string_view name) {
+  if (name == "security.capability") return true;
+  return name.substr(0, 5) == "user." && name.substr(0, 13) != "user.overlay.";
+}
 
 Result<std::string> CleanEntryPath(const std::string& raw) {
   std::vector<std::string> parts;
@@ -236,6 +242,28 @@ Status WalkTar(Reader& in, const WalkOptions& options, const EntryVisitor& visit
     e.gid = archive_entry_gid(ae);
     e.size = archive_entry_size(ae);
     e.sparse = archive_entry_sparse_count(ae) > 0;
+    if (archive_entry_mtime_is_set(ae)) {
+      e.mtime = archive_entry_mtime(ae);
+      e.mtime_nsec = archive_entry_mtime_nsec(ae);
+    }
+    archive_entry_xattr_reset(ae);
+    const char* xname = nullptr;
+    const void* xvalue = nullptr;
+    std::size_t xsize = 0;
+    // libarchive's writer records each xattr twice (LIBARCHIVE.xattr and SCHILY.xattr), and its
+    // reader returns both: a name seen again replaces the first value.
+    while (archive_entry_xattr_next(ae, &xname, &xvalue, &xsize) == ARCHIVE_OK) {
+      if (!xname) continue;
+      std::string value =
+          xvalue ? std::string(static_cast<const char*>(xvalue), xsize) : std::string();
+      auto same = std::find_if(e.xattrs.begin(), e.xattrs.end(),
+                               [&](const auto& x) { return x.first == xname; });
+      if (same != e.xattrs.end()) {
+        same->second = std::move(value);
+      } else {
+        e.xattrs.emplace_back(xname, std::move(value));
+      }
+    }
     if (e.type == EntryType::kSymlink) {
       const char* t = archive_entry_symlink(ae);
       e.link = t ? t : "";

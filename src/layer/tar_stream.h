@@ -21,6 +21,9 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "base/digest.h"
 #include "base/error.h"
@@ -49,9 +52,21 @@ struct Entry {
   std::int64_t size = 0;  // the file's apparent size (holes included, for a sparse entry)
   bool sparse = false;    // a sparse entry: read it with EntryReader::NextExtent
   std::uint32_t dev_major = 0, dev_minor = 0;
+  std::int64_t mtime = 0;  // seconds since the epoch, as the header (or its PAX record) says
+  long mtime_nsec = 0;     // from a PAX mtime with a fraction; 0 otherwise
+  // Extended attributes from PAX records (SCHILY.xattr.*, LIBARCHIVE.xattr.*), name and value,
+  // in archive order. Which ones are applied is the unpacker's business (layer/unpack.h).
+  std::vector<std::pair<std::string, std::string>> xattrs;
   bool whiteout = false;  // .wh.<name>: `path` is the deleted path
   bool opaque = false;    // .wh..wh..opq: `path` is the directory made opaque
 };
+
+// The extended attributes a layer carries, written by the differ and applied by the unpacker:
+// user.* and security.capability (file capabilities), as Docker's layers hold them. Never
+// overlay's own (trusted.overlay.*, user.overlay.*: in a lower directory they would redirect
+// or hide paths), other trusted.* or security.* (the host's SELinux, IMA and EVM labels), or
+// system.* (ACLs, which the filesystem keeps itself).
+bool IsLayerXattr(std::string_view name);
 
 // Cleans an archive path. "" for the root ("./", "/", "."); kInvalid when it has a ".."
 // component.

@@ -104,6 +104,52 @@ Status WriteContent(int fd, const Entry& e, const EntryReader& read, SpaceGuard&
   return Ok();
 }
 
+// The entry's time as utimensat takes it, atime and mtime alike. A fraction outside a second (a
+// hostile PAX record) is dropped rather than refused.
+struct timespec EntryTime(const Entry& e) {
+  struct timespec t {};
+  t.tv_sec = static_cast<time_t>(e.mtime);
+  t.tv_nsec = e.mtime_nsec >= 0 && e.mtime_nsec < 1000000000 ? e.mtime_nsec : 0;
+  return t;
+}
+
+// Sets the entry's layer xattrs (IsLayerXattr) on the open file or directory `fd`, after its
+// owner and mode: a chown clears security.capability. What the filesystem or the kernel refuses
+// (no user xattrs on this filesystem, no CAP_SETFCAP, a malformed capability value) is noted in
+// `skipped`, as a device node is; any other failure fails the unpack.
+Status ApplyXattrs(int fd, const Entry& e, UnpackStats& stats) {
+  for (const auto& [name, value] : e.xattrs) {
+    if (!IsLayerXattr(name)) continue;
+    if (::fsetxattr(fd, name.c_str(), value.data(), value.size(), 0) == 0) {
+      ++stats.xattrs;
+      continue;
+    }
+    int err = errno;
+    if (err == EPERM || err == ENOTSUP || err == E2BIG || err == ERANGE || err == EINVAL ||
+        err == ENOSPC) {
+      stats.skipped.push_back("/" + e.path + " (extended attribute " + Printable(name) +
+                              " not set: " + std::strerror(err) + ")");
+      continue;
+    }
+    return Unexpected(ErrnoError(err, "setting " + Printable(name) + " on /" + e.path));
+  }
+  return Ok();
+}
+
+// Directories get their times once the layer is applied: every entry created in one changes
+// its mtime. Each is looked up again inside the root (a later entry may have replaced it).
+void ApplyDirectoryTimes(int root,
+                         const std::vector<std::pair<std::string, struct timespec>>& dirs) {
+  for (const auto& [path, t] : dirs) {
+    std::string dir = path.find('/') == std::string::npos ? "" : path.substr(0, path.rfind('/'));
+    std::string name = path.substr(path.rfind('/') == std::string::npos ? 0 : path.rfind('/') + 1);
+    auto parent = OpenInRoot(root, dir, O_RDONLY | O_DIRECTORY);
+    if (!parent) continue;
+    const struct timespec times[2] = {t, t};
+    ::utimensat(parent->get(), name.c_str(), times, AT_SYMLINK_NOFOLLOW);
+  }
+}
+
 }  // namespace
 
 Result<UnpackStats> ApplyLayer(Reader& layer, const std::string& target_dir,
@@ -115,6 +161,8 @@ Result<UnpackStats> ApplyLayer(Reader& layer, const std::string& target_dir,
   SpaceGuard space(root.get());
   // Paths this layer created, so an opaque marker only empties what lower layers left.
   std::set<std::string> created;
+  // The directories of this layer, with their times, set at the end (ApplyDirectoryTimes).
+  std::vector<std::pair<std::string, struct timespec>> dir_times;
   const bool as_root = ::geteuid() == 0;
   // WalkLayer decompresses, hashes the tar stream and checks options.diff_id.
   auto digest =
@@ -164,13 +212,15 @@ Result<UnpackStats> ApplyLayer(Reader& layer, const std::string& target_dir,
           }
           int dfd = ::openat(p, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
           if (dfd < 0) return Unexpected(ErrnoError(errno, "/" + e.path));
+          Fd d(dfd);
           ::fchmod(dfd, e.mode & 07777);
           if (options.keep_ownership && as_root) {
             if (::fchown(dfd, uid, gid) != 0) {
               // Not fatal: ownership is best effort on filesystems that refuse it.
             }
           }
-          ::close(dfd);
+          ANYARCH_CHECK(ApplyXattrs(dfd, e, stats));
+          dir_times.emplace_back(e.path, EntryTime(e));
           ++stats.dirs;
           return Ok();
         }
@@ -187,6 +237,9 @@ Result<UnpackStats> ApplyLayer(Reader& layer, const std::string& target_dir,
               }
             }
             ::fchmod(fd, e.mode & 07777);
+            ANYARCH_CHECK(ApplyXattrs(fd, e, stats));
+            const struct timespec times[2] = {EntryTime(e), EntryTime(e)};
+            ::futimens(fd, times);
             ++stats.files;
             return Ok();
           }
@@ -197,6 +250,11 @@ Result<UnpackStats> ApplyLayer(Reader& layer, const std::string& target_dir,
             if (options.keep_ownership && as_root) {
               if (::fchownat(p, name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) != 0) {
               }
+            }
+            {
+              // No xattrs: Linux refuses user.* on symlinks, and capabilities mean nothing there.
+              const struct timespec times[2] = {EntryTime(e), EntryTime(e)};
+              ::utimensat(p, name.c_str(), times, AT_SYMLINK_NOFOLLOW);
             }
             ++stats.symlinks;
             return Ok();
@@ -221,6 +279,10 @@ Result<UnpackStats> ApplyLayer(Reader& layer, const std::string& target_dir,
           case EntryType::kFifo:
             if (::mkfifoat(p, name.c_str(), e.mode & 0777) != 0)
               return Unexpected(ErrnoError(errno, "/" + e.path));
+            {
+              const struct timespec times[2] = {EntryTime(e), EntryTime(e)};
+              ::utimensat(p, name.c_str(), times, AT_SYMLINK_NOFOLLOW);
+            }
             return Ok();
           case EntryType::kCharDevice:
           case EntryType::kBlockDevice:
@@ -235,6 +297,7 @@ Result<UnpackStats> ApplyLayer(Reader& layer, const std::string& target_dir,
         }
       });
   if (!digest) return Unexpected(digest.error());
+  ApplyDirectoryTimes(root.get(), dir_times);
   stats.diff_id = *digest;
   return stats;
 }

@@ -22,6 +22,16 @@
 //   compression ratio (a gzip of zeros) or the sizes the headers declare.
 // Whiteouts remove a path; an opaque marker empties a directory of what earlier layers put there.
 //
+// Entries keep their times and extended attributes, as Docker and containerd apply them:
+// - every entry but a hard link (which shares its target's inode) gets the header's mtime, as
+//   atime too; a directory gets it once the whole layer is applied, since each entry created
+//   in it changes it;
+// - files and directories get the xattrs a layer carries (IsLayerXattr, layer/tar_stream.h:
+//   user.* and security.capability, never overlay's own or the host's security labels), after
+//   their owner and mode, since a chown clears a file capability. What the kernel refuses
+//   (EPERM without CAP_SETFCAP, no user xattrs on the filesystem, a malformed value) is noted in
+//   UnpackStats::skipped and the unpack goes on.
+//
 // The uncompressed stream is hashed while it is applied: that is the layer's diff_id (image-spec
 // config.md, rootfs.diff_ids), which callers compare with the config so that a rootfs cached
 // under a chain ID really holds those layers. The blob digest alone does not prove it: a config
@@ -65,7 +75,8 @@ struct UnpackOptions {
 
 struct UnpackStats {
   std::uint64_t files = 0, dirs = 0, symlinks = 0, hardlinks = 0, whiteouts = 0;
-  std::vector<std::string> skipped;  // device nodes and other entries not created, with why
+  std::uint64_t xattrs = 0;          // extended attributes set
+  std::vector<std::string> skipped;  // device nodes, other entries and xattrs not made, with why
   Digest diff_id;                    // sha256 of the uncompressed stream
 };
 

@@ -6,6 +6,7 @@
 #include <archive_entry.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -25,6 +26,9 @@ struct TarEntry {
   std::string path;
   char type = 'f';   // f file, d dir, l symlink, h hardlink, c char device, b block device
   std::string data;  // file content, or link target
+  std::int64_t mtime = 0;
+  std::vector<std::pair<std::string, std::string>> xattrs = {};
+  std::int64_t uid = 0;
 };
 
 std::string MakeTar(const std::vector<TarEntry>& entries) {
@@ -37,6 +41,11 @@ std::string MakeTar(const std::vector<TarEntry>& entries) {
     archive_entry* ae = archive_entry_new();
     archive_entry_set_pathname(ae, e.path.c_str());
     archive_entry_set_perm(ae, 0755);
+    archive_entry_set_mtime(ae, e.mtime, 0);
+    archive_entry_set_uid(ae, e.uid);
+    archive_entry_set_gid(ae, e.uid);
+    for (const auto& [k, v] : e.xattrs)
+      archive_entry_xattr_add_entry(ae, k.c_str(), v.data(), v.size());
     switch (e.type) {
       case 'd':
         archive_entry_set_filetype(ae, AE_IFDIR);
@@ -196,6 +205,76 @@ TEST_F(Hostile, WhiteoutsAndOpaqueDirectories) {
   // A whiteout through a symlink pointing out removes nothing outside.
   ASSERT_TRUE(Apply({{"escape", 'l', outside_.string()}}));
   ASSERT_TRUE(Apply({{"escape/.wh.host-file", 'f', ""}}));
+  ExpectOutsideUntouched();
+}
+
+// Times and the xattrs a layer carries are applied; overlay's own and the host's labels never
+// are (in a lower directory, user.overlay.redirect would send a lookup elsewhere).
+TEST_F(Hostile, TimesAndLayerXattrsAreKept) {
+  // Whether this filesystem takes user xattrs at all (tmpfs before Linux 6.6 does not).
+  ASSERT_TRUE(WriteFileAtomic(dir_.path() / "probe", ""));
+  bool user_xattrs = ::setxattr((dir_.path() / "probe").c_str(), "user.p", "1", 1, 0) == 0;
+  auto r = Apply({{"d", 'd', "", 1000000000},
+                  {"d/f", 'f', "x", 946684800, {{"user.note", "hi"}}},
+                  {"d/l", 'l', "f", 1234567890},
+                  {"d/g",
+                   'f',
+                   "y",
+                   5,
+                   {{"trusted.overlay.opaque", "y"},
+                    {"user.overlay.redirect", "/elsewhere"},
+                    {"security.selinux", "system_u:object_r:bin_t:s0"},
+                    {"user.ok", "1"}}}});
+  ASSERT_TRUE(r) << r.error().ToString();
+  struct stat st {};
+  ASSERT_EQ(::lstat((root_ / "d").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mtime, 1000000000) << "set after its children were created";
+  ASSERT_EQ(::lstat((root_ / "d/f").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mtime, 946684800);
+  ASSERT_EQ(::lstat((root_ / "d/l").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mtime, 1234567890) << "the link's own time, not its target's";
+  ASSERT_EQ(::lstat((root_ / "d/g").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mtime, 5);
+  char v[64];
+  for (const char* name : {"trusted.overlay.opaque", "user.overlay.redirect", "security.selinux"})
+    EXPECT_LT(::lgetxattr((root_ / "d/g").c_str(), name, v, sizeof v), 0) << name;
+  if (!user_xattrs) {
+    EXPECT_EQ(r->xattrs, 0u);
+    EXPECT_EQ(r->skipped.size(), 2u) << "user.note and user.ok, noted as not set";
+    GTEST_SKIP() << "this filesystem has no user xattrs; the rest needs them";
+  }
+  EXPECT_EQ(r->xattrs, 2u);
+  ssize_t n = ::lgetxattr((root_ / "d/f").c_str(), "user.note", v, sizeof v);
+  ASSERT_EQ(n, 2);
+  EXPECT_EQ(std::string(v, 2), "hi");
+  EXPECT_EQ(::lgetxattr((root_ / "d/g").c_str(), "user.ok", v, sizeof v), 1);
+}
+
+// A file capability survives the entry's chown (which clears one set before it); a malformed
+// one is noted, not fatal.
+TEST_F(Hostile, FileCapabilitiesSurviveTheOwner) {
+  if (::geteuid() != 0) GTEST_SKIP() << "setting security.capability needs CAP_SETFCAP";
+  // vfs_cap_data revision 2, effective, permitted = CAP_NET_RAW (13): what `setcap
+  // cap_net_raw+ep` writes.
+  std::string cap(20, '\0');
+  cap[0] = 1;       // VFS_CAP_FLAGS_EFFECTIVE
+  cap[3] = 2;       // VFS_CAP_REVISION_2, little end
+  cap[5] = 1 << 5;  // bit 13 of permitted[0]
+  auto r = Apply({{"ping", 'f', "x", 0, {{"security.capability", cap}}, 1000},
+                  {"bad", 'f', "x", 0, {{"security.capability", "junk"}}}});
+  ASSERT_TRUE(r) << r.error().ToString();
+  char v[64];
+  ssize_t n = ::lgetxattr((root_ / "ping").c_str(), "security.capability", v, sizeof v);
+  ASSERT_EQ(n, 20);
+  EXPECT_EQ(std::string(v, 20), cap);
+  struct stat st {};
+  ASSERT_EQ(::lstat((root_ / "ping").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 1000u);
+  EXPECT_LT(::lgetxattr((root_ / "bad").c_str(), "security.capability", v, sizeof v), 0);
+  ASSERT_EQ(r->skipped.size(), 1u);
+  EXPECT_NE(r->skipped[0].find("/bad (extended attribute security.capability not set"),
+            std::string::npos)
+      << r->skipped[0];
   ExpectOutsideUntouched();
 }
 

@@ -229,6 +229,39 @@ out=$("$AA" run --rm --platform linux/amd64 "oci:$layout:dotroot" cat /etc/greet
 assert_eq "$out" "hello" "layer with a ./ entry"
 pass "root entries in layers"
 
+# The image's files keep their times and the xattrs a layer carries (never overlay's own); a RUN
+# step that copies one up (chmod) writes them into its layer.
+python3 - "$WORK/attrs.tar" <<'PY'
+import io, sys, tarfile
+with tarfile.open(sys.argv[1], "w", format=tarfile.PAX_FORMAT) as t:
+    d = tarfile.TarInfo("data"); d.type = tarfile.DIRTYPE; d.mode = 0o755; d.mtime = 1000000000
+    t.addfile(d)
+    f = tarfile.TarInfo("data/stamp"); f.size = 3; f.mode = 0o644; f.mtime = 946684800
+    f.pax_headers = {"SCHILY.xattr.user.note": "hi", "SCHILY.xattr.user.overlay.opaque": "y"}
+    t.addfile(f, io.BytesIO(b"hi\n"))
+PY
+python3 "$SRC/tests/tools/make_image.py" "$layout" --tag attrs --image "linux/amd64=busybox:$(busybox_bin amd64)" \
+  --tar-layer "linux/amd64:$WORK/attrs.tar" >/dev/null
+out=$("$AA" run --rm --platform linux/amd64 "oci:$layout:attrs" stat -c '%n %Y' /data /data/stamp)
+assert_eq "$out" "/data 1000000000
+/data/stamp 946684800" "mtimes from the layer (the directory's after its entries)"
+mkdir -p "$WORK/attrs-ctx"
+printf 'FROM base\nRUN chmod 600 /data/stamp\n' >"$WORK/attrs-ctx/Dockerfile"
+"$AA" --progress quiet build --platform linux/amd64 --build-context "base=oci:$layout:attrs" -o "type=oci,dest=$WORK/attrs-out" "$WORK/attrs-ctx" >/dev/null ||
+  fail "build FROM the image with xattrs"
+top=$(python3 -c 'import json,sys
+d=sys.argv[1]+"/blobs/sha256/"
+m=json.load(open(d+json.load(open(sys.argv[1]+"/index.json"))["manifests"][0]["digest"][7:]))
+if "manifests" in m: m=json.load(open(d+m["manifests"][0]["digest"][7:]))
+print(d+m["layers"][-1]["digest"][7:])' "$WORK/attrs-out")
+dump=$(python3 "$SRC/tests/tools/layer_dump.py" "$top")
+stamp=$(grep '^data/stamp ' <<<"$dump")
+assert_contains "$stamp" "data/stamp type=b'0' mode=600 owner=0:0 names=: size=3 mtime=946684800" \
+  "the copied-up file keeps its mtime in the RUN layer"
+assert_contains "$stamp" "SCHILY.xattr.user.note='hi'" "and its user xattr"
+assert_not_contains "$dump" "overlay" "overlay's own xattrs stay out of the image"
+pass "the image's times and xattrs"
+
 # --user: numbers and names from the image's own /etc/passwd, malformed input refused cleanly,
 # and an /etc/passwd symlinked to the host's file resolved inside the image.
 python3 "$SRC/tests/tools/make_image.py" "$layout" --tag users --image "linux/amd64=busybox:$(busybox_bin amd64)" \
