@@ -104,6 +104,19 @@ Status WriteContent(int fd, const Entry& e, const EntryReader& read, SpaceGuard&
   return Ok();
 }
 
+// The result of giving an entry the layer's owner. Ownership is best effort on filesystems that
+// refuse it (EPERM), but EINVAL means the kernel cannot represent the id here: a user namespace
+// that does not map it (rootless, with no subordinate range or one too small). The file would
+// silently stay root's, so it is an error, as podman makes it.
+Status Owned(int rc, const Entry& e, uid_t uid, gid_t gid) {
+  if (rc == 0 || errno != EINVAL) return Ok();
+  return MakeError(ErrorCode::kUnsupported,
+                   "/" + e.path + " belongs to " + std::to_string(uid) + ":" + std::to_string(gid) +
+                       ", an id this user namespace does not map: it maps the caller's own id "
+                       "and, if there are any, the caller's ranges in /etc/subuid and "
+                       "/etc/subgid; a range covering the id lets it unpack");
+}
+
 // The entry's time as utimensat takes it, atime and mtime alike. A fraction outside a second (a
 // hostile PAX record) is dropped rather than refused.
 struct timespec EntryTime(const Entry& e) {
@@ -214,11 +227,8 @@ Result<UnpackStats> ApplyLayer(Reader& layer, const std::string& target_dir,
           if (dfd < 0) return Unexpected(ErrnoError(errno, "/" + e.path));
           Fd d(dfd);
           ::fchmod(dfd, e.mode & 07777);
-          if (options.keep_ownership && as_root) {
-            if (::fchown(dfd, uid, gid) != 0) {
-              // Not fatal: ownership is best effort on filesystems that refuse it.
-            }
-          }
+          if (options.keep_ownership && as_root)
+            ANYARCH_CHECK(Owned(::fchown(dfd, uid, gid), e, uid, gid));
           ANYARCH_CHECK(ApplyXattrs(dfd, e, stats));
           dir_times.emplace_back(e.path, EntryTime(e));
           ++stats.dirs;
@@ -232,10 +242,8 @@ Result<UnpackStats> ApplyLayer(Reader& layer, const std::string& target_dir,
             if (fd < 0) return Unexpected(ErrnoError(errno, "creating /" + e.path));
             Fd f(fd);
             ANYARCH_CHECK(WriteContent(fd, e, read, space));
-            if (options.keep_ownership && as_root) {
-              if (::fchown(fd, uid, gid) != 0) {
-              }
-            }
+            if (options.keep_ownership && as_root)
+              ANYARCH_CHECK(Owned(::fchown(fd, uid, gid), e, uid, gid));
             ::fchmod(fd, e.mode & 07777);
             ANYARCH_CHECK(ApplyXattrs(fd, e, stats));
             const struct timespec times[2] = {EntryTime(e), EntryTime(e)};
@@ -247,10 +255,9 @@ Result<UnpackStats> ApplyLayer(Reader& layer, const std::string& target_dir,
             // The target is stored as written; it is only ever resolved inside the rootfs.
             if (::symlinkat(e.link.c_str(), p, name.c_str()) != 0)
               return Unexpected(ErrnoError(errno, "/" + e.path));
-            if (options.keep_ownership && as_root) {
-              if (::fchownat(p, name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) != 0) {
-              }
-            }
+            if (options.keep_ownership && as_root)
+              ANYARCH_CHECK(
+                  Owned(::fchownat(p, name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW), e, uid, gid));
             {
               // No xattrs: Linux refuses user.* on symlinks, and capabilities mean nothing there.
               const struct timespec times[2] = {EntryTime(e), EntryTime(e)};

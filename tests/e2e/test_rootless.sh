@@ -242,6 +242,16 @@ assert_contains "$(cat "$WORK/single.err")" "only your own id mapped" "the singl
 assert_contains "$(cat "$WORK/single.err")" "usermod --add-subuids" "with the command that grants a range"
 expect_fail as_single run --rm --network none "$bb" chown 5:5 /tmp
 assert_contains "$ERR" "Invalid argument" "a chown to an unmapped id fails"
+# An image with a file of another owner is refused, saying why, not unpacked as root's.
+mkdir -p "$WORK/owned-ctx"
+printf 'FROM %s\nRUN touch /owned && chown 5:5 /owned\n' "$bb" >"$WORK/owned-ctx/Dockerfile"
+"$AA" --insecure --progress quiet build --platform linux/amd64 -o "type=oci,dest=$WORK/owned" \
+  "$WORK/owned-ctx" >/dev/null || fail "root's build of an image with a file of uid 5"
+skopeo copy -q --dest-tls-verify=false "oci:$WORK/owned" "docker://$REG/owned:latest" ||
+  fail "publishing the image with a file of uid 5"
+expect_fail as_single --insecure run --rm --network none "$REG/owned:latest" true
+assert_contains "$ERR" "/owned belongs to 5:5, an id this user namespace does not map" \
+  "an image with a file of an unmapped owner is refused"
 as_single prune --snapshots >/dev/null 2>&1 || true
 pass "without subordinate ranges, run works as root of a single-id namespace and says what it cannot do"
 
