@@ -527,6 +527,9 @@ TEST(Mounts, ErrorsLikeBuildKit) {
       {"type=cache,target=/", "/w", "cannot cover /"},
       {"type=bind,target=..", "/", "cannot cover /"},
       {"required,type=secret,id=x", "/", "only for secret and ssh"},
+      // Found by options_fuzz: "required" accepted for ssh, then type= made it a cache mount.
+      {"type=ssh,required,type=cache,target=/c", "/", "only for secret and ssh mounts, not cache"},
+      {"type=secret,id=x,required=true,type=bind,target=/b", "/", "only for secret and ssh"},
       {"type=bind,target=/x,mode=0644", "/", "mode is not allowed for bind"},
       {"type=tmpfs,target=/x,uid=1", "/", "uid is not allowed for tmpfs"},
       {"type=tmpfs,target=/t,size=lots", "/", "size takes"},

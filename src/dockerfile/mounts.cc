@@ -135,7 +135,7 @@ Result<MountSpec> ParseMountValue(std::string_view value, const MountExpander* e
   MountSpec m;
   bool sharing_given = false;
   std::optional<std::uint32_t> mode, uid, gid;
-  bool size_given = false, env_given = false;
+  bool size_given = false, env_given = false, required_given = false;
   const std::string type_err_prefix = "--mount=" + std::string(value) + ": ";
   auto bad = [&](const std::string& why) { return Unexpected(Invalid(type_err_prefix + why)); };
   for (const auto& field : *fields) {
@@ -158,6 +158,7 @@ Result<MountSpec> ParseMountValue(std::string_view value, const MountExpander* e
                      std::string(MountTypeName(m.type)));
         }
         m.required = true;
+        required_given = true;
         continue;
       }
       return bad("\"" + field + "\" must be a key=value pair");
@@ -204,6 +205,7 @@ Result<MountSpec> ParseMountValue(std::string_view value, const MountExpander* e
       auto b = GoBool(v);
       if (!b) return bad("required takes true or false, not \"" + v + "\"");
       m.required = *b;
+      required_given = true;
     } else if (key == "id") {
       m.id = v;
       m.id_given = true;
@@ -252,6 +254,10 @@ Result<MountSpec> ParseMountValue(std::string_view value, const MountExpander* e
   }
   if (sharing_given && m.type != MountType::kCache) {
     return bad("sharing is only for cache mounts, not " + type);
+  }
+  // Checked again here: a later type= can change the type that "required" was accepted for.
+  if (required_given && m.type != MountType::kSecret && m.type != MountType::kSsh) {
+    return bad("\"required\" is only for secret and ssh mounts, not " + type);
   }
   if (!m.readonly_given) m.readonly = !(m.type == MountType::kCache || m.type == MountType::kTmpfs);
   if (m.type == MountType::kCache && m.sharing.empty()) m.sharing = "shared";
