@@ -17,9 +17,10 @@ for t in "${targets[@]}"; do
   corpus=$(mktemp -d)
   bash "$src/fuzz/seeds.sh" "$t" "$corpus"
   echo "fuzz: $t for ${seconds}s"
-  if ! "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 "$corpus" \
-      >"$corpus.log" 2>&1; then
-    echo "fuzz: $t FAILED"
+  # A crashing input goes beside the temporary corpus, not into the checkout.
+  if ! "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+      -artifact_prefix="$corpus-$t-" "$corpus" >"$corpus.log" 2>&1; then
+    echo "fuzz: $t FAILED (the input is kept as $corpus-$t-*)"
     tail -40 "$corpus.log"
     status=1
   else
