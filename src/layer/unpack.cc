@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <set>
@@ -117,14 +118,21 @@ Status Owned(int rc, const Entry& e, uid_t uid, gid_t gid) {
                        "/etc/subgid; a range covering the id lets it unpack");
 }
 
-// The entry's time as utimensat takes it, atime and mtime alike. A fraction outside a second (a
-// hostile PAX record) is dropped rather than refused.
-struct timespec EntryTime(const Entry& e) {
+// The entry's times as utimensat and futimens take them: its mtime, for atime too. A fraction
+// outside a second (a hostile PAX record) is dropped rather than refused.
+using Times = std::array<struct timespec, 2>;
+Times EntryTimes(const Entry& e) {
   struct timespec t {};
   t.tv_sec = static_cast<time_t>(e.mtime);
   t.tv_nsec = e.mtime_nsec >= 0 && e.mtime_nsec < 1000000000 ? e.mtime_nsec : 0;
-  return t;
+  return {t, t};
 }
+
+// A directory of the layer whose times are set once the layer is applied.
+struct DirTimes {
+  std::string dir, name;  // the parent, relative to the root, and the name in it
+  Times times;
+};
 
 // Sets the entry's layer xattrs (IsLayerXattr) on the open file or directory `fd`, after its
 // owner and mode: a chown clears security.capability. What the filesystem or the kernel refuses
@@ -151,15 +159,10 @@ Status ApplyXattrs(int fd, const Entry& e, UnpackStats& stats) {
 
 // Directories get their times once the layer is applied: every entry created in one changes
 // its mtime. Each is looked up again inside the root (a later entry may have replaced it).
-void ApplyDirectoryTimes(int root,
-                         const std::vector<std::pair<std::string, struct timespec>>& dirs) {
-  for (const auto& [path, t] : dirs) {
-    std::string dir = path.find('/') == std::string::npos ? "" : path.substr(0, path.rfind('/'));
-    std::string name = path.substr(path.rfind('/') == std::string::npos ? 0 : path.rfind('/') + 1);
-    auto parent = OpenInRoot(root, dir, O_RDONLY | O_DIRECTORY);
-    if (!parent) continue;
-    const struct timespec times[2] = {t, t};
-    ::utimensat(parent->get(), name.c_str(), times, AT_SYMLINK_NOFOLLOW);
+void ApplyDirectoryTimes(int root, const std::vector<DirTimes>& dirs) {
+  for (const auto& d : dirs) {
+    auto parent = OpenInRoot(root, d.dir, O_RDONLY | O_DIRECTORY);
+    if (parent) ::utimensat(parent->get(), d.name.c_str(), d.times.data(), AT_SYMLINK_NOFOLLOW);
   }
 }
 
@@ -175,7 +178,7 @@ Result<UnpackStats> ApplyLayer(Reader& layer, const std::string& target_dir,
   // Paths this layer created, so an opaque marker only empties what lower layers left.
   std::set<std::string> created;
   // The directories of this layer, with their times, set at the end (ApplyDirectoryTimes).
-  std::vector<std::pair<std::string, struct timespec>> dir_times;
+  std::vector<DirTimes> dir_times;
   const bool as_root = ::geteuid() == 0;
   // WalkLayer decompresses, hashes the tar stream and checks options.diff_id.
   auto digest =
@@ -230,7 +233,7 @@ Result<UnpackStats> ApplyLayer(Reader& layer, const std::string& target_dir,
           if (options.keep_ownership && as_root)
             ANYARCH_CHECK(Owned(::fchown(dfd, uid, gid), e, uid, gid));
           ANYARCH_CHECK(ApplyXattrs(dfd, e, stats));
-          dir_times.emplace_back(e.path, EntryTime(e));
+          dir_times.push_back({dir, name, EntryTimes(e)});
           ++stats.dirs;
           return Ok();
         }
@@ -246,8 +249,7 @@ Result<UnpackStats> ApplyLayer(Reader& layer, const std::string& target_dir,
               ANYARCH_CHECK(Owned(::fchown(fd, uid, gid), e, uid, gid));
             ::fchmod(fd, e.mode & 07777);
             ANYARCH_CHECK(ApplyXattrs(fd, e, stats));
-            const struct timespec times[2] = {EntryTime(e), EntryTime(e)};
-            ::futimens(fd, times);
+            ::futimens(fd, EntryTimes(e).data());
             ++stats.files;
             return Ok();
           }
@@ -258,11 +260,8 @@ Result<UnpackStats> ApplyLayer(Reader& layer, const std::string& target_dir,
             if (options.keep_ownership && as_root)
               ANYARCH_CHECK(
                   Owned(::fchownat(p, name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW), e, uid, gid));
-            {
-              // No xattrs: Linux refuses user.* on symlinks, and capabilities mean nothing there.
-              const struct timespec times[2] = {EntryTime(e), EntryTime(e)};
-              ::utimensat(p, name.c_str(), times, AT_SYMLINK_NOFOLLOW);
-            }
+            // No xattrs: Linux refuses user.* on symlinks, and capabilities mean nothing there.
+            ::utimensat(p, name.c_str(), EntryTimes(e).data(), AT_SYMLINK_NOFOLLOW);
             ++stats.symlinks;
             return Ok();
           case EntryType::kHardlink: {
@@ -286,10 +285,7 @@ Result<UnpackStats> ApplyLayer(Reader& layer, const std::string& target_dir,
           case EntryType::kFifo:
             if (::mkfifoat(p, name.c_str(), e.mode & 0777) != 0)
               return Unexpected(ErrnoError(errno, "/" + e.path));
-            {
-              const struct timespec times[2] = {EntryTime(e), EntryTime(e)};
-              ::utimensat(p, name.c_str(), times, AT_SYMLINK_NOFOLLOW);
-            }
+            ::utimensat(p, name.c_str(), EntryTimes(e).data(), AT_SYMLINK_NOFOLLOW);
             return Ok();
           case EntryType::kCharDevice:
           case EntryType::kBlockDevice:
