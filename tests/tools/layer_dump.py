@@ -36,10 +36,9 @@ def main():
             if m.isreg():
                 fields.append("sha256=" + hashlib.sha256(tar.extractfile(m).read()).hexdigest())
             print(" ".join(fields))
-        # Bytes after the end-of-archive blocks also change the digest.
-        fileobj = tar.fileobj
-        rest = fileobj.read()
-        print("trailing bytes after the archive: %d" % len(rest))
+        # What follows the first end-of-archive block (the second one, padding, anything
+        # appended) also changes the digest.
+        print("bytes after the first end-of-archive block: %d" % len(tar.fileobj.read()))
 
 
 if __name__ == "__main__":
