@@ -247,8 +247,8 @@ assert_eq "$out" "/data 1000000000
 /data/stamp 946684800" "mtimes from the layer (the directory's after its entries)"
 mkdir -p "$WORK/attrs-ctx"
 printf 'FROM base\nRUN chmod 600 /data/stamp\n' >"$WORK/attrs-ctx/Dockerfile"
-"$AA" --progress quiet build --platform linux/amd64 --build-context "base=oci:$layout:attrs" -o "type=oci,dest=$WORK/attrs-out" "$WORK/attrs-ctx" >/dev/null ||
-  fail "build FROM the image with xattrs"
+"$AA" --progress quiet build --platform linux/amd64 --build-context "base=oci:$layout:attrs" \
+  -o "type=oci,dest=$WORK/attrs-out" "$WORK/attrs-ctx" >/dev/null || fail "build FROM the image with xattrs"
 top=$(python3 -c 'import json,sys
 d=sys.argv[1]+"/blobs/sha256/"
 m=json.load(open(d+json.load(open(sys.argv[1]+"/index.json"))["manifests"][0]["digest"][7:]))
